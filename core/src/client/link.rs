@@ -1,0 +1,356 @@
+//! The client's connection and request state machine.
+//!
+//! At most one request is outstanding. After every input, [`Client::drive`] picks the next
+//! step from the durable state alone (resync, then push, then pull), which is what makes a
+//! restart or a lost message harmless: the same state always leads to the same next request.
+
+use tracing::{debug, info_span, warn};
+
+use crate::client::Client;
+use crate::event::{ClientEvent, SyncState};
+use crate::ids::{BatchId, LogPos, Seq};
+use crate::protocol::{
+    Hello, Message, PROTOCOL_VERSION, PullRequest, Push, PushAck, RejectReason, SnapshotRequest,
+    Welcome, encode,
+};
+use crate::retry::RetryDecision;
+use crate::store::{Mutation, Store};
+use crate::time::MonoTime;
+
+#[derive(Debug)]
+pub(super) enum Link {
+    /// No transport. Dial when `reconnect_at` comes.
+    Offline {
+        reconnect_at: Option<MonoTime>,
+    },
+    /// `WantsConnection` was emitted; waiting for `connected` or `disconnected`.
+    Dialing,
+    Connected(Conn),
+    /// The server refused the handshake; nothing more is tried until the host reconfigures.
+    Rejected(RejectReason),
+}
+
+#[derive(Debug)]
+pub(super) struct Conn {
+    pub(super) phase: Phase,
+    pub(super) pending: Pending,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    Handshaking,
+    Ready { schema_version: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pending {
+    None,
+    Request {
+        batch: BatchId,
+        kind: RequestKind,
+        deadline: MonoTime,
+    },
+    Backoff {
+        until: MonoTime,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RequestKind {
+    Hello,
+    Push { through: Seq },
+    Pull { cursor: LogPos },
+    Snapshot,
+}
+
+impl Link {
+    pub(super) fn connected() -> Link {
+        Link::Connected(Conn {
+            phase: Phase::Handshaking,
+            pending: Pending::None,
+        })
+    }
+
+    pub(super) fn is_ready(&self) -> bool {
+        matches!(
+            self,
+            Link::Connected(Conn {
+                phase: Phase::Ready { .. },
+                ..
+            })
+        )
+    }
+}
+
+impl<S: Store> Client<S> {
+    /// Issues the next request if none is outstanding.
+    pub(super) fn drive(&mut self, now: MonoTime) {
+        let Link::Connected(conn) = &self.link else {
+            return;
+        };
+        if conn.pending != Pending::None {
+            return;
+        }
+        let phase = conn.phase;
+        let (message, kind) = match phase {
+            Phase::Handshaking => (self.hello(), RequestKind::Hello),
+            Phase::Ready { .. } => match self.next_request() {
+                Some(next) => next,
+                None => {
+                    self.set_state(SyncState::Idle);
+                    return;
+                }
+            },
+        };
+        let batch = message.batch().expect("requests carry a batch id");
+        let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
+        debug!(replica = self.config.replica.0, "sending");
+        self.transmits.push_back(encode(&message));
+        let deadline = now.plus_ms(self.config.response_timeout_ms);
+        if let Link::Connected(conn) = &mut self.link {
+            conn.pending = Pending::Request {
+                batch,
+                kind,
+                deadline,
+            };
+        }
+    }
+
+    fn hello(&mut self) -> Message {
+        self.set_state(SyncState::Handshaking);
+        Message::Hello(Hello {
+            batch: self.next_batch(),
+            protocol: PROTOCOL_VERSION,
+            client: self.config.replica,
+            schema_versions: vec![self.config.schema.version],
+            token: self.config.token.clone(),
+            cursor: self.meta.cursor,
+            acked_seq: self.meta.acked_seq,
+        })
+    }
+
+    /// Resync first (local state may be wrong), then push (commit-then-transfer), then pull.
+    fn next_request(&mut self) -> Option<(Message, RequestKind)> {
+        if self.meta.resync_needed {
+            self.set_state(SyncState::Resyncing);
+            let after = self.staging.as_ref().and_then(|s| s.next.clone());
+            let request = SnapshotRequest {
+                batch: self.next_batch(),
+                after,
+                records_max: self.config.snapshot_page_records_max,
+            };
+            return Some((Message::SnapshotRequest(request), RequestKind::Snapshot));
+        }
+        self.set_state(SyncState::Syncing);
+        if !self.outbox.is_empty() {
+            let ops: Vec<_> = self
+                .outbox
+                .iter()
+                .take(self.config.push_batch_ops_max)
+                .cloned()
+                .collect();
+            let through = ops.last().map(|op| op.id.seq).unwrap_or_default();
+            self.metrics.ops_pushed += ops.len() as u64;
+            self.metrics.push_batch_sizes.record(ops.len());
+            let push = Push {
+                batch: self.next_batch(),
+                ops,
+            };
+            return Some((Message::Push(push), RequestKind::Push { through }));
+        }
+        if self.pull_wanted {
+            let request = PullRequest {
+                batch: self.next_batch(),
+                cursor: self.meta.cursor,
+                ops_max: self.config.pull_batch_ops_max,
+                outbox_oldest: self.outbox.front().map(|op| op.stamp),
+            };
+            let cursor = self.meta.cursor;
+            return Some((Message::PullRequest(request), RequestKind::Pull { cursor }));
+        }
+        None
+    }
+
+    pub(super) fn on_message(&mut self, now: MonoTime, message: Message) {
+        let expected = match &self.link {
+            Link::Connected(Conn {
+                pending: Pending::Request { batch, kind, .. },
+                ..
+            }) => Some((*batch, *kind)),
+            _ => None,
+        };
+        if let Message::Poke { head } = message {
+            if head > self.meta.cursor {
+                self.pull_wanted = true;
+                self.drive(now);
+            }
+            return;
+        }
+        let Some((batch, kind)) = expected.filter(|(batch, _)| message.batch() == Some(*batch))
+        else {
+            // A duplicate, or an answer to a request that already timed out.
+            debug!(
+                replica = self.config.replica.0,
+                kind = message.kind_name(),
+                "stale response"
+            );
+            return;
+        };
+        let _span = info_span!("response", batch = %batch, kind = message.kind_name()).entered();
+        self.set_pending(Pending::None);
+        match (kind, message) {
+            (RequestKind::Hello, Message::Welcome(welcome)) => self.on_welcome(now, welcome),
+            (RequestKind::Hello, Message::Reject(reject)) => {
+                warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
+                self.events
+                    .push_back(ClientEvent::Rejected(reject.reason.clone()));
+                self.link = Link::Rejected(reject.reason);
+                self.set_state(SyncState::Rejected);
+                return;
+            }
+            (RequestKind::Push { through }, Message::PushAck(ack)) => {
+                self.on_push_ack(now, through, ack)
+            }
+            (RequestKind::Pull { cursor }, Message::PullBatch(batch)) => {
+                self.on_pull_batch(now, cursor, batch)
+            }
+            (RequestKind::Pull { .. }, Message::ResyncRequired { .. }) => {
+                self.meta.resync_needed = true;
+                let meta = self.meta_mutation();
+                if self.commit(vec![meta]).is_err() {
+                    self.fail(now);
+                }
+            }
+            (RequestKind::Snapshot, Message::SnapshotPage(page)) => {
+                self.on_snapshot_page(now, page)
+            }
+            (kind, message) => {
+                warn!(
+                    replica = self.config.replica.0,
+                    ?kind,
+                    got = message.kind_name(),
+                    "unexpected response"
+                );
+                self.fail(now);
+            }
+        }
+        self.drive(now);
+    }
+
+    fn on_welcome(&mut self, now: MonoTime, welcome: Welcome) {
+        self.retry.on_success();
+        if let Link::Connected(conn) = &mut self.link {
+            conn.phase = Phase::Ready {
+                schema_version: welcome.schema_version,
+            };
+        }
+        self.pull_wanted = true;
+        self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
+        let mut mutations = Vec::new();
+        if welcome.acked_seq > self.meta.acked_seq {
+            self.forget_acked(welcome.acked_seq, &mut mutations);
+        }
+        if welcome.resync && !self.meta.resync_needed {
+            self.meta.resync_needed = true;
+            mutations.push(self.meta_mutation());
+        }
+        if !mutations.is_empty() && self.commit(mutations).is_err() {
+            self.fail(now);
+        }
+    }
+
+    fn on_push_ack(&mut self, now: MonoTime, through: Seq, ack: PushAck) {
+        self.retry.on_success();
+        let mut mutations = Vec::new();
+        if ack.acked_through > self.meta.acked_seq {
+            self.forget_acked(ack.acked_through.min(through), &mut mutations);
+        }
+        let unexpected = ack
+            .quarantined
+            .iter()
+            .any(|(id, _)| id.seq > self.meta.stale_through);
+        if unexpected {
+            // The server refused ops whose effects are in our local state: rebuild it from the
+            // server's state plus what is still pending.
+            self.meta.resync_needed = true;
+            mutations.push(self.meta_mutation());
+        }
+        self.pull_wanted = true;
+        if !mutations.is_empty() && self.commit(mutations).is_err() {
+            self.fail(now);
+        }
+    }
+
+    /// Drops acknowledged ops from the outbox (adding the mutations to `mutations`).
+    fn forget_acked(&mut self, through: Seq, mutations: &mut Vec<Mutation>) {
+        while self.outbox.front().is_some_and(|op| op.id.seq <= through) {
+            self.outbox.pop_front();
+        }
+        self.meta.acked_seq = through;
+        mutations.push(Mutation::OutboxRemoveThrough(through));
+        mutations.push(self.meta_mutation());
+        self.metrics.set_outbox(self.outbox.len());
+        self.events.push_back(ClientEvent::Acked { through });
+    }
+
+    /// The outstanding request failed: back off (or open the breaker) before the next one.
+    pub(super) fn fail(&mut self, now: MonoTime) {
+        self.metrics.retries += 1;
+        let decision = self.retry.on_failure(now);
+        if let RetryDecision::BreakerOpened(until) = decision {
+            self.metrics.breaker_opened += 1;
+            self.events.push_back(ClientEvent::BreakerOpened { until });
+        }
+        self.set_pending(Pending::Backoff {
+            until: decision.at(),
+        });
+    }
+
+    fn set_pending(&mut self, pending: Pending) {
+        if let Link::Connected(conn) = &mut self.link {
+            conn.pending = pending;
+        }
+    }
+
+    pub(super) fn schedule_reconnect(&mut self, now: MonoTime) {
+        self.metrics.retries += 1;
+        let decision = self.retry.on_failure(now);
+        if let RetryDecision::BreakerOpened(until) = decision {
+            self.metrics.breaker_opened += 1;
+            self.events.push_back(ClientEvent::BreakerOpened { until });
+        }
+        self.link = Link::Offline {
+            reconnect_at: Some(decision.at()),
+        };
+    }
+
+    pub(super) fn on_reconnect_due(&mut self, now: MonoTime) {
+        if self.retry.may_attempt(now) {
+            self.link = Link::Dialing;
+            self.set_state(SyncState::Connecting);
+            self.events.push_back(ClientEvent::WantsConnection);
+        } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
+            self.link = Link::Offline {
+                reconnect_at: Some(until),
+            };
+        }
+    }
+
+    pub(super) fn on_response_timeout(&mut self, now: MonoTime) {
+        debug!(replica = self.config.replica.0, "request timed out");
+        self.fail(now);
+    }
+
+    pub(super) fn on_retry_due(&mut self, now: MonoTime) {
+        if self.retry.may_attempt(now) {
+            self.set_pending(Pending::None);
+        } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
+            self.set_pending(Pending::Backoff { until });
+        }
+    }
+
+    pub(super) fn on_sync_due(&mut self, now: MonoTime) {
+        self.pull_wanted = true;
+        self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
+    }
+}

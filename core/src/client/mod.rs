@@ -1,0 +1,401 @@
+//! The client replica: a local store of records, a durable outbox, and the sync state machine.
+//!
+//! Methods are grouped as quinn-proto groups them: construction, getters, inputs
+//! (`handle_*`, `connected`, `disconnected`, `observe_wall_clock`), commands (`put`, `update`,
+//! `delete`, `increment`, `resolve_conflict`, `sync_now`), then outputs (`poll_*`).
+
+mod link;
+mod pull;
+mod write;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StorageError;
+use crate::event::{ClientEvent, SyncState};
+use crate::hlc::{Hlc, HlcClock, Stamp};
+use crate::ids::{BatchId, LogPos, RecordKey, ReplicaId, Seq};
+use crate::merge::{RecordState, RecordView, Records};
+use crate::metrics::Metrics;
+use crate::op::Op;
+use crate::protocol::Limits;
+use crate::quarantine::QuarantinedOp;
+use crate::retry::{Retry, RetryConfig};
+use crate::schema::Schema;
+use crate::store::{MemoryStore, Store};
+use crate::time::{MonoTime, WallTime};
+use crate::version::VersionVector;
+
+use link::{Link, Pending};
+pub use pull::Staging;
+
+/// Timer expiries handled in one `handle_timeout` call at most.
+const TIMERS_PER_INPUT_MAX: usize = 16;
+
+/// How a client behaves. Every bound is named `*_max`.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub replica: ReplicaId,
+    pub schema: Schema,
+    pub token: String,
+    pub push_batch_ops_max: usize,
+    pub pull_batch_ops_max: u32,
+    pub snapshot_page_records_max: u32,
+    /// Local writes are refused once this many ops wait in the outbox.
+    pub outbox_ops_max: usize,
+    /// How long a request may go unanswered before it counts as failed.
+    pub response_timeout_ms: u64,
+    /// The period of the background sync timer.
+    pub sync_interval_ms: u64,
+    /// Remote stamps further ahead of the local wall clock than this are reported.
+    pub clock_ahead_ms_max: u64,
+    pub retry: RetryConfig,
+    pub limits: Limits,
+}
+
+impl ClientConfig {
+    pub fn new(replica: ReplicaId, schema: Schema) -> ClientConfig {
+        ClientConfig {
+            replica,
+            schema,
+            token: String::new(),
+            push_batch_ops_max: 128,
+            pull_batch_ops_max: 256,
+            snapshot_page_records_max: 256,
+            outbox_ops_max: 100_000,
+            response_timeout_ms: 3_000,
+            sync_interval_ms: 10_000,
+            clock_ahead_ms_max: 60_000,
+            retry: RetryConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The client's durable bookkeeping, committed with the data it describes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMeta {
+    /// The server log position applied through. Never committed ahead of the data.
+    pub cursor: LogPos,
+    pub hlc: Hlc,
+    /// Ops applied here, per writer.
+    pub applied: VersionVector,
+    /// The seq the next local op gets.
+    pub next_seq: Seq,
+    /// Own ops the server has acknowledged through.
+    pub acked_seq: Seq,
+    /// The local state may hold effects the server refused: rebuild it from a snapshot.
+    pub resync_needed: bool,
+    /// Outbox ops through this seq were found stale at a resync: quarantined here, and not
+    /// part of the local state; they are still pushed so the server records them too.
+    pub stale_through: Seq,
+    pub gc_horizon: Option<Stamp>,
+}
+
+/// Timers, one handler each (see [`Client::handle_timeout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ClientTimer {
+    /// Time to dial again.
+    Reconnect,
+    /// The outstanding request has gone unanswered too long.
+    Response,
+    /// A backoff after a failed request is over.
+    Retry,
+    /// The background sync is due.
+    Sync,
+}
+
+/// The client state machine. Drive it as the crate docs describe.
+#[derive(Debug)]
+pub struct Client<S: Store = MemoryStore> {
+    config: ClientConfig,
+    store: S,
+    clock: HlcClock,
+    wall: WallTime,
+    records: Records,
+    outbox: VecDeque<Op>,
+    quarantine: Vec<QuarantinedOp>,
+    meta: ClientMeta,
+    link: Link,
+    retry: Retry,
+    staging: Option<Staging>,
+    pull_wanted: bool,
+    sync_at: Option<MonoTime>,
+    batch_counter: u64,
+    state: SyncState,
+    transmits: VecDeque<Bytes>,
+    events: VecDeque<ClientEvent>,
+    metrics: Metrics,
+}
+
+impl<S: Store> Client<S> {
+    /// Starts (or restarts) a client from whatever `store` holds. `seed` drives retry jitter.
+    pub fn new(
+        config: ClientConfig,
+        store: S,
+        seed: u64,
+        now: MonoTime,
+    ) -> Result<Client<S>, StorageError> {
+        let stored = store.load()?;
+        let mut meta = stored.client_meta.unwrap_or_default();
+        if meta.next_seq == Seq(0) {
+            meta.next_seq = Seq(1);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let batch_counter = u64::from(rng.random::<u32>());
+        let mut client = Client {
+            clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
+            wall: WallTime(meta.hlc.wall_ms),
+            records: stored.records.into_iter().collect(),
+            outbox: stored.outbox.into_values().collect(),
+            quarantine: stored.quarantine,
+            retry: Retry::new(config.retry, rng),
+            meta,
+            config,
+            store,
+            link: Link::Offline {
+                reconnect_at: Some(now),
+            },
+            staging: None,
+            pull_wanted: true,
+            sync_at: None,
+            batch_counter,
+            state: SyncState::Offline,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            metrics: Metrics::default(),
+        };
+        client.metrics.set_outbox(client.outbox.len());
+        Ok(client)
+    }
+
+    // ---- getters ----
+
+    pub fn replica(&self) -> ReplicaId {
+        self.config.replica
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// A record's visible content, or `None` if it does not exist here.
+    pub fn get(&self, key: &RecordKey) -> Option<RecordView> {
+        self.records.get(key)?.view()
+    }
+
+    /// A record's full merge state, tombstone included.
+    pub fn record_state(&self, key: &RecordKey) -> Option<&RecordState> {
+        self.records.get(key)
+    }
+
+    /// Every live record, as an application sees it.
+    pub fn view(&self) -> BTreeMap<RecordKey, RecordView> {
+        self.records.view()
+    }
+
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// Local ops not yet acknowledged by the server, oldest first.
+    pub fn outbox(&self) -> impl Iterator<Item = &Op> {
+        self.outbox.iter()
+    }
+
+    pub fn quarantine(&self) -> &[QuarantinedOp] {
+        &self.quarantine
+    }
+
+    pub fn cursor(&self) -> LogPos {
+        self.meta.cursor
+    }
+
+    pub fn meta(&self) -> &ClientMeta {
+        &self.meta
+    }
+
+    /// The latest hybrid logical clock reading.
+    pub fn hlc(&self) -> Hlc {
+        self.clock.last()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Why the server refused this client, if it did.
+    pub fn rejection(&self) -> Option<&crate::protocol::RejectReason> {
+        match &self.link {
+            Link::Rejected(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn sync_state(&self) -> SyncState {
+        self.state
+    }
+
+    /// Whether the client is connected, has nothing to push or pull, and needs no resync.
+    pub fn is_idle(&self) -> bool {
+        self.state == SyncState::Idle
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives the store back, dropping everything not committed (a crash, for the simulator).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    // ---- inputs ----
+
+    /// Tells the client its wall clock reading; call it before every other input.
+    pub fn observe_wall_clock(&mut self, wall: WallTime) {
+        self.wall = wall;
+    }
+
+    /// The transport is up: the handshake starts.
+    pub fn connected(&mut self, now: MonoTime) {
+        self.link = Link::connected();
+        self.drive(now);
+    }
+
+    /// The transport is down (or a dial failed): reconnect after a backoff.
+    pub fn disconnected(&mut self, now: MonoTime) {
+        self.staging = None;
+        self.schedule_reconnect(now);
+        self.set_state(SyncState::Offline);
+    }
+
+    /// Handles bytes from the server.
+    pub fn handle_message(&mut self, now: MonoTime, bytes: &[u8]) {
+        match crate::protocol::decode(bytes, &self.config.limits) {
+            Ok(message) => self.on_message(now, message),
+            Err(error) => {
+                self.metrics.messages_malformed += 1;
+                tracing::warn!(replica = self.config.replica.0, %error, "dropping malformed message");
+                self.events.push_back(ClientEvent::Malformed(error));
+            }
+        }
+    }
+
+    /// Handles every timer that is due at `now`.
+    pub fn handle_timeout(&mut self, now: MonoTime) {
+        // Each handler moves its own timer past `now` or clears it; the bound guards that.
+        for _ in 0..TIMERS_PER_INPUT_MAX {
+            let Some((_, timer)) = self.poll_timeout().filter(|(at, _)| *at <= now) else {
+                break;
+            };
+            match timer {
+                ClientTimer::Reconnect => self.on_reconnect_due(now),
+                ClientTimer::Response => self.on_response_timeout(now),
+                ClientTimer::Retry => self.on_retry_due(now),
+                ClientTimer::Sync => self.on_sync_due(now),
+            }
+        }
+        self.drive(now);
+    }
+
+    // ---- commands (see write.rs for the writes) ----
+
+    /// Starts a sync round now instead of waiting for the background timer.
+    pub fn sync_now(&mut self, now: MonoTime) {
+        self.pull_wanted = true;
+        if matches!(self.link, Link::Offline { .. }) {
+            // A person asked: dial at once, whatever the backoff said.
+            self.link = Link::Offline {
+                reconnect_at: Some(now),
+            };
+        }
+        self.drive(now);
+    }
+
+    // ---- outputs ----
+
+    /// The next message to send to the server.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next deadline and which timer it belongs to.
+    pub fn poll_timeout(&self) -> Option<(MonoTime, ClientTimer)> {
+        let link = match &self.link {
+            Link::Offline {
+                reconnect_at: Some(at),
+            } => Some((*at, ClientTimer::Reconnect)),
+            Link::Connected(conn) => match conn.pending {
+                Pending::Request { deadline, .. } => Some((deadline, ClientTimer::Response)),
+                Pending::Backoff { until } => Some((until, ClientTimer::Retry)),
+                Pending::None => None,
+            },
+            Link::Offline { reconnect_at: None } | Link::Dialing | Link::Rejected(_) => None,
+        };
+        let sync = self
+            .sync_at
+            .filter(|_| self.link.is_ready())
+            .map(|at| (at, ClientTimer::Sync));
+        match (link, sync) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ---- internals shared by the submodules ----
+
+    fn next_batch(&mut self) -> BatchId {
+        self.batch_counter = self.batch_counter.wrapping_add(1);
+        BatchId((self.config.replica.0 << 32) ^ self.batch_counter)
+    }
+
+    fn set_state(&mut self, state: SyncState) {
+        if self.state != state {
+            self.state = state;
+            self.events.push_back(ClientEvent::StateChanged(state));
+        }
+    }
+
+    fn commit(&mut self, batch: Vec<crate::store::Mutation>) -> Result<(), StorageError> {
+        match self.store.commit(batch) {
+            Ok(()) => {
+                self.metrics.commits += 1;
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(replica = self.config.replica.0, %error, "commit failed; reloading");
+                self.reload()?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Rebuilds the in-memory state from the store after a failed commit, so memory never
+    /// holds what the store does not.
+    fn reload(&mut self) -> Result<(), StorageError> {
+        let stored = self.store.load()?;
+        self.meta = stored.client_meta.unwrap_or_default();
+        if self.meta.next_seq == Seq(0) {
+            self.meta.next_seq = Seq(1);
+        }
+        self.records = stored.records.into_iter().collect();
+        self.outbox = stored.outbox.into_values().collect();
+        self.quarantine = stored.quarantine;
+        self.metrics.set_outbox(self.outbox.len());
+        Ok(())
+    }
+
+    fn meta_mutation(&mut self) -> crate::store::Mutation {
+        self.meta.hlc = self.clock.last();
+        crate::store::Mutation::ClientMeta(self.meta.clone())
+    }
+}

@@ -1,0 +1,256 @@
+//! Applying what the server sends: pull batches and snapshot pages.
+//!
+//! A batch is verified against its manifest, then its ops, the new cursor and the clock are
+//! committed in one store transaction: the cursor is never durable ahead of its data, so a crash
+//! anywhere resumes from the last commit without reprocessing and without skipping.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tracing::{debug, warn};
+
+use crate::client::Client;
+use crate::event::{ClientEvent, Origin, QuarantineNotice, SyncState};
+use crate::hlc::Stamp;
+use crate::ids::{LogPos, RecordKey, Seq};
+use crate::merge::RecordState;
+use crate::op::Op;
+use crate::protocol::{PullBatch, SnapshotPage};
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::store::{Mutation, Store};
+use crate::time::MonoTime;
+use crate::version::VersionVector;
+
+/// Snapshot pages received so far in a resync. Kept in memory only: a crash mid-resync starts
+/// the resync over, because nothing of it was committed.
+#[derive(Debug)]
+pub struct Staging {
+    /// The server's head when the first page was read: the cursor after the resync. Later
+    /// pages may already include newer ops, which is harmless because applying an op is
+    /// idempotent at the state level.
+    pub at: LogPos,
+    pub records: BTreeMap<RecordKey, RecordState>,
+    pub applied: VersionVector,
+    pub gc_horizon: Option<Stamp>,
+    pub next: Option<RecordKey>,
+}
+
+impl<S: Store> Client<S> {
+    pub(super) fn on_pull_batch(&mut self, now: MonoTime, cursor: LogPos, batch: PullBatch) {
+        if batch.from != cursor || batch.to < batch.from {
+            warn!(replica = self.config.replica.0, ?cursor, from = ?batch.from, "pull batch out of place");
+            self.fail(now);
+            return;
+        }
+        let ops_expected = batch.to.0 - batch.from.0;
+        if batch.ops.len() as u64 != ops_expected || !batch.manifest.verifies(&batch.ops) {
+            self.metrics.manifest_mismatches += 1;
+            self.events
+                .push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
+            self.fail(now);
+            return;
+        }
+        let mut events = Vec::new();
+        let mut touched = BTreeSet::new();
+        let mut quarantined = Vec::new();
+        for op in &batch.ops {
+            if self.apply_remote(op, &mut events, &mut quarantined) {
+                touched.insert(op.key.clone());
+            }
+        }
+        let mut mutations: Vec<Mutation> = touched
+            .into_iter()
+            .map(|key| {
+                let state = self.records.get(&key).cloned();
+                Mutation::Record { key, state }
+            })
+            .collect();
+        mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
+        if batch.gc_horizon > self.meta.gc_horizon {
+            self.collect_tombstones(batch.gc_horizon, &mut mutations);
+        }
+        self.meta.cursor = batch.to;
+        mutations.push(self.meta_mutation());
+        if self.commit(mutations).is_err() {
+            self.fail(now);
+            return;
+        }
+        self.quarantine.extend(quarantined);
+        self.events.extend(events);
+        self.metrics.pull_batch_sizes.record(batch.ops.len());
+        self.pull_wanted = batch.to < batch.head;
+        debug!(
+            replica = self.config.replica.0,
+            to = batch.to.0,
+            head = batch.head.0,
+            "pulled"
+        );
+    }
+
+    /// Applies one remote op to memory; returns whether a record changed.
+    fn apply_remote(
+        &mut self,
+        op: &Op,
+        events: &mut Vec<ClientEvent>,
+        quarantined: &mut Vec<QuarantinedOp>,
+    ) -> bool {
+        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+            self.metrics.clock_ahead_reports += 1;
+            events.push(ClientEvent::ClockAhead { op: op.id, report });
+        }
+        if self.meta.applied.contains(op.id) {
+            self.metrics.duplicates_dropped += 1;
+            return false;
+        }
+        self.meta.applied.advance(op.id);
+        self.metrics.ops_pulled += 1;
+        if let Err(violation) = self.config.schema.validate(op) {
+            let reason = QuarantineReason::from(violation);
+            self.metrics.quarantined(reason.kind());
+            events.push(ClientEvent::Quarantined(QuarantineNotice {
+                op: op.id,
+                key: op.key.clone(),
+                reason: reason.clone(),
+                origin: Origin::Remote,
+            }));
+            quarantined.push(QuarantinedOp {
+                op: op.clone(),
+                reason,
+            });
+            return false;
+        }
+        for conflict in self.records.apply(op, &self.config.schema) {
+            self.metrics.conflict(conflict.rule);
+            events.push(ClientEvent::Conflict(conflict));
+        }
+        true
+    }
+
+    /// Drops local tombstones the server has collected, but never one that an op still in our
+    /// outbox is older than (that op must stay hidden until the server has judged it).
+    fn collect_tombstones(&mut self, horizon: Option<Stamp>, mutations: &mut Vec<Mutation>) {
+        self.meta.gc_horizon = horizon;
+        let oldest_pending = self.outbox.front().map(|op| op.stamp);
+        let limit = match (horizon, oldest_pending) {
+            (Some(h), Some(p)) => h.min(p),
+            (Some(h), None) => h,
+            (None, _) => return,
+        };
+        let collectable: Vec<RecordKey> = self
+            .records
+            .iter()
+            .filter(|(_, state)| state.is_bare_tombstone() && state.deleted <= Some(limit))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in collectable {
+            self.records.remove(&key);
+            mutations.push(Mutation::Record { key, state: None });
+        }
+    }
+
+    pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {
+        if !page.manifest.verifies(&page.records) {
+            self.metrics.manifest_mismatches += 1;
+            self.events
+                .push_back(ClientEvent::ManifestMismatch { batch: page.batch });
+            self.fail(now);
+            return;
+        }
+        let staging = self.staging.get_or_insert_with(|| Staging {
+            at: page.at,
+            records: BTreeMap::new(),
+            applied: VersionVector::default(),
+            gc_horizon: page.gc_horizon,
+            next: None,
+        });
+        if staging.records.is_empty() && staging.next.is_none() {
+            for (replica, seq) in &page.applied {
+                staging.applied.advance(crate::ids::OpId {
+                    replica: *replica,
+                    seq: *seq,
+                });
+            }
+        }
+        staging.records.extend(page.records);
+        staging.next = page.next;
+        if staging.next.is_none() {
+            self.finish_resync(now);
+        }
+    }
+
+    /// Replaces the local state by the snapshot plus every pending local op, quarantining the
+    /// pending ops written before the server's collection horizon.
+    fn finish_resync(&mut self, now: MonoTime) {
+        let Some(staging) = self.staging.take() else {
+            return;
+        };
+        let mut mutations = Vec::new();
+        let mut events = Vec::new();
+        let mut stale = 0;
+        let mut records: crate::merge::Records = staging.records.into_iter().collect();
+        for op in &self.outbox {
+            let is_stale = staging.gc_horizon.is_some_and(|h| op.stamp <= h);
+            if is_stale && op.id.seq > self.meta.stale_through {
+                stale += 1;
+                let reason = QuarantineReason::Stale {
+                    horizon_wall_ms: staging.gc_horizon.map_or(0, |h| h.hlc.wall_ms),
+                };
+                self.metrics.quarantined(reason.kind());
+                events.push(ClientEvent::Quarantined(QuarantineNotice {
+                    op: op.id,
+                    key: op.key.clone(),
+                    reason: reason.clone(),
+                    origin: Origin::Local,
+                }));
+                self.meta.stale_through = op.id.seq;
+                let quarantined = QuarantinedOp {
+                    op: op.clone(),
+                    reason,
+                };
+                mutations.push(Mutation::Quarantine(quarantined.clone()));
+                self.quarantine.push(quarantined);
+            } else if op.id.seq > self.meta.stale_through {
+                // Our own pending writes were validated when they were made.
+                records.apply(op, &self.config.schema);
+            }
+        }
+        for (key, _) in self.records.iter() {
+            if records.get(key).is_none() {
+                mutations.push(Mutation::Record {
+                    key: key.clone(),
+                    state: None,
+                });
+            }
+        }
+        for (key, state) in records.iter() {
+            mutations.push(Mutation::Record {
+                key: key.clone(),
+                state: Some(state.clone()),
+            });
+        }
+        let own_last = Seq(self.meta.next_seq.0.saturating_sub(1));
+        let mut applied = staging.applied;
+        applied.advance(crate::ids::OpId {
+            replica: self.config.replica,
+            seq: own_last,
+        });
+        let record_count = records.len();
+        self.records = records;
+        self.meta.applied = applied;
+        self.meta.cursor = staging.at;
+        self.meta.gc_horizon = staging.gc_horizon;
+        self.meta.resync_needed = false;
+        mutations.push(self.meta_mutation());
+        if self.commit(mutations).is_err() {
+            self.fail(now);
+            return;
+        }
+        self.metrics.resyncs += 1;
+        self.events.extend(events);
+        self.events.push_back(ClientEvent::ResyncFinished {
+            records: record_count,
+            stale_ops: stale,
+        });
+        self.pull_wanted = true;
+        self.set_state(SyncState::Syncing);
+    }
+}

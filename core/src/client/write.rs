@@ -1,0 +1,152 @@
+//! Local writes. Each becomes one op that is validated, applied and committed to the store
+//! together with its outbox entry before the call returns: it survives a crash before any sync.
+
+use std::collections::BTreeMap;
+
+use crate::client::Client;
+use crate::error::WriteError;
+use crate::hlc::Stamp;
+use crate::ids::{OpId, RecordKey};
+use crate::op::{FieldWrite, Op, OpBody};
+use crate::store::{Mutation, Store};
+use crate::time::MonoTime;
+use crate::value::Value;
+
+impl<S: Store> Client<S> {
+    /// Creates (or re-creates) a record with the given fields.
+    pub fn put(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<OpId, WriteError> {
+        let fields = self.field_writes(&key, fields);
+        self.write(now, key, OpBody::Put { fields })
+    }
+
+    /// Sets the given fields of a record, leaving the others as they are.
+    pub fn update(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<OpId, WriteError> {
+        if fields.is_empty() {
+            return Err(WriteError::ApiMisuse(
+                "an update must set at least one field".to_owned(),
+            ));
+        }
+        let fields = self.field_writes(&key, fields);
+        self.write(now, key, OpBody::Update { fields })
+    }
+
+    /// Deletes a record (a tombstone: everything older is hidden everywhere).
+    pub fn delete(&mut self, now: MonoTime, key: RecordKey) -> Result<OpId, WriteError> {
+        self.write(now, key, OpBody::Delete)
+    }
+
+    /// Adds `delta` to a counter field.
+    pub fn increment(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        field: &str,
+        delta: i64,
+    ) -> Result<OpId, WriteError> {
+        self.write(
+            now,
+            key,
+            OpBody::Increment {
+                field: field.to_owned(),
+                delta,
+            },
+        )
+    }
+
+    /// Settles a field to `value`, superseding every value it currently shows (all sides of a
+    /// multi-value fork). The resolution is an ordinary op, so it stays resolved on every
+    /// replica after every later sync.
+    pub fn resolve_conflict(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        field: &str,
+        value: Value,
+    ) -> Result<OpId, WriteError> {
+        let seen = self
+            .records
+            .get(&key)
+            .map(|r| r.seen(field))
+            .unwrap_or_default();
+        let write = FieldWrite { value, seen };
+        self.write(
+            now,
+            key,
+            OpBody::Resolve {
+                field: field.to_owned(),
+                write,
+            },
+        )
+    }
+
+    fn field_writes(
+        &self,
+        key: &RecordKey,
+        fields: BTreeMap<String, Value>,
+    ) -> BTreeMap<String, FieldWrite> {
+        let record = self.records.get(key);
+        fields
+            .into_iter()
+            .map(|(name, value)| {
+                let seen = record.map(|r| r.seen(&name)).unwrap_or_default();
+                (name, FieldWrite { value, seen })
+            })
+            .collect()
+    }
+
+    fn write(&mut self, now: MonoTime, key: RecordKey, body: OpBody) -> Result<OpId, WriteError> {
+        if self.outbox.len() >= self.config.outbox_ops_max {
+            return Err(WriteError::OutboxFull {
+                ops_max: self.config.outbox_ops_max,
+            });
+        }
+        let name_max = self.config.limits.name_bytes_max;
+        if key.collection.len() > name_max || key.record.len() > name_max || key.record.is_empty() {
+            return Err(WriteError::ApiMisuse(format!(
+                "record ids must be 1..={name_max} bytes and collection names at most {name_max}"
+            )));
+        }
+        let id = OpId {
+            replica: self.config.replica,
+            seq: self.meta.next_seq,
+        };
+        let hlc = self.clock.tick(self.wall);
+        let op = Op {
+            id,
+            stamp: Stamp::new(hlc, self.config.replica),
+            key,
+            body,
+        };
+        self.config
+            .schema
+            .validate(&op)
+            .map_err(WriteError::Schema)?;
+        self.records.apply(&op, &self.config.schema);
+        self.meta.next_seq = id.seq.next();
+        self.meta.applied.advance(id);
+        let state = self.records.get(&op.key).cloned();
+        let mutations = vec![
+            Mutation::Record {
+                key: op.key.clone(),
+                state,
+            },
+            Mutation::OutboxPut(op.clone()),
+            self.meta_mutation(),
+        ];
+        self.commit(mutations)?;
+        self.outbox.push_back(op);
+        self.metrics.set_outbox(self.outbox.len());
+        self.drive(now);
+        Ok(id)
+    }
+}

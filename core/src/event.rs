@@ -1,0 +1,113 @@
+//! Events the state machines report to their host through `poll_event`.
+
+use crate::hlc::ClockAhead;
+use crate::ids::{BatchId, OpId, PeerId, RecordKey, ReplicaId};
+use crate::merge::ConflictReport;
+use crate::protocol::{DecodeError, RejectReason};
+use crate::quarantine::QuarantineReason;
+use crate::time::MonoTime;
+
+/// Where a quarantined op was caught.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// In this node's own outbox (for example stale after a resync).
+    Local,
+    /// Arriving from a peer.
+    Remote,
+}
+
+/// An op kept aside instead of applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuarantineNotice {
+    pub op: OpId,
+    pub key: RecordKey,
+    pub reason: QuarantineReason,
+    pub origin: Origin,
+}
+
+/// The client's connection and sync progress, for a status indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncState {
+    Offline,
+    Connecting,
+    Handshaking,
+    Syncing,
+    Resyncing,
+    Idle,
+    Rejected,
+}
+
+/// What a client reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// The client wants a transport: dial, then call `connected` or `disconnected`.
+    WantsConnection,
+    StateChanged(SyncState),
+    Conflict(ConflictReport),
+    Quarantined(QuarantineNotice),
+    ClockAhead {
+        op: OpId,
+        report: ClockAhead,
+    },
+    /// The server refused the handshake; the client stops dialling until reconfigured.
+    Rejected(RejectReason),
+    /// A pull batch failed its manifest check and was discarded; it will be fetched again.
+    ManifestMismatch {
+        batch: BatchId,
+    },
+    /// A message could not be decoded and was dropped.
+    Malformed(DecodeError),
+    /// The breaker opened after repeated failures; nothing is tried before `until`.
+    BreakerOpened {
+        until: MonoTime,
+    },
+    ResyncFinished {
+        records: usize,
+        stale_ops: usize,
+    },
+    /// The server acknowledged the client's ops through this seq.
+    Acked {
+        through: crate::ids::Seq,
+    },
+}
+
+/// What a server reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerEvent {
+    ClientJoined {
+        peer: PeerId,
+        client: ReplicaId,
+        schema_version: u32,
+    },
+    ClientRejected {
+        peer: PeerId,
+        client: ReplicaId,
+        reason: RejectReason,
+    },
+    ClientLeft {
+        peer: PeerId,
+        client: Option<ReplicaId>,
+    },
+    ClientEvicted {
+        client: ReplicaId,
+    },
+    Conflict(ConflictReport),
+    Quarantined(QuarantineNotice),
+    ClockAhead {
+        op: OpId,
+        report: ClockAhead,
+    },
+    Malformed {
+        peer: PeerId,
+        error: DecodeError,
+    },
+    /// A message that makes no sense in the peer's session (for example a push before Hello).
+    Unexpected {
+        peer: PeerId,
+        kind: &'static str,
+    },
+    Collected {
+        tombstones: u64,
+        compacted_through: crate::ids::LogPos,
+    },
+}

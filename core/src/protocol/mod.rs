@@ -1,0 +1,212 @@
+//! The client ↔ server protocol: messages, their wire codec, and batch manifests.
+
+mod manifest;
+mod wire;
+
+use serde::{Deserialize, Serialize};
+
+pub use manifest::Manifest;
+pub use wire::{DecodeError, Limits, WIRE_VERSION, decode, encode};
+
+use crate::hlc::Stamp;
+use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
+use crate::merge::RecordState;
+use crate::op::Op;
+use crate::quarantine::QuarantineReason;
+
+/// The protocol revision this build speaks.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Every message either side sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    Hello(Hello),
+    Welcome(Welcome),
+    Reject(Reject),
+    Push(Push),
+    PushAck(PushAck),
+    PullRequest(PullRequest),
+    PullBatch(PullBatch),
+    /// The client's cursor is older than the compaction horizon: it must resync from a snapshot.
+    ResyncRequired {
+        batch: BatchId,
+        compacted_through: LogPos,
+    },
+    SnapshotRequest(SnapshotRequest),
+    SnapshotPage(SnapshotPage),
+    /// The log grew; a client that is idle should pull.
+    Poke {
+        head: LogPos,
+    },
+}
+
+/// Opens every (re)connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub batch: BatchId,
+    pub protocol: u16,
+    pub client: ReplicaId,
+    /// Schema versions the client speaks; the server picks the highest it supports too.
+    pub schema_versions: Vec<u32>,
+    pub token: String,
+    /// The resume point: the log position the client has durably applied through.
+    pub cursor: LogPos,
+    /// The highest of its own seqs the client knows the server has acknowledged.
+    pub acked_seq: Seq,
+}
+
+/// Accepts a Hello.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub batch: BatchId,
+    pub schema_version: u32,
+    pub head: LogPos,
+    /// The server's authoritative ack for this client: ops through this seq are durable there.
+    pub acked_seq: Seq,
+    /// The client's cursor is older than the compaction horizon; it must resync.
+    pub resync: bool,
+    /// Things the client should know about its session (for example a deprecated version).
+    pub cautions: Vec<String>,
+}
+
+/// Refuses a Hello, saying why and what would be accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reject {
+    pub batch: BatchId,
+    pub reason: RejectReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RejectReason {
+    ProtocolUnsupported {
+        supported: u16,
+    },
+    SchemaUnsupported {
+        offered: Vec<u32>,
+        min_required: u32,
+        max_supported: u32,
+    },
+    BadToken,
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::ProtocolUnsupported { supported } => {
+                write!(
+                    f,
+                    "protocol unsupported; the server speaks version {supported}"
+                )
+            }
+            RejectReason::SchemaUnsupported {
+                offered,
+                min_required,
+                max_supported,
+            } => write!(
+                f,
+                "schema versions {offered:?} unsupported; the server accepts {min_required}..={max_supported}"
+            ),
+            RejectReason::BadToken => f.write_str("authentication token refused"),
+        }
+    }
+}
+
+/// A bounded batch of outbox ops, in seq order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Push {
+    pub batch: BatchId,
+    pub ops: Vec<Op>,
+}
+
+/// Sent only after the server's durable commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAck {
+    pub batch: BatchId,
+    /// Every op of this client through this seq is durable on the server (applied or
+    /// quarantined); the client may forget them.
+    pub acked_through: Seq,
+    /// Ops of this batch the server quarantined instead of applying.
+    pub quarantined: Vec<(OpId, QuarantineReason)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub batch: BatchId,
+    pub cursor: LogPos,
+    pub ops_max: u32,
+    /// The oldest stamp still in the client's outbox: the server may collect a tombstone only
+    /// once no client can still push an op older than it.
+    pub outbox_oldest: Option<Stamp>,
+}
+
+/// Log entries `(from, to]`, verified by the manifest before they are applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullBatch {
+    pub batch: BatchId,
+    pub from: LogPos,
+    pub to: LogPos,
+    pub head: LogPos,
+    pub ops: Vec<Op>,
+    pub manifest: Manifest,
+    /// The newest tombstone the server has collected: clients may collect theirs up to it.
+    pub gc_horizon: Option<Stamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRequest {
+    pub batch: BatchId,
+    /// Resume after this record (pages are in key order); `None` starts from the beginning.
+    pub after: Option<RecordKey>,
+    pub records_max: u32,
+}
+
+/// One page of the server's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    pub batch: BatchId,
+    /// The server's log head when this page was read.
+    pub at: LogPos,
+    pub records: Vec<(RecordKey, RecordState)>,
+    /// Where the next page starts, or `None` if this is the last.
+    pub next: Option<RecordKey>,
+    /// The server's version vector when this page was read.
+    pub applied: Vec<(ReplicaId, Seq)>,
+    pub gc_horizon: Option<Stamp>,
+    pub manifest: Manifest,
+}
+
+impl Message {
+    /// The request/response id this message carries, if any (the correlation id in logs).
+    pub fn batch(&self) -> Option<BatchId> {
+        match self {
+            Message::Hello(m) => Some(m.batch),
+            Message::Welcome(m) => Some(m.batch),
+            Message::Reject(m) => Some(m.batch),
+            Message::Push(m) => Some(m.batch),
+            Message::PushAck(m) => Some(m.batch),
+            Message::PullRequest(m) => Some(m.batch),
+            Message::PullBatch(m) => Some(m.batch),
+            Message::ResyncRequired { batch, .. } => Some(*batch),
+            Message::SnapshotRequest(m) => Some(m.batch),
+            Message::SnapshotPage(m) => Some(m.batch),
+            Message::Poke { .. } => None,
+        }
+    }
+
+    /// The message's kind, for logs and counters.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Message::Hello(_) => "hello",
+            Message::Welcome(_) => "welcome",
+            Message::Reject(_) => "reject",
+            Message::Push(_) => "push",
+            Message::PushAck(_) => "push-ack",
+            Message::PullRequest(_) => "pull-request",
+            Message::PullBatch(_) => "pull-batch",
+            Message::ResyncRequired { .. } => "resync-required",
+            Message::SnapshotRequest(_) => "snapshot-request",
+            Message::SnapshotPage(_) => "snapshot-page",
+            Message::Poke { .. } => "poke",
+        }
+    }
+}

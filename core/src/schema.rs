@@ -1,0 +1,192 @@
+//! Schemas: what a collection's records may hold and how each field merges.
+//!
+//! Every op, local or remote, is checked against the schema before it is applied
+//! ([`Schema::validate`]); a local write that fails is refused, a remote op that fails is
+//! quarantined.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SchemaViolation;
+use crate::op::{Op, OpBody};
+use crate::value::{FieldType, Value};
+
+/// How concurrent writes to one field combine.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum MergePolicy {
+    /// The write with the greatest stamp wins; ties cannot happen (stamps are unique).
+    #[default]
+    LastWriterWins,
+    /// The field is the sum of every increment; each op is counted exactly once.
+    Counter,
+    /// The greatest value written wins.
+    Max,
+    /// The smallest value written wins.
+    Min,
+    /// Concurrent values are all kept until a person resolves them.
+    MultiValue,
+}
+
+impl MergePolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            MergePolicy::LastWriterWins => "last-writer-wins",
+            MergePolicy::Counter => "counter",
+            MergePolicy::Max => "max",
+            MergePolicy::Min => "min",
+            MergePolicy::MultiValue => "multi-value",
+        }
+    }
+}
+
+/// One field's declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSchema {
+    pub ty: FieldType,
+    /// A required field must be present (and not null) when a record is put.
+    pub required: bool,
+    pub policy: MergePolicy,
+}
+
+impl FieldSchema {
+    pub fn new(ty: FieldType, policy: MergePolicy) -> FieldSchema {
+        FieldSchema {
+            ty,
+            required: false,
+            policy,
+        }
+    }
+
+    pub fn required(mut self) -> FieldSchema {
+        self.required = true;
+        self
+    }
+}
+
+/// The fields of one collection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionSchema {
+    pub fields: BTreeMap<String, FieldSchema>,
+}
+
+impl CollectionSchema {
+    pub fn field(mut self, name: impl Into<String>, field: FieldSchema) -> CollectionSchema {
+        self.fields.insert(name.into(), field);
+        self
+    }
+}
+
+/// A versioned set of collections.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub version: u32,
+    pub collections: BTreeMap<String, CollectionSchema>,
+}
+
+impl Schema {
+    pub fn new(version: u32) -> Schema {
+        Schema {
+            version,
+            collections: BTreeMap::new(),
+        }
+    }
+
+    pub fn collection(mut self, name: impl Into<String>, collection: CollectionSchema) -> Schema {
+        self.collections.insert(name.into(), collection);
+        self
+    }
+
+    /// The declaration of `collection.field`, if there is one.
+    pub fn field(&self, collection: &str, field: &str) -> Option<&FieldSchema> {
+        self.collections.get(collection)?.fields.get(field)
+    }
+
+    /// The merge policy of `collection.field`; unknown fields merge as last-writer-wins so a
+    /// replica can still hold data it has no declaration for.
+    pub fn policy(&self, collection: &str, field: &str) -> MergePolicy {
+        self.field(collection, field)
+            .map_or(MergePolicy::LastWriterWins, |f| f.policy)
+    }
+
+    /// Checks an op against this schema: the collection and every field exist, values have the
+    /// declared type, required fields are present on put and never nulled, and each kind of op
+    /// targets a field whose policy allows it.
+    pub fn validate(&self, op: &Op) -> Result<(), SchemaViolation> {
+        let violation = |field: Option<&str>, problem: String| SchemaViolation {
+            collection: op.key.collection.clone(),
+            record: op.key.record.clone(),
+            field: field.map(str::to_owned),
+            problem,
+        };
+        let Some(collection) = self.collections.get(&op.key.collection) else {
+            return Err(violation(
+                None,
+                format!("unknown collection (schema v{})", self.version),
+            ));
+        };
+        let declared = |name: &str| {
+            collection.fields.get(name).ok_or_else(|| {
+                violation(
+                    Some(name),
+                    format!("unknown field (schema v{})", self.version),
+                )
+            })
+        };
+        match &op.body {
+            OpBody::Put { fields } | OpBody::Update { fields } => {
+                for (name, write) in fields {
+                    let field = declared(name)?;
+                    check_value(field, &write.value)
+                        .map_err(|problem| violation(Some(name), problem))?;
+                    if field.policy == MergePolicy::Counter {
+                        let problem = "a counter changes only by increments".to_owned();
+                        return Err(violation(Some(name), problem));
+                    }
+                }
+                if matches!(op.body, OpBody::Put { .. }) {
+                    let missing = collection
+                        .fields
+                        .iter()
+                        .find(|(name, field)| field.required && !fields.contains_key(*name));
+                    if let Some((name, _)) = missing {
+                        let problem = "required field missing from put".to_owned();
+                        return Err(violation(Some(name), problem));
+                    }
+                }
+                Ok(())
+            }
+            OpBody::Increment { field, .. } => {
+                let declared = declared(field)?;
+                if declared.policy != MergePolicy::Counter {
+                    let problem = format!("increment of a {} field", declared.policy.name());
+                    return Err(violation(Some(field), problem));
+                }
+                Ok(())
+            }
+            OpBody::Resolve { field, write } => {
+                let declared = declared(field)?;
+                check_value(declared, &write.value).map_err(|p| violation(Some(field), p))?;
+                if declared.policy == MergePolicy::Counter {
+                    return Err(violation(
+                        Some(field),
+                        "a counter has no conflicts".to_owned(),
+                    ));
+                }
+                Ok(())
+            }
+            OpBody::Delete => Ok(()),
+        }
+    }
+}
+
+fn check_value(field: &FieldSchema, value: &Value) -> Result<(), String> {
+    match value.field_type() {
+        None if field.required => Err("required field set to null".to_owned()),
+        None => Ok(()),
+        Some(found) if found == field.ty => Ok(()),
+        Some(found) => Err(format!("expected {}, found {found}", field.ty)),
+    }
+}

@@ -1,0 +1,323 @@
+//! The sync server: the authoritative op log, the merged records, and one session per peer.
+//!
+//! Methods are grouped as for the client: construction, getters, inputs, outputs. The server
+//! acknowledges a push only after the store has committed it, and serves pulls from its log;
+//! a periodic collection pass evicts long-silent clients, collects tombstones every client has
+//! seen, and compacts the log behind every client's cursor.
+
+mod gc;
+mod session;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StorageError;
+use crate::event::ServerEvent;
+use crate::hlc::{Hlc, HlcClock, Stamp};
+use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId, Seq};
+use crate::merge::{RecordView, Records};
+use crate::metrics::Metrics;
+use crate::op::{Op, OpBody};
+use crate::protocol::Limits;
+use crate::quarantine::QuarantinedOp;
+use crate::schema::Schema;
+use crate::store::{MemoryStore, Store};
+use crate::time::{MonoTime, WallTime};
+
+/// How a server behaves.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub schema: Schema,
+    /// Tokens accepted in `Hello`; `None` accepts any.
+    pub tokens: Option<BTreeSet<String>>,
+    pub pull_batch_ops_max: u32,
+    pub snapshot_page_records_max: u32,
+    /// How often tombstones are collected and the log compacted.
+    pub gc_interval_ms: u64,
+    /// A client silent this long (by the server's wall clock) no longer holds back collection;
+    /// when it returns it resyncs from a snapshot.
+    pub client_eviction_ms: u64,
+    pub clock_ahead_ms_max: u64,
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    pub fn new(schema: Schema) -> ServerConfig {
+        ServerConfig {
+            schema,
+            tokens: None,
+            pull_batch_ops_max: 256,
+            snapshot_page_records_max: 256,
+            gc_interval_ms: 30_000,
+            client_eviction_ms: 24 * 3_600_000,
+            clock_ahead_ms_max: 60_000,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The server's durable bookkeeping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerMeta {
+    pub head: LogPos,
+    /// Log entries at or before this position have been compacted away.
+    pub compacted_through: LogPos,
+    /// The newest tombstone collected so far.
+    pub gc_horizon: Option<Stamp>,
+    pub hlc: Hlc,
+}
+
+/// What the server knows of one client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// The client's ops are applied (or quarantined) through this seq.
+    pub acked_seq: Seq,
+    /// The cursor the client last reported as durably applied.
+    pub cursor: LogPos,
+    /// The oldest stamp in its outbox at that report.
+    pub outbox_oldest: Option<Stamp>,
+    pub last_seen: WallTime,
+    /// Silent past the eviction limit: it no longer holds back collection, and its ops older
+    /// than the collection horizon are quarantined as stale.
+    pub evicted: bool,
+}
+
+/// A message for the host to deliver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub to: PeerId,
+    pub payload: Bytes,
+}
+
+/// The server's only timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServerTimer {
+    /// Evict silent clients, collect tombstones, compact the log.
+    Collect,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Session {
+    client: Option<ReplicaId>,
+}
+
+/// The server state machine. Drive it as the crate docs describe.
+#[derive(Debug)]
+pub struct Server<S: Store = MemoryStore> {
+    config: ServerConfig,
+    store: S,
+    clock: HlcClock,
+    wall: WallTime,
+    records: Records,
+    /// Entries `(compacted_through, head]`, oldest first.
+    log: VecDeque<Op>,
+    meta: ServerMeta,
+    registrations: BTreeMap<ReplicaId, Registration>,
+    /// Where each record's latest delete sits in the log, for collection.
+    tombstone_pos: BTreeMap<RecordKey, LogPos>,
+    sessions: BTreeMap<PeerId, Session>,
+    quarantine: Vec<QuarantinedOp>,
+    collect_at: MonoTime,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ServerEvent>,
+    metrics: Metrics,
+}
+
+impl<S: Store> Server<S> {
+    /// Starts (or restarts) a server from whatever `store` holds.
+    pub fn new(config: ServerConfig, store: S, now: MonoTime) -> Result<Server<S>, StorageError> {
+        let stored = store.load()?;
+        let meta = stored.server_meta.unwrap_or_default();
+        let log: VecDeque<Op> = stored.log.into_values().collect();
+        let records: Records = stored.records.into_iter().collect();
+        let tombstone_pos = tombstone_positions(&records, &log, meta.compacted_through);
+        Ok(Server {
+            clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
+            wall: WallTime(meta.hlc.wall_ms),
+            collect_at: now.plus_ms(config.gc_interval_ms),
+            config,
+            store,
+            records,
+            log,
+            meta,
+            registrations: stored.registrations,
+            tombstone_pos,
+            sessions: BTreeMap::new(),
+            quarantine: stored.quarantine,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    // ---- getters ----
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Every live record, as an application sees it.
+    pub fn view(&self) -> BTreeMap<RecordKey, RecordView> {
+        self.records.view()
+    }
+
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    pub fn head(&self) -> LogPos {
+        self.meta.head
+    }
+
+    pub fn meta(&self) -> &ServerMeta {
+        &self.meta
+    }
+
+    pub fn registrations(&self) -> &BTreeMap<ReplicaId, Registration> {
+        &self.registrations
+    }
+
+    pub fn quarantine(&self) -> &[QuarantinedOp] {
+        &self.quarantine
+    }
+
+    /// Log entries still held (not compacted), oldest first.
+    pub fn log(&self) -> impl Iterator<Item = &Op> {
+        self.log.iter()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives the store back, dropping everything not committed (a crash, for the simulator).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    // ---- inputs ----
+
+    /// Tells the server its wall clock reading; call it before every other input.
+    pub fn observe_wall_clock(&mut self, wall: WallTime) {
+        self.wall = wall;
+    }
+
+    /// A peer connected; it must say Hello before anything else.
+    pub fn connected(&mut self, _now: MonoTime, peer: PeerId) {
+        self.sessions.insert(peer, Session::default());
+    }
+
+    pub fn disconnected(&mut self, _now: MonoTime, peer: PeerId) {
+        if let Some(session) = self.sessions.remove(&peer) {
+            self.events.push_back(ServerEvent::ClientLeft {
+                peer,
+                client: session.client,
+            });
+        }
+    }
+
+    /// Handles bytes from a peer.
+    pub fn handle_message(&mut self, _now: MonoTime, peer: PeerId, bytes: &[u8]) {
+        match crate::protocol::decode(bytes, &self.config.limits) {
+            Ok(message) => self.on_message(peer, message),
+            Err(error) => {
+                self.metrics.messages_malformed += 1;
+                tracing::warn!(peer = peer.0, %error, "dropping malformed message");
+                self.events
+                    .push_back(ServerEvent::Malformed { peer, error });
+            }
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: MonoTime) {
+        if now >= self.collect_at {
+            self.collect_at = now.plus_ms(self.config.gc_interval_ms);
+            self.collect();
+        }
+    }
+
+    // ---- outputs ----
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<(MonoTime, ServerTimer)> {
+        Some((self.collect_at, ServerTimer::Collect))
+    }
+
+    // ---- internals shared by the submodules ----
+
+    fn commit(&mut self, batch: Vec<crate::store::Mutation>) -> Result<(), StorageError> {
+        match self.store.commit(batch) {
+            Ok(()) => {
+                self.metrics.commits += 1;
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(%error, "commit failed; reloading");
+                self.reload()?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Rebuilds memory from the store after a failed commit, so memory never holds what the
+    /// store does not. Sessions survive; their next requests see the reloaded state.
+    fn reload(&mut self) -> Result<(), StorageError> {
+        let stored = self.store.load()?;
+        self.meta = stored.server_meta.unwrap_or_default();
+        self.log = stored.log.into_values().collect();
+        self.records = stored.records.into_iter().collect();
+        self.registrations = stored.registrations;
+        self.quarantine = stored.quarantine;
+        self.tombstone_pos =
+            tombstone_positions(&self.records, &self.log, self.meta.compacted_through);
+        Ok(())
+    }
+
+    fn meta_mutation(&mut self) -> crate::store::Mutation {
+        self.meta.hlc = self.clock.last();
+        crate::store::Mutation::ServerMeta(self.meta.clone())
+    }
+
+    fn send(&mut self, to: PeerId, message: &crate::protocol::Message) {
+        self.transmits.push_back(Transmit {
+            to,
+            payload: crate::protocol::encode(message),
+        });
+    }
+}
+
+/// Rebuilds where each tombstone sits. A delete that was compacted away is at or before the
+/// compaction point, which is the conservative position to assume.
+fn tombstone_positions(
+    records: &Records,
+    log: &VecDeque<Op>,
+    compacted_through: LogPos,
+) -> BTreeMap<RecordKey, LogPos> {
+    let mut positions: BTreeMap<RecordKey, LogPos> = records
+        .iter()
+        .filter(|(_, state)| state.deleted.is_some())
+        .map(|(key, _)| (key.clone(), compacted_through))
+        .collect();
+    for (offset, op) in log.iter().enumerate() {
+        if matches!(op.body, OpBody::Delete) {
+            positions.insert(
+                op.key.clone(),
+                LogPos(compacted_through.0 + offset as u64 + 1),
+            );
+        }
+    }
+    positions
+}

@@ -1,0 +1,339 @@
+//! Handling one peer's requests: handshake, push, pull and snapshot.
+
+use std::collections::BTreeSet;
+
+use tracing::{debug, info_span, warn};
+
+use crate::event::{Origin, QuarantineNotice, ServerEvent};
+use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
+use crate::op::{Op, OpBody};
+use crate::protocol::{
+    Hello, Manifest, Message, PROTOCOL_VERSION, PullBatch, PullRequest, Push, PushAck, Reject,
+    RejectReason, SnapshotPage, SnapshotRequest, Welcome,
+};
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::server::{Registration, Server};
+use crate::store::{Mutation, Store};
+use crate::version::Admission;
+
+impl<S: Store> Server<S> {
+    pub(super) fn on_message(&mut self, peer: PeerId, message: Message) {
+        let batch = message.batch().unwrap_or_default();
+        let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
+        let client = self.sessions.entry(peer).or_default().client;
+        match (message, client) {
+            (Message::Hello(hello), _) => self.on_hello(peer, hello),
+            (Message::Push(push), Some(client)) => self.on_push(peer, client, push),
+            (Message::PullRequest(request), Some(client)) => self.on_pull(peer, client, request),
+            (Message::SnapshotRequest(request), Some(_)) => self.on_snapshot(peer, request),
+            (message, _) => {
+                warn!(
+                    peer = peer.0,
+                    kind = message.kind_name(),
+                    "unexpected message"
+                );
+                let kind = message.kind_name();
+                self.events
+                    .push_back(ServerEvent::Unexpected { peer, kind });
+            }
+        }
+    }
+
+    fn on_hello(&mut self, peer: PeerId, hello: Hello) {
+        let reject = |reason| {
+            Message::Reject(Reject {
+                batch: hello.batch,
+                reason,
+            })
+        };
+        if hello.protocol != PROTOCOL_VERSION {
+            let reason = RejectReason::ProtocolUnsupported {
+                supported: PROTOCOL_VERSION,
+            };
+            return self.refuse(peer, hello.client, reject(reason));
+        }
+        if let Some(tokens) = &self.config.tokens {
+            if !tokens.contains(&hello.token) {
+                return self.refuse(peer, hello.client, reject(RejectReason::BadToken));
+            }
+        }
+        let version = self.config.schema.version;
+        if !hello.schema_versions.contains(&version) {
+            let reason = RejectReason::SchemaUnsupported {
+                offered: hello.schema_versions.clone(),
+                min_required: version,
+                max_supported: version,
+            };
+            return self.refuse(peer, hello.client, reject(reason));
+        }
+        // A client new to a server that has already compacted starts out evicted: anything it
+        // wrote offline before its first sync might predate a collected tombstone.
+        let compacted = self.meta.compacted_through;
+        let registration = self
+            .registrations
+            .entry(hello.client)
+            .or_insert_with(|| Registration {
+                evicted: compacted > LogPos(0),
+                ..Default::default()
+            });
+        registration.cursor = hello.cursor;
+        registration.last_seen = self.wall;
+        let registration = registration.clone();
+        // One live session per client: a reconnect supersedes the old transport.
+        for session in self.sessions.values_mut() {
+            if session.client == Some(hello.client) {
+                session.client = None;
+            }
+        }
+        self.sessions.entry(peer).or_default().client = Some(hello.client);
+        let mutation = Mutation::Registration {
+            client: hello.client,
+            registration: registration.clone(),
+        };
+        if self.commit(vec![mutation]).is_err() {
+            return; // The client times out and says Hello again.
+        }
+        let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
+        let welcome = Welcome {
+            batch: hello.batch,
+            schema_version: version,
+            head: self.meta.head,
+            acked_seq: registration.acked_seq,
+            resync,
+            cautions: Vec::new(),
+        };
+        self.send(peer, &Message::Welcome(welcome));
+        self.events.push_back(ServerEvent::ClientJoined {
+            peer,
+            client: hello.client,
+            schema_version: version,
+        });
+    }
+
+    fn refuse(&mut self, peer: PeerId, client: ReplicaId, reject: Message) {
+        if let Message::Reject(Reject { reason, .. }) = &reject {
+            self.events.push_back(ServerEvent::ClientRejected {
+                peer,
+                client,
+                reason: reason.clone(),
+            });
+        }
+        self.send(peer, &reject);
+    }
+
+    fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
+        let mut registration = self.registrations.get(&client).cloned().unwrap_or_default();
+        registration.last_seen = self.wall;
+        let mut mutations = Vec::new();
+        let mut touched = BTreeSet::new();
+        let mut quarantined = Vec::new();
+        let mut events = Vec::new();
+        let mut applied = 0usize;
+        for op in push.ops {
+            if op.id.replica != client || op.stamp.replica != client.0 {
+                let reason = QuarantineReason::ForeignWriter { sender: client.0 };
+                self.hold(op, reason, &mut quarantined, &mut events);
+                continue;
+            }
+            match Admission::of(registration.acked_seq, op.id.seq) {
+                Admission::Duplicate => {
+                    self.metrics.duplicates_dropped += 1;
+                    continue;
+                }
+                Admission::Gap { expected } => {
+                    // Later ops wait until the missing one arrives; the ack tells the client
+                    // where to resume.
+                    debug!(
+                        client = client.0,
+                        ?expected,
+                        got = op.id.seq.0,
+                        "gap in pushed seqs"
+                    );
+                    self.metrics.ops_out_of_order += 1;
+                    break;
+                }
+                Admission::Next => {}
+            }
+            registration.acked_seq = op.id.seq;
+            self.metrics.ops_pushed += 1;
+            if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+                self.metrics.clock_ahead_reports += 1;
+                events.push(ServerEvent::ClockAhead { op: op.id, report });
+            }
+            if let Err(violation) = self.config.schema.validate(&op) {
+                self.hold(
+                    op,
+                    QuarantineReason::from(violation),
+                    &mut quarantined,
+                    &mut events,
+                );
+                continue;
+            }
+            let stale_horizon = self
+                .meta
+                .gc_horizon
+                .filter(|h| registration.evicted && op.stamp <= *h);
+            if let Some(horizon) = stale_horizon {
+                let reason = QuarantineReason::Stale {
+                    horizon_wall_ms: horizon.hlc.wall_ms,
+                };
+                self.hold(op, reason, &mut quarantined, &mut events);
+                continue;
+            }
+            for conflict in self.records.apply(&op, &self.config.schema) {
+                self.metrics.conflict(conflict.rule);
+                events.push(ServerEvent::Conflict(conflict));
+            }
+            self.meta.head = LogPos(self.meta.head.0 + 1);
+            if matches!(op.body, OpBody::Delete) {
+                self.tombstone_pos.insert(op.key.clone(), self.meta.head);
+            }
+            touched.insert(op.key.clone());
+            mutations.push(Mutation::LogAppend {
+                pos: self.meta.head,
+                op: op.clone(),
+            });
+            self.log.push_back(op);
+            applied += 1;
+        }
+        mutations.extend(touched.into_iter().map(|key| {
+            let state = self.records.get(&key).cloned();
+            Mutation::Record { key, state }
+        }));
+        mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
+        mutations.push(Mutation::Registration {
+            client,
+            registration: registration.clone(),
+        });
+        mutations.push(self.meta_mutation());
+        if self.commit(mutations).is_err() {
+            return; // Nothing was acknowledged; the client resends after its timeout.
+        }
+        self.registrations.insert(client, registration.clone());
+        let notices = quarantined
+            .iter()
+            .map(|q| (q.op.id, q.reason.clone()))
+            .collect();
+        self.quarantine.extend(quarantined);
+        self.events.extend(events);
+        let ack = PushAck {
+            batch: push.batch,
+            acked_through: registration.acked_seq,
+            quarantined: notices,
+        };
+        self.send(peer, &Message::PushAck(ack));
+        if applied > 0 {
+            self.poke_others(peer);
+        }
+    }
+
+    /// Quarantines one op (committed with the rest of the batch).
+    fn hold(
+        &mut self,
+        op: Op,
+        reason: QuarantineReason,
+        quarantined: &mut Vec<QuarantinedOp>,
+        events: &mut Vec<ServerEvent>,
+    ) {
+        warn!(op = %op.id, key = %op.key, %reason, "quarantined");
+        self.metrics.quarantined(reason.kind());
+        events.push(ServerEvent::Quarantined(QuarantineNotice {
+            op: op.id,
+            key: op.key.clone(),
+            reason: reason.clone(),
+            origin: Origin::Remote,
+        }));
+        quarantined.push(QuarantinedOp { op, reason });
+    }
+
+    fn poke_others(&mut self, from: PeerId) {
+        let head = self.meta.head;
+        let peers: Vec<PeerId> = self
+            .sessions
+            .iter()
+            .filter(|(peer, session)| **peer != from && session.client.is_some())
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in peers {
+            self.send(peer, &Message::Poke { head });
+        }
+    }
+
+    fn on_pull(&mut self, peer: PeerId, client: ReplicaId, request: PullRequest) {
+        let compacted = self.meta.compacted_through;
+        let horizon = self.meta.gc_horizon;
+        let registration = self.registrations.entry(client).or_default();
+        // Kept in memory and persisted by the next collection pass: a report lost in a crash
+        // leaves an older one, which only makes collection more careful.
+        registration.cursor = request.cursor;
+        registration.outbox_oldest = request.outbox_oldest;
+        registration.last_seen = self.wall;
+        let caught_up = request.cursor >= compacted
+            && request
+                .outbox_oldest
+                .is_none_or(|oldest| Some(oldest) > horizon);
+        if registration.evicted && caught_up {
+            registration.evicted = false;
+            let mutation = Mutation::Registration {
+                client,
+                registration: registration.clone(),
+            };
+            if self.commit(vec![mutation]).is_err() {
+                return;
+            }
+        }
+        if request.cursor < compacted || request.cursor > self.meta.head {
+            let message = Message::ResyncRequired {
+                batch: request.batch,
+                compacted_through: compacted,
+            };
+            return self.send(peer, &message);
+        }
+        let start = (request.cursor.0 - compacted.0) as usize;
+        let ops_max = request.ops_max.clamp(1, self.config.pull_batch_ops_max) as usize;
+        let ops: Vec<Op> = self.log.iter().skip(start).take(ops_max).cloned().collect();
+        let to = LogPos(request.cursor.0 + ops.len() as u64);
+        self.metrics.ops_pulled += ops.len() as u64;
+        self.metrics.pull_batch_sizes.record(ops.len());
+        let batch = PullBatch {
+            batch: request.batch,
+            from: request.cursor,
+            to,
+            head: self.meta.head,
+            manifest: Manifest::of(&ops),
+            ops,
+            gc_horizon: horizon,
+        };
+        self.send(peer, &Message::PullBatch(batch));
+    }
+
+    fn on_snapshot(&mut self, peer: PeerId, request: SnapshotRequest) {
+        let records_max = request
+            .records_max
+            .clamp(1, self.config.snapshot_page_records_max) as usize;
+        let mut page: Vec<(RecordKey, crate::merge::RecordState)> = Vec::with_capacity(records_max);
+        let mut next = None;
+        for (key, state) in self.records.iter_after(request.after.as_ref()) {
+            if page.len() == records_max {
+                next = page.last().map(|(key, _)| key.clone());
+                break;
+            }
+            page.push((key.clone(), state.clone()));
+        }
+        let applied = self
+            .registrations
+            .iter()
+            .map(|(client, r)| (*client, r.acked_seq))
+            .collect();
+        let page = SnapshotPage {
+            batch: request.batch,
+            at: self.meta.head,
+            manifest: Manifest::of(&page),
+            records: page,
+            next,
+            applied,
+            gc_horizon: self.meta.gc_horizon,
+        };
+        self.send(peer, &Message::SnapshotPage(page));
+    }
+}

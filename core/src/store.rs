@@ -1,0 +1,179 @@
+//! Durable storage behind the state machines.
+//!
+//! The core keeps its working state in memory and describes every durable change as a list of
+//! [`Mutation`]s handed to [`Store::commit`] in one atomic batch. Each mutation names a table
+//! and a row, so a SQLite store maps a batch to one transaction of row upserts and deletes; the
+//! in-memory store applies it to a map. A node restarts from [`Store::load`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StorageError;
+use crate::ids::{LogPos, RecordKey, ReplicaId, Seq};
+use crate::merge::RecordState;
+use crate::op::Op;
+use crate::quarantine::QuarantinedOp;
+
+/// Durable storage. `commit` is atomic (all of the batch or none of it) and durable when it
+/// returns `Ok`; a crash loses exactly the batches whose commit had not returned.
+pub trait Store {
+    /// Everything committed so far.
+    fn load(&self) -> Result<Stored, StorageError>;
+    /// Applies a batch atomically and durably.
+    fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError>;
+}
+
+/// One row-level change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Mutation {
+    /// Upserts (`Some`) or removes (`None`) a record.
+    Record {
+        key: RecordKey,
+        state: Option<RecordState>,
+    },
+    /// Adds a local op to the outbox.
+    OutboxPut(Op),
+    /// Forgets outbox ops through a seq (the server acknowledged them).
+    OutboxRemoveThrough(Seq),
+    /// Appends to the server's op log at `pos` (the position after the entry).
+    LogAppend { pos: LogPos, op: Op },
+    /// Drops log entries at or before `pos` (compaction).
+    LogCompactThrough(LogPos),
+    /// Keeps an op that must not be applied, with its reason.
+    Quarantine(QuarantinedOp),
+    /// Replaces the client's bookkeeping.
+    ClientMeta(crate::client::ClientMeta),
+    /// Replaces the server's bookkeeping.
+    ServerMeta(crate::server::ServerMeta),
+    /// Upserts the server's record of one client.
+    Registration {
+        client: ReplicaId,
+        registration: crate::server::Registration,
+    },
+}
+
+/// The committed image of a store.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stored {
+    pub records: BTreeMap<RecordKey, RecordState>,
+    pub outbox: BTreeMap<Seq, Op>,
+    pub log: BTreeMap<LogPos, Op>,
+    pub quarantine: Vec<QuarantinedOp>,
+    pub client_meta: Option<crate::client::ClientMeta>,
+    pub server_meta: Option<crate::server::ServerMeta>,
+    pub registrations: BTreeMap<ReplicaId, crate::server::Registration>,
+}
+
+impl Stored {
+    /// Applies one batch. Shared by every store that keeps a `Stored` image.
+    pub fn apply(&mut self, batch: Vec<Mutation>) {
+        for mutation in batch {
+            match mutation {
+                Mutation::Record {
+                    key,
+                    state: Some(state),
+                } => {
+                    self.records.insert(key, state);
+                }
+                Mutation::Record { key, state: None } => {
+                    self.records.remove(&key);
+                }
+                Mutation::OutboxPut(op) => {
+                    self.outbox.insert(op.id.seq, op);
+                }
+                Mutation::OutboxRemoveThrough(seq) => {
+                    self.outbox = self.outbox.split_off(&seq.next());
+                }
+                Mutation::LogAppend { pos, op } => {
+                    self.log.insert(pos, op);
+                }
+                Mutation::LogCompactThrough(pos) => {
+                    self.log = self.log.split_off(&LogPos(pos.0 + 1));
+                }
+                Mutation::Quarantine(q) => self.quarantine.push(q),
+                Mutation::ClientMeta(meta) => self.client_meta = Some(meta),
+                Mutation::ServerMeta(meta) => self.server_meta = Some(meta),
+                Mutation::Registration {
+                    client,
+                    registration,
+                } => {
+                    self.registrations.insert(client, registration);
+                }
+            }
+        }
+    }
+}
+
+/// The in-memory store: durable for the life of the value. A simulated crash drops the node
+/// and restarts it from this store, so whatever was not committed is gone.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    committed: Stored,
+    commits: u64,
+    failing_commits: u32,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many batches have been committed (for tests and metrics).
+    pub fn commit_count(&self) -> u64 {
+        self.commits
+    }
+
+    /// Makes the next `count` commits fail, to exercise the callers' error paths.
+    pub fn fail_next_commits(&mut self, count: u32) {
+        self.failing_commits = count;
+    }
+
+    pub fn committed(&self) -> &Stored {
+        &self.committed
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&self) -> Result<Stored, StorageError> {
+        Ok(self.committed.clone())
+    }
+
+    fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
+        if self.failing_commits > 0 {
+            self.failing_commits -= 1;
+            return Err(StorageError {
+                message: "injected commit failure".to_owned(),
+            });
+        }
+        self.committed.apply(batch);
+        self.commits += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_commit_changes_nothing() {
+        let mut store = MemoryStore::new();
+        store.fail_next_commits(1);
+        let key = RecordKey::new("notes", "a");
+        let batch = vec![Mutation::Record {
+            key: key.clone(),
+            state: Some(RecordState::default()),
+        }];
+        assert!(store.commit(batch.clone()).is_err());
+        assert!(store.load().expect("memory loads").records.is_empty());
+        store.commit(batch).expect("second commit succeeds");
+        assert!(
+            store
+                .load()
+                .expect("memory loads")
+                .records
+                .contains_key(&key)
+        );
+    }
+}
