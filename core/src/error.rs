@@ -58,10 +58,7 @@ impl fmt::Display for WriteError {
             WriteError::Schema(v) => write!(f, "write refused: {v}"),
             WriteError::ApiMisuse(m) => write!(f, "write refused: {m}"),
             WriteError::OutboxFull { ops_max } => {
-                write!(
-                    f,
-                    "write refused: the outbox holds its maximum of {ops_max} ops"
-                )
+                write!(f, "write refused: the outbox holds its maximum of {ops_max} ops")
             }
             WriteError::Storage(e) => write!(f, "write refused: {e}"),
         }

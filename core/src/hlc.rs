@@ -32,20 +32,13 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn new(hlc: Hlc, replica: ReplicaId) -> Stamp {
-        Stamp {
-            hlc,
-            replica: replica.0,
-        }
+        Stamp { hlc, replica: replica.0 }
     }
 }
 
 impl fmt::Display for Stamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}.{}@{}",
-            self.hlc.wall_ms, self.hlc.logical, self.replica
-        )
+        write!(f, "{}.{}@{}", self.hlc.wall_ms, self.hlc.logical, self.replica)
     }
 }
 
@@ -80,10 +73,7 @@ impl HlcClock {
     /// A fresh reading for a local event, strictly greater than every earlier one.
     pub fn tick(&mut self, wall: WallTime) -> Hlc {
         let next = if wall.0 > self.last.wall_ms {
-            Hlc {
-                wall_ms: wall.0,
-                logical: 0,
-            }
+            Hlc { wall_ms: wall.0, logical: 0 }
         } else {
             bump(self.last)
         };
@@ -98,17 +88,10 @@ impl HlcClock {
             self.last = remote;
         }
         if wall.0 > self.last.wall_ms {
-            self.last = Hlc {
-                wall_ms: wall.0,
-                logical: 0,
-            };
+            self.last = Hlc { wall_ms: wall.0, logical: 0 };
         }
         let ahead_ms = remote.wall_ms.saturating_sub(wall.0);
-        (ahead_ms > self.ahead_ms_max).then_some(ClockAhead {
-            remote,
-            local_wall: wall,
-            ahead_ms,
-        })
+        (ahead_ms > self.ahead_ms_max).then_some(ClockAhead { remote, local_wall: wall, ahead_ms })
     }
 }
 
@@ -116,14 +99,8 @@ impl HlcClock {
 /// on by a millisecond, which keeps the order total without an unbounded counter.
 fn bump(hlc: Hlc) -> Hlc {
     match hlc.logical.checked_add(1) {
-        Some(logical) => Hlc {
-            wall_ms: hlc.wall_ms,
-            logical,
-        },
-        None => Hlc {
-            wall_ms: hlc.wall_ms + 1,
-            logical: 0,
-        },
+        Some(logical) => Hlc { wall_ms: hlc.wall_ms, logical },
+        None => Hlc { wall_ms: hlc.wall_ms + 1, logical: 0 },
     }
 }
 
@@ -145,10 +122,7 @@ mod tests {
     #[test]
     fn observing_a_remote_stamp_moves_the_clock_past_it() {
         let mut clock = HlcClock::new(Hlc::default(), u64::MAX);
-        let remote = Hlc {
-            wall_ms: 50_000,
-            logical: 7,
-        };
+        let remote = Hlc { wall_ms: 50_000, logical: 7 };
         assert_eq!(clock.observe(remote, WallTime(1_000)), None);
         assert!(clock.tick(WallTime(1_001)) > remote);
     }
@@ -156,33 +130,16 @@ mod tests {
     #[test]
     fn a_stamp_far_ahead_is_reported_and_still_observed() {
         let mut clock = HlcClock::new(Hlc::default(), 1_000);
-        let remote = Hlc {
-            wall_ms: 10_000,
-            logical: 0,
-        };
-        let report = clock
-            .observe(remote, WallTime(2_000))
-            .expect("8 s ahead exceeds 1 s bound");
+        let remote = Hlc { wall_ms: 10_000, logical: 0 };
+        let report = clock.observe(remote, WallTime(2_000)).expect("8 s ahead exceeds 1 s bound");
         assert_eq!(report.ahead_ms, 8_000);
         assert_eq!(clock.last(), remote);
     }
 
     #[test]
     fn logical_overflow_carries_into_the_wall_part() {
-        let mut clock = HlcClock::new(
-            Hlc {
-                wall_ms: 5,
-                logical: u32::MAX,
-            },
-            0,
-        );
+        let mut clock = HlcClock::new(Hlc { wall_ms: 5, logical: u32::MAX }, 0);
         let next = clock.tick(WallTime(0));
-        assert_eq!(
-            next,
-            Hlc {
-                wall_ms: 6,
-                logical: 0
-            }
-        );
+        assert_eq!(next, Hlc { wall_ms: 6, logical: 0 });
     }
 }

@@ -74,10 +74,7 @@ pub struct RecordKey {
 
 impl RecordKey {
     pub fn new(collection: impl Into<String>, record: impl Into<String>) -> RecordKey {
-        RecordKey {
-            collection: collection.into(),
-            record: record.into(),
-        }
+        RecordKey { collection: collection.into(), record: record.into() }
     }
 }
 

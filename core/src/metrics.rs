@@ -63,10 +63,7 @@ impl Metrics {
     }
 
     pub(crate) fn quarantined(&mut self, kind: &str) {
-        *self
-            .quarantined_by_reason
-            .entry(kind.to_owned())
-            .or_default() += 1;
+        *self.quarantined_by_reason.entry(kind.to_owned()).or_default() += 1;
     }
 
     pub(crate) fn set_outbox(&mut self, ops: usize) {

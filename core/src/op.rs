@@ -22,13 +22,9 @@ pub struct Op {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpBody {
     /// Creates (or re-creates after a delete) the record and sets the named fields.
-    Put {
-        fields: BTreeMap<String, FieldWrite>,
-    },
+    Put { fields: BTreeMap<String, FieldWrite> },
     /// Sets the named fields of the record.
-    Update {
-        fields: BTreeMap<String, FieldWrite>,
-    },
+    Update { fields: BTreeMap<String, FieldWrite> },
     /// Tombstones the record: every value older than this op is hidden.
     Delete,
     /// Adds `delta` to a counter field.
@@ -48,10 +44,7 @@ pub struct FieldWrite {
 
 impl FieldWrite {
     pub fn new(value: Value) -> FieldWrite {
-        FieldWrite {
-            value,
-            seen: Vec::new(),
-        }
+        FieldWrite { value, seen: Vec::new() }
     }
 }
 

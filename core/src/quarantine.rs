@@ -28,10 +28,7 @@ pub struct SchemaViolationReason {
 
 impl From<SchemaViolation> for QuarantineReason {
     fn from(v: SchemaViolation) -> QuarantineReason {
-        QuarantineReason::Invalid(SchemaViolationReason {
-            field: v.field,
-            problem: v.problem,
-        })
+        QuarantineReason::Invalid(SchemaViolationReason { field: v.field, problem: v.problem })
     }
 }
 

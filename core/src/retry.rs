@@ -70,12 +70,7 @@ pub struct Retry {
 
 impl Retry {
     pub fn new(config: RetryConfig, rng: ChaCha8Rng) -> Retry {
-        Retry {
-            config,
-            failures: 0,
-            breaker: Breaker::Closed,
-            rng,
-        }
+        Retry { config, failures: 0, breaker: Breaker::Closed, rng }
     }
 
     pub fn breaker(&self) -> Breaker {
@@ -145,10 +140,7 @@ mod tests {
 
     #[test]
     fn delays_grow_exponentially_under_the_cap_and_reset_on_success() {
-        let config = RetryConfig {
-            breaker_failures_max: 100,
-            ..RetryConfig::default()
-        };
+        let config = RetryConfig { breaker_failures_max: 100, ..RetryConfig::default() };
         let mut retry = retry(config);
         let now = MonoTime(0);
         for attempt in 1..=20u32 {
@@ -173,10 +165,7 @@ mod tests {
             .collect();
         delays.sort_unstable();
         delays.dedup();
-        assert!(
-            delays.len() > 40,
-            "50 clients should pick mostly distinct delays: {delays:?}"
-        );
+        assert!(delays.len() > 40, "50 clients should pick mostly distinct delays: {delays:?}");
         assert!(delays.iter().all(|d| *d <= 1_000));
     }
 
@@ -188,18 +177,9 @@ mod tests {
             ..Default::default()
         };
         let mut retry = retry(config);
-        assert!(matches!(
-            retry.on_failure(MonoTime(0)),
-            RetryDecision::RetryAt(_)
-        ));
-        assert!(matches!(
-            retry.on_failure(MonoTime(0)),
-            RetryDecision::RetryAt(_)
-        ));
-        assert_eq!(
-            retry.on_failure(MonoTime(0)),
-            RetryDecision::BreakerOpened(MonoTime(1_000))
-        );
+        assert!(matches!(retry.on_failure(MonoTime(0)), RetryDecision::RetryAt(_)));
+        assert!(matches!(retry.on_failure(MonoTime(0)), RetryDecision::RetryAt(_)));
+        assert_eq!(retry.on_failure(MonoTime(0)), RetryDecision::BreakerOpened(MonoTime(1_000)));
         assert!(!retry.may_attempt(MonoTime(999)));
         assert!(retry.may_attempt(MonoTime(1_000)));
         assert_eq!(retry.breaker(), Breaker::HalfOpen);

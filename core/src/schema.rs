@@ -53,11 +53,7 @@ pub struct FieldSchema {
 
 impl FieldSchema {
     pub fn new(ty: FieldType, policy: MergePolicy) -> FieldSchema {
-        FieldSchema {
-            ty,
-            required: false,
-            policy,
-        }
+        FieldSchema { ty, required: false, policy }
     }
 
     pub fn required(mut self) -> FieldSchema {
@@ -88,10 +84,7 @@ pub struct Schema {
 
 impl Schema {
     pub fn new(version: u32) -> Schema {
-        Schema {
-            version,
-            collections: BTreeMap::new(),
-        }
+        Schema { version, collections: BTreeMap::new() }
     }
 
     pub fn collection(mut self, name: impl Into<String>, collection: CollectionSchema) -> Schema {
@@ -107,8 +100,7 @@ impl Schema {
     /// The merge policy of `collection.field`; unknown fields merge as last-writer-wins so a
     /// replica can still hold data it has no declaration for.
     pub fn policy(&self, collection: &str, field: &str) -> MergePolicy {
-        self.field(collection, field)
-            .map_or(MergePolicy::LastWriterWins, |f| f.policy)
+        self.field(collection, field).map_or(MergePolicy::LastWriterWins, |f| f.policy)
     }
 
     /// Checks an op against this schema: the collection and every field exist, values have the
@@ -122,17 +114,11 @@ impl Schema {
             problem,
         };
         let Some(collection) = self.collections.get(&op.key.collection) else {
-            return Err(violation(
-                None,
-                format!("unknown collection (schema v{})", self.version),
-            ));
+            return Err(violation(None, format!("unknown collection (schema v{})", self.version)));
         };
         let declared = |name: &str| {
             collection.fields.get(name).ok_or_else(|| {
-                violation(
-                    Some(name),
-                    format!("unknown field (schema v{})", self.version),
-                )
+                violation(Some(name), format!("unknown field (schema v{})", self.version))
             })
         };
         match &op.body {
@@ -170,10 +156,7 @@ impl Schema {
                 let declared = declared(field)?;
                 check_value(declared, &write.value).map_err(|p| violation(Some(field), p))?;
                 if declared.policy == MergePolicy::Counter {
-                    return Err(violation(
-                        Some(field),
-                        "a counter has no conflicts".to_owned(),
-                    ));
+                    return Err(violation(Some(field), "a counter has no conflicts".to_owned()));
                 }
                 Ok(())
             }

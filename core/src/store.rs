@@ -28,10 +28,7 @@ pub trait Store {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Mutation {
     /// Upserts (`Some`) or removes (`None`) a record.
-    Record {
-        key: RecordKey,
-        state: Option<RecordState>,
-    },
+    Record { key: RecordKey, state: Option<RecordState> },
     /// Adds a local op to the outbox.
     OutboxPut(Op),
     /// Forgets outbox ops through a seq (the server acknowledged them).
@@ -47,10 +44,7 @@ pub enum Mutation {
     /// Replaces the server's bookkeeping.
     ServerMeta(crate::server::ServerMeta),
     /// Upserts the server's record of one client.
-    Registration {
-        client: ReplicaId,
-        registration: crate::server::Registration,
-    },
+    Registration { client: ReplicaId, registration: crate::server::Registration },
 }
 
 /// The committed image of a store.
@@ -70,10 +64,7 @@ impl Stored {
     pub fn apply(&mut self, batch: Vec<Mutation>) {
         for mutation in batch {
             match mutation {
-                Mutation::Record {
-                    key,
-                    state: Some(state),
-                } => {
+                Mutation::Record { key, state: Some(state) } => {
                     self.records.insert(key, state);
                 }
                 Mutation::Record { key, state: None } => {
@@ -94,10 +85,7 @@ impl Stored {
                 Mutation::Quarantine(q) => self.quarantine.push(q),
                 Mutation::ClientMeta(meta) => self.client_meta = Some(meta),
                 Mutation::ServerMeta(meta) => self.server_meta = Some(meta),
-                Mutation::Registration {
-                    client,
-                    registration,
-                } => {
+                Mutation::Registration { client, registration } => {
                     self.registrations.insert(client, registration);
                 }
             }
@@ -142,9 +130,7 @@ impl Store for MemoryStore {
     fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
         if self.failing_commits > 0 {
             self.failing_commits -= 1;
-            return Err(StorageError {
-                message: "injected commit failure".to_owned(),
-            });
+            return Err(StorageError { message: "injected commit failure".to_owned() });
         }
         self.committed.apply(batch);
         self.commits += 1;
@@ -161,19 +147,11 @@ mod tests {
         let mut store = MemoryStore::new();
         store.fail_next_commits(1);
         let key = RecordKey::new("notes", "a");
-        let batch = vec![Mutation::Record {
-            key: key.clone(),
-            state: Some(RecordState::default()),
-        }];
+        let batch =
+            vec![Mutation::Record { key: key.clone(), state: Some(RecordState::default()) }];
         assert!(store.commit(batch.clone()).is_err());
         assert!(store.load().expect("memory loads").records.is_empty());
         store.commit(batch).expect("second commit succeeds");
-        assert!(
-            store
-                .load()
-                .expect("memory loads")
-                .records
-                .contains_key(&key)
-        );
+        assert!(store.load().expect("memory loads").records.contains_key(&key));
     }
 }

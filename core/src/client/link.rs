@@ -45,14 +45,8 @@ pub(super) enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Pending {
     None,
-    Request {
-        batch: BatchId,
-        kind: RequestKind,
-        deadline: MonoTime,
-    },
-    Backoff {
-        until: MonoTime,
-    },
+    Request { batch: BatchId, kind: RequestKind, deadline: MonoTime },
+    Backoff { until: MonoTime },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,20 +59,11 @@ pub(super) enum RequestKind {
 
 impl Link {
     pub(super) fn connected() -> Link {
-        Link::Connected(Conn {
-            phase: Phase::Handshaking,
-            pending: Pending::None,
-        })
+        Link::Connected(Conn { phase: Phase::Handshaking, pending: Pending::None })
     }
 
     pub(super) fn is_ready(&self) -> bool {
-        matches!(
-            self,
-            Link::Connected(Conn {
-                phase: Phase::Ready { .. },
-                ..
-            })
-        )
+        matches!(self, Link::Connected(Conn { phase: Phase::Ready { .. }, .. }))
     }
 }
 
@@ -108,11 +93,7 @@ impl<S: Store> Client<S> {
         self.transmits.push_back(encode(&message));
         let deadline = now.plus_ms(self.config.response_timeout_ms);
         if let Link::Connected(conn) = &mut self.link {
-            conn.pending = Pending::Request {
-                batch,
-                kind,
-                deadline,
-            };
+            conn.pending = Pending::Request { batch, kind, deadline };
         }
     }
 
@@ -143,19 +124,12 @@ impl<S: Store> Client<S> {
         }
         self.set_state(SyncState::Syncing);
         if !self.outbox.is_empty() {
-            let ops: Vec<_> = self
-                .outbox
-                .iter()
-                .take(self.config.push_batch_ops_max)
-                .cloned()
-                .collect();
+            let ops: Vec<_> =
+                self.outbox.iter().take(self.config.push_batch_ops_max).cloned().collect();
             let through = ops.last().map(|op| op.id.seq).unwrap_or_default();
             self.metrics.ops_pushed += ops.len() as u64;
             self.metrics.push_batch_sizes.record(ops.len());
-            let push = Push {
-                batch: self.next_batch(),
-                ops,
-            };
+            let push = Push { batch: self.next_batch(), ops };
             return Some((Message::Push(push), RequestKind::Push { through }));
         }
         if self.pull_wanted {
@@ -173,10 +147,9 @@ impl<S: Store> Client<S> {
 
     pub(super) fn on_message(&mut self, now: MonoTime, message: Message) {
         let expected = match &self.link {
-            Link::Connected(Conn {
-                pending: Pending::Request { batch, kind, .. },
-                ..
-            }) => Some((*batch, *kind)),
+            Link::Connected(Conn { pending: Pending::Request { batch, kind, .. }, .. }) => {
+                Some((*batch, *kind))
+            }
             _ => None,
         };
         if let Message::Poke { head } = message {
@@ -189,11 +162,7 @@ impl<S: Store> Client<S> {
         let Some((batch, kind)) = expected.filter(|(batch, _)| message.batch() == Some(*batch))
         else {
             // A duplicate, or an answer to a request that already timed out.
-            debug!(
-                replica = self.config.replica.0,
-                kind = message.kind_name(),
-                "stale response"
-            );
+            debug!(replica = self.config.replica.0, kind = message.kind_name(), "stale response");
             return;
         };
         let _span = info_span!("response", batch = %batch, kind = message.kind_name()).entered();
@@ -202,8 +171,7 @@ impl<S: Store> Client<S> {
             (RequestKind::Hello, Message::Welcome(welcome)) => self.on_welcome(now, welcome),
             (RequestKind::Hello, Message::Reject(reject)) => {
                 warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
-                self.events
-                    .push_back(ClientEvent::Rejected(reject.reason.clone()));
+                self.events.push_back(ClientEvent::Rejected(reject.reason.clone()));
                 self.link = Link::Rejected(reject.reason);
                 self.set_state(SyncState::Rejected);
                 return;
@@ -240,9 +208,7 @@ impl<S: Store> Client<S> {
     fn on_welcome(&mut self, now: MonoTime, welcome: Welcome) {
         self.retry.on_success();
         if let Link::Connected(conn) = &mut self.link {
-            conn.phase = Phase::Ready {
-                schema_version: welcome.schema_version,
-            };
+            conn.phase = Phase::Ready { schema_version: welcome.schema_version };
         }
         self.pull_wanted = true;
         self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
@@ -265,10 +231,7 @@ impl<S: Store> Client<S> {
         if ack.acked_through > self.meta.acked_seq {
             self.forget_acked(ack.acked_through.min(through), &mut mutations);
         }
-        let unexpected = ack
-            .quarantined
-            .iter()
-            .any(|(id, _)| id.seq > self.meta.stale_through);
+        let unexpected = ack.quarantined.iter().any(|(id, _)| id.seq > self.meta.stale_through);
         if unexpected {
             // The server refused ops whose effects are in our local state: rebuild it from the
             // server's state plus what is still pending.
@@ -301,9 +264,7 @@ impl<S: Store> Client<S> {
             self.metrics.breaker_opened += 1;
             self.events.push_back(ClientEvent::BreakerOpened { until });
         }
-        self.set_pending(Pending::Backoff {
-            until: decision.at(),
-        });
+        self.set_pending(Pending::Backoff { until: decision.at() });
     }
 
     fn set_pending(&mut self, pending: Pending) {
@@ -319,9 +280,7 @@ impl<S: Store> Client<S> {
             self.metrics.breaker_opened += 1;
             self.events.push_back(ClientEvent::BreakerOpened { until });
         }
-        self.link = Link::Offline {
-            reconnect_at: Some(decision.at()),
-        };
+        self.link = Link::Offline { reconnect_at: Some(decision.at()) };
     }
 
     pub(super) fn on_reconnect_due(&mut self, now: MonoTime) {
@@ -330,9 +289,7 @@ impl<S: Store> Client<S> {
             self.set_state(SyncState::Connecting);
             self.events.push_back(ClientEvent::WantsConnection);
         } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
-            self.link = Link::Offline {
-                reconnect_at: Some(until),
-            };
+            self.link = Link::Offline { reconnect_at: Some(until) };
         }
     }
 

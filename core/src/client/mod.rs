@@ -157,9 +157,7 @@ impl<S: Store> Client<S> {
             meta,
             config,
             store,
-            link: Link::Offline {
-                reconnect_at: Some(now),
-            },
+            link: Link::Offline { reconnect_at: Some(now) },
             staging: None,
             pull_wanted: true,
             sync_at: None,
@@ -249,6 +247,11 @@ impl<S: Store> Client<S> {
         &self.store
     }
 
+    /// The store, for a host that injects faults into it or inspects it.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Gives the store back, dropping everything not committed (a crash, for the simulator).
     pub fn into_store(self) -> S {
         self.store
@@ -309,10 +312,10 @@ impl<S: Store> Client<S> {
     pub fn sync_now(&mut self, now: MonoTime) {
         self.pull_wanted = true;
         if matches!(self.link, Link::Offline { .. }) {
-            // A person asked: dial at once, whatever the backoff said.
-            self.link = Link::Offline {
-                reconnect_at: Some(now),
-            };
+            // A person asked: dial at once, whatever the backoff or the breaker said.
+            self.link = Link::Dialing;
+            self.set_state(SyncState::Connecting);
+            self.events.push_back(ClientEvent::WantsConnection);
         }
         self.drive(now);
     }
@@ -331,9 +334,7 @@ impl<S: Store> Client<S> {
     /// The next deadline and which timer it belongs to.
     pub fn poll_timeout(&self) -> Option<(MonoTime, ClientTimer)> {
         let link = match &self.link {
-            Link::Offline {
-                reconnect_at: Some(at),
-            } => Some((*at, ClientTimer::Reconnect)),
+            Link::Offline { reconnect_at: Some(at) } => Some((*at, ClientTimer::Reconnect)),
             Link::Connected(conn) => match conn.pending {
                 Pending::Request { deadline, .. } => Some((deadline, ClientTimer::Response)),
                 Pending::Backoff { until } => Some((until, ClientTimer::Retry)),
@@ -341,10 +342,7 @@ impl<S: Store> Client<S> {
             },
             Link::Offline { reconnect_at: None } | Link::Dialing | Link::Rejected(_) => None,
         };
-        let sync = self
-            .sync_at
-            .filter(|_| self.link.is_ready())
-            .map(|at| (at, ClientTimer::Sync));
+        let sync = self.sync_at.filter(|_| self.link.is_ready()).map(|at| (at, ClientTimer::Sync));
         match (link, sync) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

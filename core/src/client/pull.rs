@@ -44,8 +44,7 @@ impl<S: Store> Client<S> {
         let ops_expected = batch.to.0 - batch.from.0;
         if batch.ops.len() as u64 != ops_expected || !batch.manifest.verifies(&batch.ops) {
             self.metrics.manifest_mismatches += 1;
-            self.events
-                .push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
+            self.events.push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
             self.fail(now);
             return;
         }
@@ -78,12 +77,7 @@ impl<S: Store> Client<S> {
         self.events.extend(events);
         self.metrics.pull_batch_sizes.record(batch.ops.len());
         self.pull_wanted = batch.to < batch.head;
-        debug!(
-            replica = self.config.replica.0,
-            to = batch.to.0,
-            head = batch.head.0,
-            "pulled"
-        );
+        debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
     }
 
     /// Applies one remote op to memory; returns whether a record changed.
@@ -112,10 +106,7 @@ impl<S: Store> Client<S> {
                 reason: reason.clone(),
                 origin: Origin::Remote,
             }));
-            quarantined.push(QuarantinedOp {
-                op: op.clone(),
-                reason,
-            });
+            quarantined.push(QuarantinedOp { op: op.clone(), reason });
             return false;
         }
         for conflict in self.records.apply(op, &self.config.schema) {
@@ -150,8 +141,7 @@ impl<S: Store> Client<S> {
     pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {
         if !page.manifest.verifies(&page.records) {
             self.metrics.manifest_mismatches += 1;
-            self.events
-                .push_back(ClientEvent::ManifestMismatch { batch: page.batch });
+            self.events.push_back(ClientEvent::ManifestMismatch { batch: page.batch });
             self.fail(now);
             return;
         }
@@ -164,10 +154,7 @@ impl<S: Store> Client<S> {
         });
         if staging.records.is_empty() && staging.next.is_none() {
             for (replica, seq) in &page.applied {
-                staging.applied.advance(crate::ids::OpId {
-                    replica: *replica,
-                    seq: *seq,
-                });
+                staging.applied.advance(crate::ids::OpId { replica: *replica, seq: *seq });
             }
         }
         staging.records.extend(page.records);
@@ -202,10 +189,7 @@ impl<S: Store> Client<S> {
                     origin: Origin::Local,
                 }));
                 self.meta.stale_through = op.id.seq;
-                let quarantined = QuarantinedOp {
-                    op: op.clone(),
-                    reason,
-                };
+                let quarantined = QuarantinedOp { op: op.clone(), reason };
                 mutations.push(Mutation::Quarantine(quarantined.clone()));
                 self.quarantine.push(quarantined);
             } else if op.id.seq > self.meta.stale_through {
@@ -215,24 +199,15 @@ impl<S: Store> Client<S> {
         }
         for (key, _) in self.records.iter() {
             if records.get(key).is_none() {
-                mutations.push(Mutation::Record {
-                    key: key.clone(),
-                    state: None,
-                });
+                mutations.push(Mutation::Record { key: key.clone(), state: None });
             }
         }
         for (key, state) in records.iter() {
-            mutations.push(Mutation::Record {
-                key: key.clone(),
-                state: Some(state.clone()),
-            });
+            mutations.push(Mutation::Record { key: key.clone(), state: Some(state.clone()) });
         }
         let own_last = Seq(self.meta.next_seq.0.saturating_sub(1));
         let mut applied = staging.applied;
-        applied.advance(crate::ids::OpId {
-            replica: self.config.replica,
-            seq: own_last,
-        });
+        applied.advance(crate::ids::OpId { replica: self.config.replica, seq: own_last });
         let record_count = records.len();
         self.records = records;
         self.meta.applied = applied;
@@ -246,10 +221,8 @@ impl<S: Store> Client<S> {
         }
         self.metrics.resyncs += 1;
         self.events.extend(events);
-        self.events.push_back(ClientEvent::ResyncFinished {
-            records: record_count,
-            stale_ops: stale,
-        });
+        self.events
+            .push_back(ClientEvent::ResyncFinished { records: record_count, stale_ops: stale });
         self.pull_wanted = true;
         self.set_state(SyncState::Syncing);
     }

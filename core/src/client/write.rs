@@ -32,9 +32,7 @@ impl<S: Store> Client<S> {
         fields: BTreeMap<String, Value>,
     ) -> Result<OpId, WriteError> {
         if fields.is_empty() {
-            return Err(WriteError::ApiMisuse(
-                "an update must set at least one field".to_owned(),
-            ));
+            return Err(WriteError::ApiMisuse("an update must set at least one field".to_owned()));
         }
         let fields = self.field_writes(&key, fields);
         self.write(now, key, OpBody::Update { fields })
@@ -53,14 +51,7 @@ impl<S: Store> Client<S> {
         field: &str,
         delta: i64,
     ) -> Result<OpId, WriteError> {
-        self.write(
-            now,
-            key,
-            OpBody::Increment {
-                field: field.to_owned(),
-                delta,
-            },
-        )
+        self.write(now, key, OpBody::Increment { field: field.to_owned(), delta })
     }
 
     /// Settles a field to `value`, superseding every value it currently shows (all sides of a
@@ -73,20 +64,9 @@ impl<S: Store> Client<S> {
         field: &str,
         value: Value,
     ) -> Result<OpId, WriteError> {
-        let seen = self
-            .records
-            .get(&key)
-            .map(|r| r.seen(field))
-            .unwrap_or_default();
+        let seen = self.records.get(&key).map(|r| r.seen(field)).unwrap_or_default();
         let write = FieldWrite { value, seen };
-        self.write(
-            now,
-            key,
-            OpBody::Resolve {
-                field: field.to_owned(),
-                write,
-            },
-        )
+        self.write(now, key, OpBody::Resolve { field: field.to_owned(), write })
     }
 
     fn field_writes(
@@ -106,9 +86,7 @@ impl<S: Store> Client<S> {
 
     fn write(&mut self, now: MonoTime, key: RecordKey, body: OpBody) -> Result<OpId, WriteError> {
         if self.outbox.len() >= self.config.outbox_ops_max {
-            return Err(WriteError::OutboxFull {
-                ops_max: self.config.outbox_ops_max,
-            });
+            return Err(WriteError::OutboxFull { ops_max: self.config.outbox_ops_max });
         }
         let name_max = self.config.limits.name_bytes_max;
         if key.collection.len() > name_max || key.record.len() > name_max || key.record.is_empty() {
@@ -116,30 +94,16 @@ impl<S: Store> Client<S> {
                 "record ids must be 1..={name_max} bytes and collection names at most {name_max}"
             )));
         }
-        let id = OpId {
-            replica: self.config.replica,
-            seq: self.meta.next_seq,
-        };
+        let id = OpId { replica: self.config.replica, seq: self.meta.next_seq };
         let hlc = self.clock.tick(self.wall);
-        let op = Op {
-            id,
-            stamp: Stamp::new(hlc, self.config.replica),
-            key,
-            body,
-        };
-        self.config
-            .schema
-            .validate(&op)
-            .map_err(WriteError::Schema)?;
+        let op = Op { id, stamp: Stamp::new(hlc, self.config.replica), key, body };
+        self.config.schema.validate(&op).map_err(WriteError::Schema)?;
         self.records.apply(&op, &self.config.schema);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
         let state = self.records.get(&op.key).cloned();
         let mutations = vec![
-            Mutation::Record {
-                key: op.key.clone(),
-                state,
-            },
+            Mutation::Record { key: op.key.clone(), state },
             Mutation::OutboxPut(op.clone()),
             self.meta_mutation(),
         ];

@@ -32,20 +32,11 @@ pub struct Entry {
 
 impl Entry {
     pub(crate) fn new(op: &Op, value: Value, seen: &[OpId]) -> Entry {
-        Entry {
-            stamp: op.stamp,
-            op: op.id,
-            value,
-            seen: seen.first().copied(),
-        }
+        Entry { stamp: op.stamp, op: op.id, value, seen: seen.first().copied() }
     }
 
     fn side(&self) -> ConflictSide {
-        ConflictSide {
-            op: self.op,
-            stamp: self.stamp,
-            value: self.value.clone(),
-        }
+        ConflictSide { op: self.op, stamp: self.stamp, value: self.value.clone() }
     }
 
     /// Whether one of the two writes saw the other (or both come from one writer, whose ops are
@@ -61,18 +52,9 @@ impl Entry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldState {
     Register(Option<Entry>),
-    Counter {
-        deltas: BTreeMap<Stamp, i64>,
-        sum: i64,
-    },
-    Extremum {
-        policy: MergePolicy,
-        frontier: Vec<Entry>,
-    },
-    Multi {
-        entries: BTreeMap<OpId, Entry>,
-        superseded: BTreeSet<OpId>,
-    },
+    Counter { deltas: BTreeMap<Stamp, i64>, sum: i64 },
+    Extremum { policy: MergePolicy, frontier: Vec<Entry> },
+    Multi { entries: BTreeMap<OpId, Entry>, superseded: BTreeSet<OpId> },
 }
 
 /// What an application reads from a field.
@@ -88,22 +70,17 @@ impl FieldState {
         match policy {
             MergePolicy::LastWriterWins => FieldState::Register(None),
             MergePolicy::Counter => FieldState::counter(),
-            MergePolicy::Max | MergePolicy::Min => FieldState::Extremum {
-                policy,
-                frontier: Vec::new(),
-            },
-            MergePolicy::MultiValue => FieldState::Multi {
-                entries: BTreeMap::new(),
-                superseded: BTreeSet::new(),
-            },
+            MergePolicy::Max | MergePolicy::Min => {
+                FieldState::Extremum { policy, frontier: Vec::new() }
+            }
+            MergePolicy::MultiValue => {
+                FieldState::Multi { entries: BTreeMap::new(), superseded: BTreeSet::new() }
+            }
         }
     }
 
     pub(crate) fn counter() -> FieldState {
-        FieldState::Counter {
-            deltas: BTreeMap::new(),
-            sum: 0,
-        }
+        FieldState::Counter { deltas: BTreeMap::new(), sum: 0 }
     }
 
     /// Writes one value. `hidden` means the write is older than the record's tombstone: it
@@ -128,28 +105,24 @@ impl FieldState {
                 }
                 write_extremum(*policy, frontier, entry)
             }
-            FieldState::Multi {
-                entries,
-                superseded,
-            } => write_multi(entries, superseded, entry, seen, hidden),
+            FieldState::Multi { entries, superseded } => {
+                write_multi(entries, superseded, entry, seen, hidden)
+            }
             FieldState::Counter { .. } => {
                 // Validation refuses value writes to counters; a replica whose schema changed the
                 // policy under existing data keeps the counter and ignores the stray write.
-                debug_assert!(
-                    policy != MergePolicy::Counter,
-                    "validated ops never set a counter"
-                );
+                debug_assert!(policy != MergePolicy::Counter, "validated ops never set a counter");
                 None
             }
         }
     }
 
     pub(crate) fn add(&mut self, stamp: Stamp, delta: i64) {
-        if let FieldState::Counter { deltas, sum } = self {
-            if deltas.insert(stamp, delta).is_none() {
-                // Wrapping keeps the sum order-independent; saturating would not be.
-                *sum = sum.wrapping_add(delta);
-            }
+        if let FieldState::Counter { deltas, sum } = self
+            && deltas.insert(stamp, delta).is_none()
+        {
+            // Wrapping keeps the sum order-independent; saturating would not be.
+            *sum = sum.wrapping_add(delta);
         }
     }
 
@@ -174,10 +147,7 @@ impl FieldState {
                 frontier.retain(|e| e.stamp > stamp);
                 frontier.is_empty()
             }
-            FieldState::Multi {
-                entries,
-                superseded,
-            } => {
+            FieldState::Multi { entries, superseded } => {
                 entries.retain(|_, e| e.stamp > stamp);
                 // A superseded id newer than the tombstone implies a newer write that saw it,
                 // and that write (or its own superseder) would still be an entry. So once no
@@ -209,9 +179,7 @@ impl FieldState {
                 match values.as_slice() {
                     [] => None,
                     [one] => Some(FieldView::One(one.value.clone())),
-                    many => Some(FieldView::Many(
-                        many.iter().map(|e| e.value.clone()).collect(),
-                    )),
+                    many => Some(FieldView::Many(many.iter().map(|e| e.value.clone()).collect())),
                 }
             }
         }
@@ -261,11 +229,7 @@ fn write_extremum(
     // `better(a, b)`: a beats b; equal values are decided by the newer stamp.
     let better = |a: &Entry, b: &Entry| {
         let by_value = a.value.cmp(&b.value);
-        let by_value = if policy == MergePolicy::Min {
-            by_value.reverse()
-        } else {
-            by_value
-        };
+        let by_value = if policy == MergePolicy::Min { by_value.reverse() } else { by_value };
         by_value.then(a.stamp.cmp(&b.stamp)).is_gt()
     };
     let dominates = |a: &Entry, b: &Entry| better(a, b) && a.stamp > b.stamp;
@@ -273,17 +237,9 @@ fn write_extremum(
         if best.is_causally_related(&entry) {
             None
         } else if better(&entry, best) {
-            Some(Decision::new(
-                entry.side(),
-                best.side(),
-                ConflictOutcome::Overwritten,
-            ))
+            Some(Decision::new(entry.side(), best.side(), ConflictOutcome::Overwritten))
         } else {
-            Some(Decision::new(
-                best.side(),
-                entry.side(),
-                ConflictOutcome::Ignored,
-            ))
+            Some(Decision::new(best.side(), entry.side(), ConflictOutcome::Ignored))
         }
     });
     if !frontier.iter().any(|e| dominates(e, &entry)) {
@@ -308,10 +264,8 @@ fn write_multi(
     if hidden || superseded.contains(&entry.op) || entries.contains_key(&entry.op) {
         return None;
     }
-    let rival = entries
-        .values()
-        .filter(|e| e.op.replica != entry.op.replica)
-        .max_by_key(|e| e.stamp);
+    let rival =
+        entries.values().filter(|e| e.op.replica != entry.op.replica).max_by_key(|e| e.stamp);
     let decision =
         rival.map(|rival| Decision::new(entry.side(), rival.side(), ConflictOutcome::Forked));
     entries.insert(entry.op, entry);

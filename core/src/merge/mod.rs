@@ -57,17 +57,13 @@ impl RecordState {
                 if self.is_hidden(op.stamp) {
                     return conflicts;
                 }
-                let state = self
-                    .fields
-                    .entry(field.clone())
-                    .or_insert_with(FieldState::counter);
+                let state = self.fields.entry(field.clone()).or_insert_with(FieldState::counter);
                 state.add(op.stamp, *delta);
             }
             OpBody::Delete => {
                 if self.deleted < Some(op.stamp) {
                     self.deleted = Some(op.stamp);
-                    self.fields
-                        .retain(|_, state| !state.hide_older_than(op.stamp));
+                    self.fields.retain(|_, state| !state.hide_older_than(op.stamp));
                 }
             }
         }
@@ -100,10 +96,7 @@ impl RecordState {
 
     /// The ops whose values `field` currently shows, which a new write to it has seen.
     pub fn seen(&self, field: &str) -> Vec<crate::ids::OpId> {
-        self.fields
-            .get(field)
-            .map(FieldState::current_ops)
-            .unwrap_or_default()
+        self.fields.get(field).map(FieldState::current_ops).unwrap_or_default()
     }
 
     /// The current single value of a field, if it has one.
@@ -131,10 +124,7 @@ impl RecordState {
         let state = match self.fields.get_mut(name) {
             Some(state) => state,
             None if hidden => return,
-            None => self
-                .fields
-                .entry(name.to_owned())
-                .or_insert_with(|| FieldState::empty(policy)),
+            None => self.fields.entry(name.to_owned()).or_insert_with(|| FieldState::empty(policy)),
         };
         if let Some(decision) = state.write(policy, entry, seen, hidden) {
             conflicts.push(ConflictReport::new(&op.key, name, policy, decision));
@@ -196,17 +186,12 @@ impl Records {
 
     /// Every live record's visible content, ordered by key: the state replicas must agree on.
     pub fn view(&self) -> BTreeMap<RecordKey, RecordView> {
-        self.map
-            .iter()
-            .filter_map(|(key, state)| Some((key.clone(), state.view()?)))
-            .collect()
+        self.map.iter().filter_map(|(key, state)| Some((key.clone(), state.view()?))).collect()
     }
 }
 
 impl FromIterator<(RecordKey, RecordState)> for Records {
     fn from_iter<I: IntoIterator<Item = (RecordKey, RecordState)>>(iter: I) -> Records {
-        Records {
-            map: iter.into_iter().collect(),
-        }
+        Records { map: iter.into_iter().collect() }
     }
 }

@@ -52,11 +52,7 @@ impl Decision {
         loser: ConflictSide,
         outcome: ConflictOutcome,
     ) -> Decision {
-        Decision {
-            winner,
-            loser,
-            outcome,
-        }
+        Decision { winner, loser, outcome }
     }
 }
 

@@ -23,10 +23,7 @@ impl Manifest {
             hasher.update(&buffer);
         }
         let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
-        Manifest {
-            count,
-            digest: *hasher.finalize().as_bytes(),
-        }
+        Manifest { count, digest: *hasher.finalize().as_bytes() }
     }
 
     /// Whether `items` match this manifest.

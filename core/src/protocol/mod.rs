@@ -78,14 +78,8 @@ pub struct Reject {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RejectReason {
-    ProtocolUnsupported {
-        supported: u16,
-    },
-    SchemaUnsupported {
-        offered: Vec<u32>,
-        min_required: u32,
-        max_supported: u32,
-    },
+    ProtocolUnsupported { supported: u16 },
+    SchemaUnsupported { offered: Vec<u32>, min_required: u32, max_supported: u32 },
     BadToken,
 }
 
@@ -93,16 +87,9 @@ impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RejectReason::ProtocolUnsupported { supported } => {
-                write!(
-                    f,
-                    "protocol unsupported; the server speaks version {supported}"
-                )
+                write!(f, "protocol unsupported; the server speaks version {supported}")
             }
-            RejectReason::SchemaUnsupported {
-                offered,
-                min_required,
-                max_supported,
-            } => write!(
+            RejectReason::SchemaUnsupported { offered, min_required, max_supported } => write!(
                 f,
                 "schema versions {offered:?} unsupported; the server accepts {min_required}..={max_supported}"
             ),

@@ -61,23 +61,11 @@ impl Default for Limits {
 /// in transit); the receiver drops the message, counts it, and carries on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
-    TooLarge {
-        bytes: usize,
-        max: usize,
-    },
+    TooLarge { bytes: usize, max: usize },
     Malformed(String),
-    TrailingBytes {
-        count: usize,
-    },
-    UnsupportedVersion {
-        found: u16,
-        supported: u16,
-    },
-    LimitExceeded {
-        what: &'static str,
-        found: usize,
-        max: usize,
-    },
+    TrailingBytes { count: usize },
+    UnsupportedVersion { found: u16, supported: u16 },
+    LimitExceeded { what: &'static str, found: usize, max: usize },
 }
 
 impl fmt::Display for DecodeError {
@@ -89,10 +77,7 @@ impl fmt::Display for DecodeError {
             DecodeError::Malformed(e) => write!(f, "malformed message: {e}"),
             DecodeError::TrailingBytes { count } => write!(f, "{count} bytes after the message"),
             DecodeError::UnsupportedVersion { found, supported } => {
-                write!(
-                    f,
-                    "wire version {found} unsupported (this build speaks {supported})"
-                )
+                write!(f, "wire version {found} unsupported (this build speaks {supported})")
             }
             DecodeError::LimitExceeded { what, found, max } => {
                 write!(f, "{what}: {found} exceeds the limit of {max}")
@@ -105,10 +90,7 @@ impl std::error::Error for DecodeError {}
 
 /// Encodes a message in the current envelope.
 pub fn encode(message: &Message) -> Bytes {
-    let envelope = EnvelopeRef {
-        version: WIRE_VERSION,
-        message,
-    };
+    let envelope = EnvelopeRef { version: WIRE_VERSION, message };
     // Encoding our own message types into a Vec cannot fail (see `Manifest::of`).
     Bytes::from(postcard::to_stdvec(&envelope).expect("postcard encodes core messages"))
 }
@@ -116,10 +98,7 @@ pub fn encode(message: &Message) -> Bytes {
 /// Decodes and bounds-checks one message.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
     if bytes.len() > limits.message_bytes_max {
-        return Err(DecodeError::TooLarge {
-            bytes: bytes.len(),
-            max: limits.message_bytes_max,
-        });
+        return Err(DecodeError::TooLarge { bytes: bytes.len(), max: limits.message_bytes_max });
     }
     let (envelope, rest): (Envelope, &[u8]) =
         postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
@@ -144,42 +123,22 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
                 hello.schema_versions.len(),
                 limits.schema_versions_max,
             )?;
-            bound(
-                "hello token bytes",
-                hello.token.len(),
-                limits.name_bytes_max,
-            )
+            bound("hello token bytes", hello.token.len(), limits.name_bytes_max)
         }
-        Message::Welcome(welcome) => bound(
-            "welcome cautions",
-            welcome.cautions.len(),
-            limits.fields_per_op_max,
-        ),
+        Message::Welcome(welcome) => {
+            bound("welcome cautions", welcome.cautions.len(), limits.fields_per_op_max)
+        }
         Message::Push(push) => check_ops("push", &push.ops, limits),
         Message::PullBatch(batch) => check_ops("pull batch", &batch.ops, limits),
-        Message::PushAck(ack) => bound(
-            "push-ack quarantined",
-            ack.quarantined.len(),
-            limits.batch_ops_max,
-        ),
+        Message::PushAck(ack) => {
+            bound("push-ack quarantined", ack.quarantined.len(), limits.batch_ops_max)
+        }
         Message::SnapshotPage(page) => {
-            bound(
-                "snapshot page records",
-                page.records.len(),
-                limits.page_records_max,
-            )?;
+            bound("snapshot page records", page.records.len(), limits.page_records_max)?;
             for (key, state) in &page.records {
-                bound(
-                    "collection name bytes",
-                    key.collection.len(),
-                    limits.name_bytes_max,
-                )?;
+                bound("collection name bytes", key.collection.len(), limits.name_bytes_max)?;
                 bound("record id bytes", key.record.len(), limits.name_bytes_max)?;
-                bound(
-                    "fields per record",
-                    state.fields.len(),
-                    limits.fields_per_op_max,
-                )?;
+                bound("fields per record", state.fields.len(), limits.fields_per_op_max)?;
             }
             Ok(())
         }
@@ -197,16 +156,8 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
 fn check_ops(what: &'static str, ops: &[Op], limits: &Limits) -> Result<(), DecodeError> {
     bound(what, ops.len(), limits.batch_ops_max)?;
     for op in ops {
-        bound(
-            "collection name bytes",
-            op.key.collection.len(),
-            limits.name_bytes_max,
-        )?;
-        bound(
-            "record id bytes",
-            op.key.record.len(),
-            limits.name_bytes_max,
-        )?;
+        bound("collection name bytes", op.key.collection.len(), limits.name_bytes_max)?;
+        bound("record id bytes", op.key.record.len(), limits.name_bytes_max)?;
         match &op.body {
             OpBody::Put { fields } | OpBody::Update { fields } => {
                 bound("fields per op", fields.len(), limits.fields_per_op_max)?;
@@ -229,11 +180,7 @@ fn check_ops(what: &'static str, ops: &[Op], limits: &Limits) -> Result<(), Deco
 }
 
 fn check_write(write: &FieldWrite, limits: &Limits) -> Result<(), DecodeError> {
-    bound(
-        "seen ops per field",
-        write.seen.len(),
-        limits.seen_per_field_max,
-    )?;
+    bound("seen ops per field", write.seen.len(), limits.seen_per_field_max)?;
     match &write.value {
         Value::Str(s) => bound("value bytes", s.len(), limits.value_bytes_max),
         Value::Bytes(b) => bound("value bytes", b.len(), limits.value_bytes_max),
@@ -242,9 +189,5 @@ fn check_write(write: &FieldWrite, limits: &Limits) -> Result<(), DecodeError> {
 }
 
 fn bound(what: &'static str, found: usize, max: usize) -> Result<(), DecodeError> {
-    if found > max {
-        Err(DecodeError::LimitExceeded { what, found, max })
-    } else {
-        Ok(())
-    }
+    if found > max { Err(DecodeError::LimitExceeded { what, found, max }) } else { Ok(()) }
 }

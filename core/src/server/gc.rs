@@ -20,12 +20,8 @@ impl<S: Store> Server<S> {
         let mut mutations = Vec::new();
         self.evict_silent_clients();
         let active: Vec<_> = self.registrations.values().filter(|r| !r.evicted).collect();
-        let safe_pos = active
-            .iter()
-            .map(|r| r.cursor)
-            .min()
-            .unwrap_or(self.meta.head)
-            .min(self.meta.head);
+        let safe_pos =
+            active.iter().map(|r| r.cursor).min().unwrap_or(self.meta.head).min(self.meta.head);
         let oldest_pending = active.iter().filter_map(|r| r.outbox_oldest).min();
         let collectable: Vec<(RecordKey, crate::hlc::Stamp)> = self
             .tombstone_pos
@@ -42,10 +38,7 @@ impl<S: Store> Server<S> {
             self.records.remove(key);
             self.tombstone_pos.remove(key);
             self.meta.gc_horizon = self.meta.gc_horizon.max(Some(*deleted));
-            mutations.push(Mutation::Record {
-                key: key.clone(),
-                state: None,
-            });
+            mutations.push(Mutation::Record { key: key.clone(), state: None });
         }
         let compact_to = safe_pos.max(self.meta.compacted_through);
         let dropped = compact_to.0 - self.meta.compacted_through.0;
@@ -69,10 +62,7 @@ impl<S: Store> Server<S> {
         if tombstones > 0 || dropped > 0 {
             info!(tombstones, compacted_through = compact_to.0, "collected");
             let compacted_through = self.meta.compacted_through;
-            self.events.push_back(ServerEvent::Collected {
-                tombstones,
-                compacted_through,
-            });
+            self.events.push_back(ServerEvent::Collected { tombstones, compacted_through });
         }
     }
 
@@ -85,8 +75,7 @@ impl<S: Store> Server<S> {
             if !registration.evicted && silent_ms > eviction_ms {
                 registration.evicted = true;
                 self.metrics.clients_evicted += 1;
-                self.events
-                    .push_back(ServerEvent::ClientEvicted { client: *client });
+                self.events.push_back(ServerEvent::ClientEvicted { client: *client });
             }
         }
     }

@@ -196,6 +196,11 @@ impl<S: Store> Server<S> {
         &self.store
     }
 
+    /// The store, for a host that injects faults into it or inspects it.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Gives the store back, dropping everything not committed (a crash, for the simulator).
     pub fn into_store(self) -> S {
         self.store
@@ -215,10 +220,7 @@ impl<S: Store> Server<S> {
 
     pub fn disconnected(&mut self, _now: MonoTime, peer: PeerId) {
         if let Some(session) = self.sessions.remove(&peer) {
-            self.events.push_back(ServerEvent::ClientLeft {
-                peer,
-                client: session.client,
-            });
+            self.events.push_back(ServerEvent::ClientLeft { peer, client: session.client });
         }
     }
 
@@ -229,8 +231,7 @@ impl<S: Store> Server<S> {
             Err(error) => {
                 self.metrics.messages_malformed += 1;
                 tracing::warn!(peer = peer.0, %error, "dropping malformed message");
-                self.events
-                    .push_back(ServerEvent::Malformed { peer, error });
+                self.events.push_back(ServerEvent::Malformed { peer, error });
             }
         }
     }
@@ -292,10 +293,7 @@ impl<S: Store> Server<S> {
     }
 
     fn send(&mut self, to: PeerId, message: &crate::protocol::Message) {
-        self.transmits.push_back(Transmit {
-            to,
-            payload: crate::protocol::encode(message),
-        });
+        self.transmits.push_back(Transmit { to, payload: crate::protocol::encode(message) });
     }
 }
 
@@ -313,10 +311,7 @@ fn tombstone_positions(
         .collect();
     for (offset, op) in log.iter().enumerate() {
         if matches!(op.body, OpBody::Delete) {
-            positions.insert(
-                op.key.clone(),
-                LogPos(compacted_through.0 + offset as u64 + 1),
-            );
+            positions.insert(op.key.clone(), LogPos(compacted_through.0 + offset as u64 + 1));
         }
     }
     positions

@@ -27,35 +27,23 @@ impl<S: Store> Server<S> {
             (Message::PullRequest(request), Some(client)) => self.on_pull(peer, client, request),
             (Message::SnapshotRequest(request), Some(_)) => self.on_snapshot(peer, request),
             (message, _) => {
-                warn!(
-                    peer = peer.0,
-                    kind = message.kind_name(),
-                    "unexpected message"
-                );
+                warn!(peer = peer.0, kind = message.kind_name(), "unexpected message");
                 let kind = message.kind_name();
-                self.events
-                    .push_back(ServerEvent::Unexpected { peer, kind });
+                self.events.push_back(ServerEvent::Unexpected { peer, kind });
             }
         }
     }
 
     fn on_hello(&mut self, peer: PeerId, hello: Hello) {
-        let reject = |reason| {
-            Message::Reject(Reject {
-                batch: hello.batch,
-                reason,
-            })
-        };
+        let reject = |reason| Message::Reject(Reject { batch: hello.batch, reason });
         if hello.protocol != PROTOCOL_VERSION {
-            let reason = RejectReason::ProtocolUnsupported {
-                supported: PROTOCOL_VERSION,
-            };
+            let reason = RejectReason::ProtocolUnsupported { supported: PROTOCOL_VERSION };
             return self.refuse(peer, hello.client, reject(reason));
         }
-        if let Some(tokens) = &self.config.tokens {
-            if !tokens.contains(&hello.token) {
-                return self.refuse(peer, hello.client, reject(RejectReason::BadToken));
-            }
+        if let Some(tokens) = &self.config.tokens
+            && !tokens.contains(&hello.token)
+        {
+            return self.refuse(peer, hello.client, reject(RejectReason::BadToken));
         }
         let version = self.config.schema.version;
         if !hello.schema_versions.contains(&version) {
@@ -69,13 +57,10 @@ impl<S: Store> Server<S> {
         // A client new to a server that has already compacted starts out evicted: anything it
         // wrote offline before its first sync might predate a collected tombstone.
         let compacted = self.meta.compacted_through;
-        let registration = self
-            .registrations
-            .entry(hello.client)
-            .or_insert_with(|| Registration {
-                evicted: compacted > LogPos(0),
-                ..Default::default()
-            });
+        let registration = self.registrations.entry(hello.client).or_insert_with(|| Registration {
+            evicted: compacted > LogPos(0),
+            ..Default::default()
+        });
         registration.cursor = hello.cursor;
         registration.last_seen = self.wall;
         let registration = registration.clone();
@@ -86,10 +71,8 @@ impl<S: Store> Server<S> {
             }
         }
         self.sessions.entry(peer).or_default().client = Some(hello.client);
-        let mutation = Mutation::Registration {
-            client: hello.client,
-            registration: registration.clone(),
-        };
+        let mutation =
+            Mutation::Registration { client: hello.client, registration: registration.clone() };
         if self.commit(vec![mutation]).is_err() {
             return; // The client times out and says Hello again.
         }
@@ -143,12 +126,7 @@ impl<S: Store> Server<S> {
                 Admission::Gap { expected } => {
                     // Later ops wait until the missing one arrives; the ack tells the client
                     // where to resume.
-                    debug!(
-                        client = client.0,
-                        ?expected,
-                        got = op.id.seq.0,
-                        "gap in pushed seqs"
-                    );
+                    debug!(client = client.0, ?expected, got = op.id.seq.0, "gap in pushed seqs");
                     self.metrics.ops_out_of_order += 1;
                     break;
                 }
@@ -161,22 +139,13 @@ impl<S: Store> Server<S> {
                 events.push(ServerEvent::ClockAhead { op: op.id, report });
             }
             if let Err(violation) = self.config.schema.validate(&op) {
-                self.hold(
-                    op,
-                    QuarantineReason::from(violation),
-                    &mut quarantined,
-                    &mut events,
-                );
+                self.hold(op, QuarantineReason::from(violation), &mut quarantined, &mut events);
                 continue;
             }
-            let stale_horizon = self
-                .meta
-                .gc_horizon
-                .filter(|h| registration.evicted && op.stamp <= *h);
+            let stale_horizon =
+                self.meta.gc_horizon.filter(|h| registration.evicted && op.stamp <= *h);
             if let Some(horizon) = stale_horizon {
-                let reason = QuarantineReason::Stale {
-                    horizon_wall_ms: horizon.hlc.wall_ms,
-                };
+                let reason = QuarantineReason::Stale { horizon_wall_ms: horizon.hlc.wall_ms };
                 self.hold(op, reason, &mut quarantined, &mut events);
                 continue;
             }
@@ -189,10 +158,7 @@ impl<S: Store> Server<S> {
                 self.tombstone_pos.insert(op.key.clone(), self.meta.head);
             }
             touched.insert(op.key.clone());
-            mutations.push(Mutation::LogAppend {
-                pos: self.meta.head,
-                op: op.clone(),
-            });
+            mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
             self.log.push_back(op);
             applied += 1;
         }
@@ -201,19 +167,13 @@ impl<S: Store> Server<S> {
             Mutation::Record { key, state }
         }));
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
-        mutations.push(Mutation::Registration {
-            client,
-            registration: registration.clone(),
-        });
+        mutations.push(Mutation::Registration { client, registration: registration.clone() });
         mutations.push(self.meta_mutation());
         if self.commit(mutations).is_err() {
             return; // Nothing was acknowledged; the client resends after its timeout.
         }
         self.registrations.insert(client, registration.clone());
-        let notices = quarantined
-            .iter()
-            .map(|q| (q.op.id, q.reason.clone()))
-            .collect();
+        let notices = quarantined.iter().map(|q| (q.op.id, q.reason.clone())).collect();
         self.quarantine.extend(quarantined);
         self.events.extend(events);
         let ack = PushAck {
@@ -269,24 +229,17 @@ impl<S: Store> Server<S> {
         registration.outbox_oldest = request.outbox_oldest;
         registration.last_seen = self.wall;
         let caught_up = request.cursor >= compacted
-            && request
-                .outbox_oldest
-                .is_none_or(|oldest| Some(oldest) > horizon);
+            && request.outbox_oldest.is_none_or(|oldest| Some(oldest) > horizon);
         if registration.evicted && caught_up {
             registration.evicted = false;
-            let mutation = Mutation::Registration {
-                client,
-                registration: registration.clone(),
-            };
+            let mutation = Mutation::Registration { client, registration: registration.clone() };
             if self.commit(vec![mutation]).is_err() {
                 return;
             }
         }
         if request.cursor < compacted || request.cursor > self.meta.head {
-            let message = Message::ResyncRequired {
-                batch: request.batch,
-                compacted_through: compacted,
-            };
+            let message =
+                Message::ResyncRequired { batch: request.batch, compacted_through: compacted };
             return self.send(peer, &message);
         }
         let start = (request.cursor.0 - compacted.0) as usize;
@@ -308,9 +261,8 @@ impl<S: Store> Server<S> {
     }
 
     fn on_snapshot(&mut self, peer: PeerId, request: SnapshotRequest) {
-        let records_max = request
-            .records_max
-            .clamp(1, self.config.snapshot_page_records_max) as usize;
+        let records_max =
+            request.records_max.clamp(1, self.config.snapshot_page_records_max) as usize;
         let mut page: Vec<(RecordKey, crate::merge::RecordState)> = Vec::with_capacity(records_max);
         let mut next = None;
         for (key, state) in self.records.iter_after(request.after.as_ref()) {
@@ -320,11 +272,7 @@ impl<S: Store> Server<S> {
             }
             page.push((key.clone(), state.clone()));
         }
-        let applied = self
-            .registrations
-            .iter()
-            .map(|(client, r)| (*client, r.acked_seq))
-            .collect();
+        let applied = self.registrations.iter().map(|(client, r)| (*client, r.acked_seq)).collect();
         let page = SnapshotPage {
             batch: request.batch,
             at: self.meta.head,

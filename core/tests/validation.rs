@@ -1,0 +1,99 @@
+//! Every op is checked against the schema: bad local writes are refused with a reason, bad
+//! remote ops are quarantined (kept, reported, counted), and bad handshakes are rejected.
+
+mod common;
+
+use common::{World, fields, key, text};
+use driftsync_core::{
+    ClientEvent, FieldSchema, FieldType, MergePolicy, QuarantineReason, ServerEvent, Value,
+    WriteError,
+};
+
+#[test]
+fn a_local_write_with_the_wrong_type_is_refused_with_what_is_wrong() {
+    let mut world = World::new(1);
+    let now = world.now;
+    let error = world
+        .client(0)
+        .put(now, key("r"), fields(&[("title", Value::I64(3))]))
+        .expect_err("title is a string");
+    let WriteError::Schema(violation) = error else { panic!("expected a schema error: {error}") };
+    assert_eq!(violation.field.as_deref(), Some("title"));
+    assert_eq!(violation.problem, "expected string, found i64");
+    assert_eq!(world.client_ref(0).outbox().count(), 0, "nothing was written");
+}
+
+#[test]
+fn a_put_missing_a_required_field_is_refused() {
+    let mut world = World::new(1);
+    let now = world.now;
+    let error = world.client(0).put(now, key("r"), fields(&[("body", text("b"))])).expect_err("");
+    assert!(error.to_string().contains("title"), "{error}");
+    let error = world.client(0).increment(now, key("r"), "title", 1).expect_err("not a counter");
+    assert!(error.to_string().contains("increment of a last-writer-wins field"), "{error}");
+    let error =
+        world.client(0).update(now, key("r"), fields(&[("nope", text("x"))])).expect_err("");
+    assert!(error.to_string().contains("unknown field"), "{error}");
+}
+
+#[test]
+fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
+    // Client 0 believes `body` is an integer; the server knows it is a string.
+    let mut world = World::with(
+        2,
+        |_| {},
+        |client| {
+            if client.replica.0 == 1 {
+                let notes = client.schema.collections.get_mut("notes").expect("notes");
+                notes.fields.insert(
+                    "body".into(),
+                    FieldSchema::new(FieldType::I64, MergePolicy::LastWriterWins),
+                );
+            }
+        },
+    );
+    let now = world.now;
+    world.client(0).put(now, key("ok"), fields(&[("title", text("fine"))])).expect("valid");
+    world
+        .client(0)
+        .update(now, key("ok"), fields(&[("body", Value::I64(7))]))
+        .expect("valid locally");
+    world.settle();
+    world.assert_converged();
+    let view = world.server.view();
+    assert!(!view[&key("ok")].contains_key("body"), "the bad op was not applied");
+    assert_eq!(world.server.quarantine().len(), 1, "it was kept");
+    let quarantined = &world.server.quarantine()[0];
+    assert!(
+        matches!(&quarantined.reason, QuarantineReason::Invalid(v) if v.field.as_deref() == Some("body"))
+    );
+    assert_eq!(world.server.metrics().quarantined_by_reason.get("invalid"), Some(&1));
+    assert!(world.server_events.iter().any(|e| matches!(e, ServerEvent::Quarantined(_))));
+    // The writer learned the server refused it and rebuilt its state from the server's.
+    assert_eq!(world.client_ref(0).metrics().resyncs, 1);
+}
+
+#[test]
+fn a_bad_token_is_rejected_with_a_reason_and_nothing_local_is_lost() {
+    let mut world = World::with(
+        1,
+        |server| server.tokens = Some(["secret".to_owned()].into()),
+        |client| client.token = "wrong".into(),
+    );
+    let now = world.now;
+    world.client(0).put(now, key("r"), fields(&[("title", text("kept"))])).expect("valid");
+    world.run_for(5_000);
+    let rejected = world.client_events[0].iter().any(|e| matches!(e, ClientEvent::Rejected(_)));
+    assert!(rejected);
+    assert!(world.client_ref(0).rejection().is_some());
+    assert_eq!(world.client_ref(0).outbox().count(), 1, "the write waits for a fixed token");
+    assert!(world.server.view().is_empty());
+}
+
+#[test]
+fn a_schema_version_the_server_does_not_speak_is_rejected_with_the_minimum() {
+    let mut world = World::with(1, |_| {}, |client| client.schema.version = 0);
+    world.run_for(1_000);
+    let reason = world.client_ref(0).rejection().cloned().expect("rejected");
+    assert!(reason.to_string().contains("accepts 1..=1"), "{reason}");
+}
