@@ -1,0 +1,4 @@
+//! driftsync-sim: the deterministic chaos simulator.
+pub mod plan;
+pub mod scenario;
+pub mod seed;
