@@ -95,9 +95,10 @@ impl<S: Store> Client<S> {
             )));
         }
         let id = OpId { replica: self.config.replica, seq: self.meta.next_seq };
-        let hlc = self.clock.tick(self.wall);
-        let op = Op { id, stamp: Stamp::new(hlc, self.config.replica), key, body };
+        let mut op = Op { id, stamp: Stamp::default(), key, body };
+        // Validate before ticking: a refused write must leave no trace, not even on the clock.
         self.config.schema.validate(&op).map_err(WriteError::Schema)?;
+        op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
         self.records.apply(&op, &self.config.schema);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);

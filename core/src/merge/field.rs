@@ -9,7 +9,7 @@
 //! - multi-value keeps every value no writer has superseded, plus the superseded ids, so a
 //!   superseded value that arrives late stays superseded.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,9 +52,19 @@ impl Entry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldState {
     Register(Option<Entry>),
-    Counter { deltas: BTreeMap<Stamp, i64>, sum: i64 },
-    Extremum { policy: MergePolicy, frontier: Vec<Entry> },
-    Multi { entries: BTreeMap<OpId, Entry>, superseded: BTreeSet<OpId> },
+    Counter {
+        deltas: BTreeMap<Stamp, i64>,
+        sum: i64,
+    },
+    Extremum {
+        policy: MergePolicy,
+        frontier: Vec<Entry>,
+    },
+    Multi {
+        entries: BTreeMap<OpId, Entry>,
+        /// Superseded ops, each with the newest stamp of a write that superseded it.
+        superseded: BTreeMap<OpId, Stamp>,
+    },
 }
 
 /// What an application reads from a field.
@@ -74,7 +84,7 @@ impl FieldState {
                 FieldState::Extremum { policy, frontier: Vec::new() }
             }
             MergePolicy::MultiValue => {
-                FieldState::Multi { entries: BTreeMap::new(), superseded: BTreeSet::new() }
+                FieldState::Multi { entries: BTreeMap::new(), superseded: BTreeMap::new() }
             }
         }
     }
@@ -149,14 +159,12 @@ impl FieldState {
             }
             FieldState::Multi { entries, superseded } => {
                 entries.retain(|_, e| e.stamp > stamp);
-                // A superseded id newer than the tombstone implies a newer write that saw it,
-                // and that write (or its own superseder) would still be an entry. So once no
-                // entry survives, every superseded op is older than the tombstone and would be
-                // hidden on arrival: the ids can go.
-                if entries.is_empty() {
-                    superseded.clear();
-                }
-                entries.is_empty()
+                // A superseded op matters only while a write that superseded it is visible:
+                // if every superseder is older than the tombstone, so is the op, and it would
+                // be hidden on arrival anyway. Dropping exactly those keeps the state a
+                // function of the op set, whatever order the delete arrived in.
+                superseded.retain(|_, by| *by > stamp);
+                entries.is_empty() && superseded.is_empty()
             }
         }
     }
@@ -252,16 +260,21 @@ fn write_extremum(
 
 fn write_multi(
     entries: &mut BTreeMap<OpId, Entry>,
-    superseded: &mut BTreeSet<OpId>,
+    superseded: &mut BTreeMap<OpId, Stamp>,
     entry: Entry,
     seen: &[OpId],
     hidden: bool,
 ) -> Option<Decision> {
+    // A write older than the tombstone leaves no trace: everything it saw is older still.
+    if hidden {
+        return None;
+    }
     for id in seen {
-        superseded.insert(*id);
+        let by = superseded.entry(*id).or_insert(entry.stamp);
+        *by = (*by).max(entry.stamp);
         entries.remove(id);
     }
-    if hidden || superseded.contains(&entry.op) || entries.contains_key(&entry.op) {
+    if superseded.contains_key(&entry.op) || entries.contains_key(&entry.op) {
         return None;
     }
     let rival =
