@@ -57,6 +57,9 @@ pub enum ClientEvent {
     },
     /// A message could not be decoded and was dropped.
     Malformed(DecodeError),
+    /// The client gave up on its transport after repeated unanswered requests: close it. The
+    /// client dials again (`WantsConnection`) when its breaker allows.
+    CloseConnection,
     /// The breaker opened after repeated failures; nothing is tried before `until`.
     BreakerOpened {
         until: MonoTime,
@@ -69,6 +72,16 @@ pub enum ClientEvent {
     Acked {
         through: crate::ids::Seq,
     },
+}
+
+/// Why a client was evicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    /// Silent for longer than `client_eviction_ms`.
+    Silent,
+    /// New to a server that had already compacted: anything it wrote before its first sync may
+    /// predate a collected tombstone.
+    JoinedAfterCompaction,
 }
 
 /// What a server reports.
@@ -88,8 +101,11 @@ pub enum ServerEvent {
         peer: PeerId,
         client: Option<ReplicaId>,
     },
+    /// The client no longer holds back garbage collection; its ops older than the horizon
+    /// will be quarantined as stale, and it resyncs from a snapshot when it returns.
     ClientEvicted {
         client: ReplicaId,
+        why: Eviction,
     },
     Conflict(ConflictReport),
     Quarantined(QuarantineNotice),

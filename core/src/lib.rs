@@ -106,7 +106,7 @@ pub mod version;
 
 pub use client::{Client, ClientConfig, ClientMeta, ClientTimer};
 pub use error::{SchemaViolation, StorageError, WriteError};
-pub use event::{ClientEvent, Origin, QuarantineNotice, ServerEvent, SyncState};
+pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};
 pub use hlc::{Hlc, HlcClock, Stamp};
 pub use ids::{BatchId, LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 pub use merge::{ConflictOutcome, ConflictReport, FieldView, RecordState, RecordView, Records};

@@ -12,8 +12,9 @@ use crate::op::Op;
 pub enum QuarantineReason {
     /// The op does not fit the schema it was checked against.
     Invalid(SchemaViolationReason),
-    /// The op was written before a garbage-collection horizon its writer had fallen behind:
-    /// applying it could resurrect a record whose tombstone is gone.
+    /// The op was written before a garbage-collection horizon by a client that had not seen
+    /// everything the horizon covers (evicted, or new to the server): applying it could
+    /// resurrect a record whose tombstone is gone.
     Stale { horizon_wall_ms: u64 },
     /// The op claims a writer other than the client that sent it.
     ForeignWriter { sender: u64 },
@@ -52,8 +53,9 @@ impl fmt::Display for QuarantineReason {
             },
             QuarantineReason::Stale { horizon_wall_ms } => write!(
                 f,
-                "written before the garbage-collection horizon ({horizon_wall_ms} ms) while its \
-                 writer was evicted; applying it could resurrect a collected record"
+                "written before the garbage-collection horizon ({horizon_wall_ms} ms) by a client \
+                 that had not seen everything it covers; applying it could resurrect a collected \
+                 record"
             ),
             QuarantineReason::ForeignWriter { sender } => {
                 write!(f, "sent by client {sender} but written by another replica")

@@ -25,7 +25,7 @@ impl std::fmt::Display for Seed {
 pub enum Stream {
     /// Topology and workload shape, and the planned writes.
     Workload,
-    /// Latency, loss and duplication parameters, and per-message network decisions.
+    /// Latency, loss and duplication parameters.
     Network,
     /// Per-node clock offsets and drift, and clock jumps.
     Clocks,
@@ -35,17 +35,24 @@ pub enum Stream {
     Faults,
     /// Schema rollout: client versions and upgrades.
     Schema,
+    /// Per-message network decisions while the run executes. Kept apart from `Network` so a
+    /// replay of a stored plan draws exactly what the original run drew.
+    Delivery,
+    /// The seeds handed to each node's core at every (re)start, which drive retry jitter.
+    Nodes,
 }
 
 impl Stream {
     /// Every stream, in declaration order.
-    pub const ALL: [Stream; 6] = [
+    pub const ALL: [Stream; 8] = [
         Stream::Workload,
         Stream::Network,
         Stream::Clocks,
         Stream::Crashes,
         Stream::Faults,
         Stream::Schema,
+        Stream::Delivery,
+        Stream::Nodes,
     ];
 
     /// The stable name that keys the stream's derivation; renaming one changes what seeds mean.
@@ -57,6 +64,8 @@ impl Stream {
             Stream::Crashes => "crashes",
             Stream::Faults => "faults",
             Stream::Schema => "schema",
+            Stream::Delivery => "delivery",
+            Stream::Nodes => "nodes",
         }
     }
 }
@@ -201,7 +210,7 @@ mod tests {
     /// just update the numbers; pin the old versions or announce that old seeds are invalid.
     #[test]
     fn seed_42_draws_the_pinned_numbers_from_every_stream() {
-        let expected: [(Stream, [u64; 4]); 6] = [
+        let expected: [(Stream, [u64; 4]); 8] = [
             (
                 Stream::Workload,
                 [
@@ -254,6 +263,24 @@ mod tests {
                     4_146_248_259_938_929_461,
                     6_449_460_266_006_343_743,
                     1_108_991_848_544_351_354,
+                ],
+            ),
+            (
+                Stream::Delivery,
+                [
+                    4_671_099_636_608_390_980,
+                    1_346_392_371_941_715_173,
+                    3_551_094_517_367_431_191,
+                    4_359_810_089_305_663_551,
+                ],
+            ),
+            (
+                Stream::Nodes,
+                [
+                    549_220_868_585_201_088,
+                    17_897_290_413_559_265_870,
+                    17_614_973_782_352_090_470,
+                    11_053_327_143_418_004_852,
                 ],
             ),
         ];

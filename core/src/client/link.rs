@@ -263,6 +263,14 @@ impl<S: Store> Client<S> {
         if let RetryDecision::BreakerOpened(until) = decision {
             self.metrics.breaker_opened += 1;
             self.events.push_back(ClientEvent::BreakerOpened { until });
+            // So many requests went unanswered that the transport itself is suspect (a
+            // half-open connection, a server that died without a reset): give it up and dial
+            // afresh once the breaker allows.
+            self.events.push_back(ClientEvent::CloseConnection);
+            self.staging = None;
+            self.link = Link::Offline { reconnect_at: Some(until) };
+            self.set_state(SyncState::Offline);
+            return;
         }
         self.set_pending(Pending::Backoff { until: decision.at() });
     }

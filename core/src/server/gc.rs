@@ -10,7 +10,7 @@
 
 use tracing::info;
 
-use crate::event::ServerEvent;
+use crate::event::{Eviction, ServerEvent};
 use crate::ids::RecordKey;
 use crate::server::Server;
 use crate::store::{Mutation, Store};
@@ -75,7 +75,10 @@ impl<S: Store> Server<S> {
             if !registration.evicted && silent_ms > eviction_ms {
                 registration.evicted = true;
                 self.metrics.clients_evicted += 1;
-                self.events.push_back(ServerEvent::ClientEvicted { client: *client });
+                self.events.push_back(ServerEvent::ClientEvicted {
+                    client: *client,
+                    why: Eviction::Silent,
+                });
             }
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use tracing::{debug, info_span, warn};
 
-use crate::event::{Origin, QuarantineNotice, ServerEvent};
+use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
 use crate::op::{Op, OpBody};
 use crate::protocol::{
@@ -57,6 +57,11 @@ impl<S: Store> Server<S> {
         // A client new to a server that has already compacted starts out evicted: anything it
         // wrote offline before its first sync might predate a collected tombstone.
         let compacted = self.meta.compacted_through;
+        if !self.registrations.contains_key(&hello.client) && compacted > LogPos(0) {
+            self.metrics.clients_evicted += 1;
+            let why = Eviction::JoinedAfterCompaction;
+            self.events.push_back(ServerEvent::ClientEvicted { client: hello.client, why });
+        }
         let registration = self.registrations.entry(hello.client).or_insert_with(|| Registration {
             evicted: compacted > LogPos(0),
             ..Default::default()

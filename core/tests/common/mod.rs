@@ -291,6 +291,9 @@ impl World {
             let mut moved = false;
             for i in 0..self.clients.len() {
                 while let Some(event) = self.clients[i].poll_event() {
+                    if event == ClientEvent::CloseConnection {
+                        self.server.disconnected(now, peer(i));
+                    }
                     if event == ClientEvent::WantsConnection {
                         if self.online[i] {
                             self.client(i).connected(now);

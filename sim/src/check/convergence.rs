@@ -1,0 +1,59 @@
+//! `convergence`: every replica's state equals the server's.
+//! `stability`: one more full sync round changes nothing.
+
+use crate::check::{Report, content, first_difference, snapshot};
+use crate::engine::Sim;
+use crate::outcome::checker;
+
+pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(server) = sim.server() else {
+        let detail = "the server is down at the end of the run".to_owned();
+        return report(checker::CONVERGENCE, Some("server".to_owned()), None, detail);
+    };
+    let expected = content(server.records());
+    for (node, client) in sim.client_nodes() {
+        let Some(client) = client else {
+            let detail = "down at the end of the run".to_owned();
+            report(checker::CONVERGENCE, Some(node.to_string()), None, detail);
+            continue;
+        };
+        if let Some((key, how)) = first_difference(&expected, &content(client.records())) {
+            let detail = format!("differs from the server: {how}");
+            report(checker::CONVERGENCE, Some(node.to_string()), Some(key.to_string()), detail);
+        }
+    }
+}
+
+pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(before) = sim.baseline() else {
+        return; // The run never converged; liveness has already failed it.
+    };
+    let after = snapshot(sim);
+    match (&before.server, &after.server) {
+        (Some((head_before, view_before)), Some((head_after, view_after))) => {
+            if head_before != head_after {
+                let detail = format!("the log grew from {} to {}", head_before.0, head_after.0);
+                report(checker::STABILITY, Some("server".to_owned()), None, detail);
+            }
+            if let Some((key, how)) = first_difference(view_before, view_after) {
+                let detail = format!("changed during the extra round: {how}");
+                report(
+                    checker::STABILITY,
+                    Some("server".to_owned()),
+                    Some(key.to_string()),
+                    detail,
+                );
+            }
+        }
+        _ => report(checker::STABILITY, Some("server".to_owned()), None, "server down".to_owned()),
+    }
+    let clients = before.clients.iter().zip(&after.clients).zip(sim.client_nodes());
+    for ((before, after), (node, _)) in clients {
+        if let (Some(before), Some(after)) = (before, after) {
+            if let Some((key, how)) = first_difference(before, after) {
+                let detail = format!("changed during the extra round: {how}");
+                report(checker::STABILITY, Some(node.to_string()), Some(key.to_string()), detail);
+            }
+        }
+    }
+}

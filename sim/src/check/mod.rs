@@ -1,0 +1,137 @@
+//! The checkers: what must hold at the end of every run, each with a name that appears in its
+//! failures. `monotonic` and `liveness` are checked while the run goes (see the engine); the
+//! rest judge the final state against the ledger of everything that happened.
+
+mod convergence;
+mod oracle;
+mod quarantine;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use driftsync_core::{Op, OpId, RecordKey, RecordView, Records, ReplicaId};
+
+use crate::engine::Sim;
+use crate::outcome::{Failure, RunStats};
+use crate::plan::NodeId;
+
+/// What the harness saw happen, for the checkers.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    /// Every op a local write committed, in commit order.
+    pub(crate) committed: Vec<Op>,
+    /// Quarantines reported by an event: (reporting node, op).
+    pub(crate) reported: BTreeSet<(NodeId, OpId)>,
+    /// Clients the server reported evicting.
+    pub(crate) evicted: BTreeSet<ReplicaId>,
+    pub(crate) conflicts: u64,
+    pub(crate) clock_ahead_reports: u64,
+    pub(crate) writes_refused: u64,
+    pub(crate) writes_skipped_down: u64,
+    pub(crate) faults_fired: BTreeMap<String, u64>,
+    /// One-shot sabotages fire once.
+    pub(crate) sabotage_fired: bool,
+}
+
+/// What replicas must agree on: every record that is more than a bare tombstone, whether it
+/// exists, and every field value it holds, visible or not. Field values of a record that was
+/// never put are invisible to applications but surface when it is, so they count too. Bare
+/// tombstones are left out because each replica collects them on its own schedule.
+pub(crate) type Content = BTreeMap<RecordKey, (bool, RecordView)>;
+
+pub(crate) fn content(records: &Records) -> Content {
+    records
+        .iter()
+        .filter(|(_, state)| !state.is_bare_tombstone())
+        .map(|(key, state)| {
+            let fields =
+                state.fields.iter().filter_map(|(n, f)| Some((n.clone(), f.view()?))).collect();
+            (key.clone(), (state.is_live(), fields))
+        })
+        .collect()
+}
+
+/// Every replica's content and the server's log head at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Snapshot {
+    pub(crate) server: Option<(driftsync_core::LogPos, Content)>,
+    pub(crate) clients: Vec<Option<Content>>,
+}
+
+pub(crate) fn snapshot(sim: &Sim<'_>) -> Snapshot {
+    Snapshot {
+        server: sim.server().map(|s| (s.head(), content(s.records()))),
+        clients: sim.client_nodes().map(|(_, c)| c.map(|c| content(c.records()))).collect(),
+    }
+}
+
+/// Runs every end-of-run checker.
+pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let mut found =
+        |checker: &str, node: Option<String>, record: Option<String>, detail: String| {
+            failures.push(Failure {
+                checker: checker.to_owned(),
+                node,
+                record,
+                at_ms: sim.now_ms(),
+                event_index: sim.event_index(),
+                detail,
+            });
+        };
+    convergence::convergence(sim, &mut found);
+    convergence::stability(sim, &mut found);
+    oracle::oracle(sim, &mut found);
+    oracle::no_resurrection(sim, &mut found);
+    quarantine::quarantine_accounted(sim, &mut found);
+    failures
+}
+
+/// How a checker reports: checker name, node, record, detail.
+pub(crate) type Report<'a> = dyn FnMut(&str, Option<String>, Option<String>, String) + 'a;
+
+/// The run's counters, summed over nodes.
+pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
+    let ledger = sim.ledger();
+    let network = sim.network_stats();
+    let mut stats = RunStats {
+        writes_committed: ledger.committed.len() as u64,
+        writes_refused: ledger.writes_refused,
+        writes_skipped_down: ledger.writes_skipped_down,
+        messages_sent: network.sent,
+        messages_lost: network.lost,
+        messages_cut_by_partition: network.cut_by_partition,
+        messages_duplicated: network.duplicated,
+        conflicts: ledger.conflicts,
+        clock_ahead_reports: ledger.clock_ahead_reports,
+        faults_fired: ledger.faults_fired.clone(),
+        ..RunStats::default()
+    };
+    let metrics = sim
+        .server()
+        .map(|s| s.metrics())
+        .into_iter()
+        .chain(sim.client_nodes().filter_map(|(_, c)| c.map(|c| c.metrics())));
+    for m in metrics {
+        stats.retries += m.retries;
+        stats.resyncs += m.resyncs;
+        stats.duplicates_dropped += m.duplicates_dropped;
+        stats.quarantined += m.quarantined_total();
+        stats.tombstones_collected += m.tombstones_collected;
+    }
+    stats
+}
+
+/// The first key at which two states differ, and how.
+pub(crate) fn first_difference<V: PartialEq + std::fmt::Debug>(
+    expected: &BTreeMap<RecordKey, V>,
+    actual: &BTreeMap<RecordKey, V>,
+) -> Option<(RecordKey, String)> {
+    let keys: BTreeSet<&RecordKey> = expected.keys().chain(actual.keys()).collect();
+    keys.into_iter().find_map(|key| match (expected.get(key), actual.get(key)) {
+        (Some(e), Some(a)) if e == a => None,
+        (Some(e), Some(a)) => Some((key.clone(), format!("expected {e:?}, found {a:?}"))),
+        (Some(_), None) => Some((key.clone(), "missing".to_owned())),
+        (None, Some(a)) => Some((key.clone(), format!("should not exist, found {a:?}"))),
+        (None, None) => None,
+    })
+}

@@ -1,0 +1,103 @@
+//! `oracle`: the server's state equals the merge of every op durably committed anywhere (and
+//! not quarantined): nothing lost, nothing invented, counters exact.
+//! `no_resurrection`: nothing the server shows is older than a committed delete of its record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use driftsync_core::{Op, OpBody, OpId, RecordKey, Records, Stamp};
+
+use crate::check::{Report, content, first_difference};
+use crate::engine::Sim;
+use crate::outcome::checker;
+
+/// Ops kept aside anywhere: they are accounted for by `quarantine_accounted`, not merged.
+fn quarantined(sim: &Sim<'_>) -> BTreeSet<OpId> {
+    let server = sim.server().into_iter().flat_map(|s| s.quarantine());
+    let clients = sim.client_nodes().filter_map(|(_, c)| c).flat_map(|c| c.quarantine());
+    server.chain(clients).map(|q| q.op.id).collect()
+}
+
+fn merged_ops<'a>(sim: &'a Sim<'_>) -> impl Iterator<Item = &'a Op> {
+    let held = quarantined(sim);
+    sim.committed_ops().iter().filter(move |op| !held.contains(&op.id))
+}
+
+pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(server) = sim.server() else {
+        return; // Convergence reports a server that is down.
+    };
+    let schema = &server.config().schema;
+    let mut expected = Records::default();
+    for op in merged_ops(sim) {
+        expected.apply(op, schema);
+        let acked = server.registrations().get(&op.id.replica).map(|r| r.acked_seq);
+        if acked.is_none_or(|acked| acked < op.id.seq) {
+            let detail =
+                format!("op {} was committed by its writer but never reached the server", op.id);
+            report(checker::ORACLE, Some("server".to_owned()), Some(op.key.to_string()), detail);
+            return;
+        }
+    }
+    if let Some((key, how)) = first_difference(&content(&expected), &content(server.records())) {
+        let detail = format!("the server is not the merge of the committed ops: {how}");
+        report(checker::ORACLE, Some("server".to_owned()), Some(key.to_string()), detail);
+    }
+}
+
+pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(server) = sim.server() else {
+        return;
+    };
+    let mut last_delete: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
+    let mut newest_put: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
+    let mut newest_write: BTreeMap<(&RecordKey, &str), Stamp> = BTreeMap::new();
+    for op in merged_ops(sim) {
+        let key = &op.key;
+        match &op.body {
+            OpBody::Delete => bump(&mut last_delete, key, op.stamp),
+            OpBody::Put { fields } | OpBody::Update { fields } => {
+                if matches!(op.body, OpBody::Put { .. }) {
+                    bump(&mut newest_put, key, op.stamp);
+                }
+                for name in fields.keys() {
+                    bump(&mut newest_write, (key, name.as_str()), op.stamp);
+                }
+            }
+            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
+                bump(&mut newest_write, (key, field.as_str()), op.stamp);
+            }
+        }
+    }
+    for (key, record) in server.view() {
+        let Some(deleted) = last_delete.get(&key) else {
+            continue;
+        };
+        if newest_put.get(&key).is_none_or(|put| put < deleted) {
+            let detail = format!("visible although no put is newer than its delete at {deleted}");
+            report(
+                checker::NO_RESURRECTION,
+                Some("server".to_owned()),
+                Some(key.to_string()),
+                detail,
+            );
+            continue;
+        }
+        for field in record.keys() {
+            if newest_write.get(&(&key, field.as_str())).is_none_or(|w| w < deleted) {
+                let detail =
+                    format!("field {field} shows a value older than the delete at {deleted}");
+                report(
+                    checker::NO_RESURRECTION,
+                    Some("server".to_owned()),
+                    Some(key.to_string()),
+                    detail,
+                );
+            }
+        }
+    }
+}
+
+fn bump<K: Ord>(map: &mut BTreeMap<K, Stamp>, key: K, stamp: Stamp) {
+    let entry = map.entry(key).or_insert(stamp);
+    *entry = (*entry).max(stamp);
+}

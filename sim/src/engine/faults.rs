@@ -1,0 +1,210 @@
+//! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
+
+use driftsync_core::{Client, MonoTime, Server, Store};
+use rand::RngCore;
+
+use crate::engine::nodes::{Link, Slot, peer};
+use crate::engine::store::SimStore;
+use crate::engine::{Event, Phase, Sabotage, Sim};
+use crate::outcome::checker;
+use crate::plan::{Fault, NodeId};
+
+/// How long an armed crash waits for an input to land after before it lands anyway.
+const CRASH_FALLBACK_MS: u64 = 1_000;
+
+impl Sim<'_> {
+    pub(super) fn fault(&mut self, index: usize) {
+        let plan = self.plan;
+        let fault = &plan.faults[index].fault;
+        self.trace.event(self.now_ms, 5, index as u32, &[], || format!("fault {fault:?}"));
+        *self.ledger.faults_fired.entry(fault_name(fault).to_owned()).or_default() += 1;
+        match fault {
+            Fault::PartitionStart { id, kind, side_a, side_b } => {
+                self.network.partition(*id, *kind, side_a, side_b);
+            }
+            Fault::PartitionEnd { id } => self.network.heal_partition(*id),
+            Fault::Offline { client } => self.go_offline(client_index(*client)),
+            Fault::Online { client } => self.go_online(client_index(*client)),
+            Fault::Crash { node } => {
+                // The crash lands right after the node's next input: after its commit, before
+                // the messages that input produced.
+                self.arm_crash(*node);
+                self.queue
+                    .push(self.now_ms + CRASH_FALLBACK_MS, Event::CrashFallback { node: *node });
+            }
+            Fault::Restart { node } => self.restart(*node),
+            Fault::ClockJump { node, delta_ms } => self.clocks[node.0 as usize].jump(*delta_ms),
+        }
+    }
+
+    pub(super) fn crash_fallback(&mut self, node: NodeId) {
+        self.trace.event(self.now_ms, 6, node.0, &[], || format!("crash fallback {node}"));
+        if node.is_server() {
+            if self.server.crash_armed {
+                self.crash_server_now();
+            }
+        } else if self.clients[client_index(node)].crash_armed {
+            self.crash_client_now(client_index(node));
+        }
+    }
+
+    pub(super) fn heal(&mut self) {
+        self.trace.event(self.now_ms, 7, 0, &[], || "heal".to_owned());
+        self.phase = Phase::Healing;
+        self.network.heal();
+        self.restart(NodeId::SERVER);
+        for index in 0..self.clients.len() {
+            self.restart(NodeId::client(index as u32 + 1));
+            let stays_away = index == 0 && self.options.sabotage == Some(Sabotage::NeverHeal);
+            if stays_away {
+                self.go_offline(index);
+            } else if !self.clients[index].online {
+                self.go_online(index);
+            }
+        }
+        self.queue.push(self.now_ms, Event::Probe);
+    }
+
+    fn arm_crash(&mut self, node: NodeId) {
+        if node.is_server() {
+            self.server.crash_armed = self.server.slot.is_up();
+        } else {
+            let state = &mut self.clients[client_index(node)];
+            state.crash_armed = state.slot.is_up();
+        }
+    }
+
+    fn go_offline(&mut self, index: usize) {
+        let node = NodeId::client(index as u32 + 1);
+        self.clients[index].online = false;
+        match self.clients[index].link {
+            Link::Up { epoch } => {
+                self.clients[index].link = Link::Down;
+                self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
+                self.with_client(index, |client, now| client.disconnected(now));
+            }
+            Link::Dialing => {
+                self.clients[index].link = Link::Down;
+                self.with_client(index, |client, now| client.disconnected(now));
+            }
+            Link::Down => {}
+        }
+    }
+
+    fn go_online(&mut self, index: usize) {
+        self.clients[index].online = true;
+        // The operating system reports connectivity; a real app reacts with a sync.
+        self.with_client(index, |client, now| client.sync_now(now));
+    }
+
+    pub(super) fn crash_client_now(&mut self, index: usize) {
+        let node = NodeId::client(index as u32 + 1);
+        let state = &mut self.clients[index];
+        state.crash_armed = false;
+        let slot = std::mem::replace(&mut state.slot, Slot::Down(SimStore::default()));
+        let Slot::Up(client) = slot else {
+            state.slot = slot;
+            return;
+        };
+        let store = client.into_store().after_crash();
+        let durable = store.load().ok().and_then(|s| s.client_meta).unwrap_or_default();
+        let cursor_seen = state.cursor_seen;
+        state.slot = Slot::Down(store);
+        state.timer.reschedule(None);
+        // The clock may legitimately lose uncommitted ticks; the cursor never may.
+        state.hlc_seen = durable.hlc;
+        let link = std::mem::replace(&mut state.link, Link::Down);
+        if durable.cursor < cursor_seen {
+            let detail = format!(
+                "cursor went from {} back to {} across a crash",
+                cursor_seen.0, durable.cursor.0
+            );
+            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+        }
+        if let Link::Up { epoch } = link {
+            self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
+        }
+    }
+
+    pub(super) fn crash_server_now(&mut self) {
+        self.server.crash_armed = false;
+        let slot = std::mem::replace(&mut self.server.slot, Slot::Down(SimStore::default()));
+        let Slot::Up(server) = slot else {
+            self.server.slot = slot;
+            return;
+        };
+        let store = server.into_store().after_crash();
+        self.server.slot = Slot::Down(store);
+        self.server.timer.reschedule(None);
+        for index in 0..self.clients.len() {
+            if let Link::Up { .. } = self.clients[index].link {
+                self.clients[index].link = Link::Down;
+                self.with_client(index, |client, now| client.disconnected(now));
+            }
+        }
+    }
+
+    /// Restarts a crashed node from its store (a crash still armed lands first).
+    fn restart(&mut self, node: NodeId) {
+        let now = MonoTime(self.now_ms);
+        if node.is_server() {
+            if self.server.crash_armed {
+                self.crash_server_now();
+            }
+            if self.server.slot.is_up() {
+                return;
+            }
+            let placeholder = Slot::Down(SimStore::default());
+            let Slot::Down(store) = std::mem::replace(&mut self.server.slot, placeholder) else {
+                unreachable!("checked above that the server is down");
+            };
+            let server =
+                Server::new(self.server.config.clone(), store, now).expect("the store loads");
+            self.server.slot = Slot::Up(server);
+            self.with_server(|_, _| ());
+            return;
+        }
+        let index = client_index(node);
+        if self.clients[index].crash_armed {
+            self.crash_client_now(index);
+        }
+        let state = &mut self.clients[index];
+        if state.slot.is_up() {
+            return;
+        }
+        let Slot::Down(store) = std::mem::replace(&mut state.slot, Slot::Down(SimStore::default()))
+        else {
+            unreachable!("checked above that the client is down");
+        };
+        let wipe = index == 0
+            && self.options.sabotage == Some(Sabotage::WipeStoreOnRestart)
+            && !self.ledger.sabotage_fired;
+        let store = if wipe {
+            self.ledger.sabotage_fired = true;
+            SimStore::default()
+        } else {
+            store
+        };
+        let seed = self.node_seeds.next_u64();
+        let client = Client::new(state.config.clone(), store, seed, now).expect("the store loads");
+        state.slot = Slot::Up(client);
+        self.with_client(index, |_, _| ());
+    }
+}
+
+fn client_index(node: NodeId) -> usize {
+    debug_assert!(!node.is_server(), "offline periods and client indexes are for clients");
+    node.0 as usize - 1
+}
+
+fn fault_name(fault: &Fault) -> &'static str {
+    match fault {
+        Fault::PartitionStart { .. } => "partition",
+        Fault::PartitionEnd { .. } => "partition-end",
+        Fault::Offline { .. } => "offline",
+        Fault::Online { .. } => "online",
+        Fault::Crash { .. } => "crash",
+        Fault::Restart { .. } => "restart",
+        Fault::ClockJump { .. } => "clock-jump",
+    }
+}

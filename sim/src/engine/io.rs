@@ -1,0 +1,305 @@
+//! Driving the nodes: every input is followed by draining all of the node's outputs (messages
+//! into the network, events into the ledger, the next timer into the queue), exactly as a real
+//! host would.
+
+use bytes::Bytes;
+use driftsync_core::protocol::{Message, decode};
+use driftsync_core::{Client, ClientEvent, MonoTime, Server, ServerEvent, WallTime};
+
+use crate::engine::network::Delivery;
+use crate::engine::nodes::{Link, from_peer, peer};
+use crate::engine::store::SimStore;
+use crate::engine::{Event, Sabotage, Sim, sabotage, workload};
+use crate::outcome::checker;
+use crate::plan::NodeId;
+
+impl Sim<'_> {
+    /// Runs one input on client `index` (if it is up) and drains its outputs.
+    pub(super) fn with_client<R>(
+        &mut self,
+        index: usize,
+        input: impl FnOnce(&mut Client<SimStore>, MonoTime) -> R,
+    ) -> Option<R> {
+        let node = NodeId::client(index as u32 + 1);
+        let wall = WallTime(self.clocks[node.0 as usize].read(self.now_ms));
+        let now = MonoTime(self.now_ms);
+        let client = self.clients[index].slot.up()?;
+        client.observe_wall_clock(wall);
+        let result = input(client, now);
+        self.after_client_input(index);
+        Some(result)
+    }
+
+    /// Runs one input on the server (if it is up) and drains its outputs.
+    pub(super) fn with_server<R>(
+        &mut self,
+        input: impl FnOnce(&mut Server<SimStore>, MonoTime) -> R,
+    ) -> Option<R> {
+        let wall = WallTime(self.clocks[0].read(self.now_ms));
+        let now = MonoTime(self.now_ms);
+        let server = self.server.slot.up()?;
+        server.observe_wall_clock(wall);
+        let result = input(server, now);
+        self.after_server_input();
+        Some(result)
+    }
+
+    fn after_client_input(&mut self, index: usize) {
+        let node = NodeId::client(index as u32 + 1);
+        let state = &mut self.clients[index];
+        let Some(client) = state.slot.up() else {
+            return;
+        };
+        let events: Vec<ClientEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+        if state.crash_armed {
+            // The crash lands after the input's commit, and after the host logged its events,
+            // but before anything the input meant to send.
+            for event in events {
+                self.client_event(index, event);
+            }
+            return self.crash_client_now(index);
+        }
+        let transmits: Vec<Bytes> = std::iter::from_fn(|| client.poll_transmit()).collect();
+        let (cursor, hlc) = (client.cursor(), client.hlc());
+        let went_back = if cursor < state.cursor_seen {
+            Some(format!("cursor went from {} back to {}", state.cursor_seen.0, cursor.0))
+        } else if hlc < state.hlc_seen {
+            Some(format!("clock went from {:?} back to {hlc:?}", state.hlc_seen))
+        } else {
+            None
+        };
+        state.cursor_seen = cursor;
+        state.hlc_seen = hlc;
+        if let Some(detail) = went_back {
+            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+        }
+        for bytes in transmits {
+            self.send_from_client(index, bytes);
+        }
+        for event in events {
+            self.client_event(index, event);
+        }
+        self.reschedule_client_timer(index);
+    }
+
+    fn after_server_input(&mut self) {
+        let Some(server) = self.server.slot.up() else {
+            return;
+        };
+        let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+        if self.server.crash_armed {
+            // As for clients: after the commit and the logged events, before any send.
+            self.server_events(events);
+            return self.crash_server_now();
+        }
+        let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+        let head = server.head();
+        if head < self.server.head_seen {
+            let detail =
+                format!("log head went from {} back to {}", self.server.head_seen.0, head.0);
+            self.fail(checker::MONOTONIC, Some(NodeId::SERVER.to_string()), None, detail);
+        }
+        self.server.head_seen = head;
+        for transmit in transmits {
+            let (node, epoch) = from_peer(transmit.to);
+            let index = node.0 as usize - 1;
+            if self.clients.get(index).is_some_and(|c| c.link == Link::Up { epoch }) {
+                self.route(NodeId::SERVER, node, epoch, transmit.payload);
+            }
+        }
+        self.server_events(events);
+        self.reschedule_server_timer();
+    }
+
+    fn server_events(&mut self, events: Vec<ServerEvent>) {
+        for event in events {
+            match event {
+                ServerEvent::ClientEvicted { client, .. } => {
+                    self.ledger.evicted.insert(client);
+                }
+                ServerEvent::Quarantined(notice) => {
+                    self.ledger.reported.insert((NodeId::SERVER, notice.op));
+                }
+                ServerEvent::Conflict(_) => self.ledger.conflicts += 1,
+                ServerEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn client_event(&mut self, index: usize, event: ClientEvent) {
+        let node = NodeId::client(index as u32 + 1);
+        match event {
+            ClientEvent::WantsConnection => {
+                self.clients[index].link = Link::Dialing;
+                // A dial takes a round trip before it is known to have worked.
+                let rtt_ms = self.network.latency_ms() + self.network.latency_ms();
+                self.queue.push(self.now_ms + rtt_ms, Event::Dial { client: node });
+            }
+            ClientEvent::CloseConnection => {
+                if let Link::Up { epoch } = self.clients[index].link {
+                    self.clients[index].link = Link::Down;
+                    self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
+                }
+            }
+            ClientEvent::Quarantined(notice) => {
+                self.ledger.reported.insert((node, notice.op));
+            }
+            ClientEvent::Conflict(_) => self.ledger.conflicts += 1,
+            ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+            _ => {}
+        }
+    }
+
+    fn send_from_client(&mut self, index: usize, bytes: Bytes) {
+        let Link::Up { epoch } = self.clients[index].link else {
+            return; // No transport: nothing leaves the node.
+        };
+        let bytes = match self.options.sabotage {
+            Some(kind) if index == 0 && !self.ledger.sabotage_fired => {
+                match sabotage::tamper_push(kind, &bytes) {
+                    Some(tampered) => {
+                        self.ledger.sabotage_fired = kind != Sabotage::DropPushedDelete;
+                        tampered
+                    }
+                    None => bytes,
+                }
+            }
+            _ => bytes,
+        };
+        self.route(NodeId::client(index as u32 + 1), NodeId::SERVER, epoch, bytes);
+    }
+
+    /// Hands a message to the network and queues its arrival (or arrivals).
+    fn route(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
+        match self.network.route(from, to, self.now_ms) {
+            Delivery::Drop(_) => {}
+            Delivery::Deliver { at_ms, duplicate_at_ms } => {
+                if let Some(again) = duplicate_at_ms {
+                    let copy = Event::Deliver { from, to, epoch, bytes: bytes.clone() };
+                    self.queue.push(again, copy);
+                }
+                self.queue.push(at_ms, Event::Deliver { from, to, epoch, bytes });
+            }
+        }
+    }
+
+    pub(super) fn deliver(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
+        self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
+        let client = if to.is_server() { from } else { to };
+        let index = client.0 as usize - 1;
+        if self.clients[index].link != (Link::Up { epoch }) {
+            return; // The connection it travelled on is gone.
+        }
+        if to.is_server() {
+            self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
+            return;
+        }
+        let bytes = match self.options.sabotage {
+            Some(Sabotage::DropPulledOp) if index == 0 && !self.ledger.sabotage_fired => {
+                match sabotage::drop_pulled_op(&bytes) {
+                    Some(tampered) => {
+                        self.ledger.sabotage_fired = true;
+                        tampered
+                    }
+                    None => bytes,
+                }
+            }
+            _ => bytes,
+        };
+        self.with_client(index, |client, now| client.handle_message(now, &bytes));
+    }
+
+    pub(super) fn timer(&mut self, node: NodeId, generation: u64) {
+        self.trace
+            .event(self.now_ms, 2, node.0, &generation.to_le_bytes(), || format!("timer {node}"));
+        if node.is_server() {
+            if self.server.timer.fired(generation) {
+                self.with_server(|server, now| server.handle_timeout(now));
+            }
+        } else {
+            let index = node.0 as usize - 1;
+            if self.clients[index].timer.fired(generation) {
+                self.with_client(index, |client, now| client.handle_timeout(now));
+            }
+        }
+    }
+
+    pub(super) fn dial_completes(&mut self, node: NodeId) {
+        self.trace.event(self.now_ms, 3, node.0, &[], || format!("dial {node}"));
+        let index = node.0 as usize - 1;
+        if self.clients[index].link != Link::Dialing {
+            return; // The client went offline or crashed meanwhile and was told so.
+        }
+        let reachable = self.clients[index].online
+            && self.server.slot.is_up()
+            && !self.network.is_cut(node, NodeId::SERVER)
+            && !self.network.is_cut(NodeId::SERVER, node);
+        if reachable {
+            let epoch = self.clients[index].epoch + 1;
+            self.clients[index].epoch = epoch;
+            self.clients[index].link = Link::Up { epoch };
+            self.with_server(|server, now| server.connected(now, peer(node, epoch)));
+            if self.clients[index].link == (Link::Up { epoch }) {
+                self.with_client(index, |client, now| client.connected(now));
+            } else {
+                // The server crashed on that very input, taking the new connection with it.
+                self.with_client(index, |client, now| client.disconnected(now));
+            }
+        } else {
+            self.clients[index].link = Link::Down;
+            self.with_client(index, |client, now| client.disconnected(now));
+        }
+    }
+
+    pub(super) fn write(&mut self, index: usize) {
+        let plan = self.plan;
+        let write = &plan.workload[index];
+        self.trace.event(self.now_ms, 4, write.client.0, &(index as u64).to_le_bytes(), || {
+            format!("write #{index} by {}", write.client)
+        });
+        let client = write.client.0 as usize - 1;
+        let done = self.with_client(client, |client, now| {
+            workload::perform(client, now, write).map(|_| client.outbox().last().cloned())
+        });
+        match done {
+            None => self.ledger.writes_skipped_down += 1,
+            Some(Ok(Some(op))) => self.ledger.committed.push(op),
+            Some(Ok(None)) => unreachable!("a committed write is in the outbox"),
+            Some(Err(error)) => {
+                tracing::debug!(%error, "write refused");
+                self.ledger.writes_refused += 1;
+            }
+        }
+    }
+
+    pub(super) fn reschedule_client_timer(&mut self, index: usize) {
+        let node = NodeId::client(index as u32 + 1);
+        let state = &mut self.clients[index];
+        let at_ms = state.slot.get().and_then(|c| c.poll_timeout()).map(|(at, _)| at.0);
+        if let Some(generation) = state.timer.reschedule(at_ms) {
+            let at_ms = at_ms.unwrap_or_default().max(self.now_ms);
+            self.queue.push(at_ms, Event::Timer { node, generation });
+        }
+    }
+
+    pub(super) fn reschedule_server_timer(&mut self) {
+        let at_ms = self.server.slot.get().and_then(|s| s.poll_timeout()).map(|(at, _)| at.0);
+        if let Some(generation) = self.server.timer.reschedule(at_ms) {
+            let at_ms = at_ms.unwrap_or_default().max(self.now_ms);
+            self.queue.push(at_ms, Event::Timer { node: NodeId::SERVER, generation });
+        }
+    }
+}
+
+/// A one-line description of a message in flight, for recorded traces.
+fn describe(from: NodeId, to: NodeId, bytes: &[u8]) -> String {
+    match decode(bytes, &Default::default()) {
+        Ok(message) => format!("{} {from} -> {to}{}", message.kind_name(), batch_of(&message)),
+        Err(error) => format!("undecodable {from} -> {to}: {error}"),
+    }
+}
+
+fn batch_of(message: &Message) -> String {
+    message.batch().map(|b| format!(" batch {b}")).unwrap_or_default()
+}

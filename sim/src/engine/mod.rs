@@ -1,0 +1,389 @@
+//! The discrete-event engine: one server and N clients of driftsync-core, driven exactly as a
+//! real host drives them (an input, then drain every output), over a seeded network.
+//!
+//! One run is single-threaded and a pure function of its [`Plan`]: events are ordered by
+//! `(time, seq)`, every random decision comes from the seed's streams, and every event feeds the
+//! trace digest. The phases are chaos (the plan's faults and writes), heal (every fault off,
+//! everyone online and up), then running until quiescent or the liveness deadline; a last
+//! stability round follows, then the checkers judge.
+
+mod clock;
+mod faults;
+mod io;
+mod network;
+mod nodes;
+mod queue;
+mod sabotage;
+mod store;
+mod trace;
+mod workload;
+
+use bytes::Bytes;
+use driftsync_core::{Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig};
+use rand::RngCore;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+pub use network::NetworkStats;
+pub use trace::TraceEntry;
+
+use crate::check::{self, Ledger};
+use crate::outcome::{Failure, Outcome, checker};
+use crate::plan::{NodeId, Plan};
+use crate::seed::{Seed, Stream, stream};
+use clock::WallClock;
+use network::Network;
+use nodes::{ClientNode, ServerNode, Slot};
+use queue::EventQueue;
+use store::SimStore;
+use trace::Trace;
+
+/// A deliberately broken replica, for showing that each checker catches what it exists for.
+/// Never set by the command line's normal runs; a repro file records it so a planted failure
+/// replays exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sabotage {
+    /// Client 1 silently skips one op of a pull batch (the manifest is forged to match).
+    DropPulledOp,
+    /// The first pushed value of client 1 is changed in transit, as by a buggy encoder.
+    AlterPushedValue,
+    /// Stores lose their last commit when the node crashes.
+    ForgetLastCommitOnCrash,
+    /// Client 1 restarts from an empty store after its first crash (its cursor goes back).
+    WipeStoreOnRestart,
+    /// Client 1 writes once more during the stability round.
+    WriteDuringStability,
+    /// Client 1 never comes back online after the heal.
+    NeverHeal,
+    /// Every delete client 1 pushes is rewritten into an update (lost tombstones).
+    DropPushedDelete,
+    /// A pushed value of client 1 is given the wrong type, so the server quarantines it
+    /// although the workload never injected anything invalid.
+    CorruptPushedType,
+}
+
+/// How to run one plan.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Keep every event's hash and description (for `check-determinism`).
+    pub record_trace: bool,
+    pub sabotage: Option<Sabotage>,
+    /// A bound on processed events; a run that needs more fails its liveness check.
+    pub events_max: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { record_trace: false, sabotage: None, events_max: 20_000_000 }
+    }
+}
+
+/// What happens next in the simulated world.
+#[derive(Debug)]
+enum Event {
+    /// A message arrives. `epoch` is the sender-side client connection it travelled on.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        epoch: u32,
+        bytes: Bytes,
+    },
+    Timer {
+        node: NodeId,
+        generation: u64,
+    },
+    /// A client's dial completes (or fails, if it cannot reach the server by then).
+    Dial {
+        client: NodeId,
+    },
+    Write(usize),
+    Fault(usize),
+    /// A crash that found no input to land after lands now.
+    CrashFallback {
+        node: NodeId,
+    },
+    Heal,
+    /// After the heal: check whether everyone has converged.
+    Probe,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Chaos,
+    Healing,
+    Stability { until_ms: u64 },
+    Done,
+}
+
+/// How often the heal phase checks for convergence.
+const PROBE_INTERVAL_MS: u64 = 250;
+/// How long the stability round may take.
+const STABILITY_MS_MAX: u64 = 60_000;
+
+/// Runs one plan to the end and judges it.
+pub fn run(plan: &Plan, options: &RunOptions) -> Outcome {
+    let mut sim = Sim::new(plan, options);
+    sim.run();
+    sim.finish()
+}
+
+pub(crate) struct Sim<'p> {
+    plan: &'p Plan,
+    options: RunOptions,
+    now_ms: u64,
+    queue: EventQueue<Event>,
+    network: Network,
+    server: ServerNode,
+    clients: Vec<ClientNode>,
+    /// Indexed by node id; the server is entry 0.
+    clocks: Vec<WallClock>,
+    node_seeds: ChaCha8Rng,
+    trace: Trace,
+    ledger: Ledger,
+    failures: Vec<Failure>,
+    phase: Phase,
+    heal_at_ms: u64,
+    converged_at_ms: Option<u64>,
+    /// Views captured when the stability round starts.
+    stability_baseline: Option<check::Snapshot>,
+}
+
+impl<'p> Sim<'p> {
+    fn new(plan: &'p Plan, options: &RunOptions) -> Sim<'p> {
+        let params = &plan.params;
+        let seed = Seed(plan.seed);
+        let schema = workload::schema(&params.workload.collections);
+        let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
+        let mut node_seeds = stream(seed, Stream::Nodes);
+        let mut server_config = ServerConfig::new(schema.clone());
+        server_config.gc_interval_ms = params.server.gc_interval_s * 1_000;
+        server_config.client_eviction_ms = params.server.client_eviction_s * 1_000;
+        server_config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+        let server = Server::new(server_config.clone(), SimStore::new(forget), MonoTime(0))
+            .expect("a fresh store loads");
+        let clients = (1..=params.clients)
+            .map(|i| {
+                let node = NodeId::client(i);
+                let mut config = ClientConfig::new(nodes::replica(node), schema.clone());
+                config.sync_interval_ms = params.client.sync_interval_s * 1_000;
+                config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+                config.retry = RetryConfig::default();
+                let seed = node_seeds.next_u64();
+                let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
+                    .expect("a fresh store loads");
+                ClientNode::new(client, config)
+            })
+            .collect();
+        let clocks = params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
+        let mut sim = Sim {
+            plan,
+            options: options.clone(),
+            now_ms: 0,
+            queue: EventQueue::new(),
+            network: Network::new(params.network.clone(), stream(seed, Stream::Delivery)),
+            server: ServerNode {
+                slot: Slot::Up(server),
+                config: server_config,
+                timer: Default::default(),
+                crash_armed: false,
+                head_seen: Default::default(),
+            },
+            clients,
+            clocks,
+            node_seeds,
+            trace: Trace::new(options.record_trace),
+            ledger: Ledger::default(),
+            failures: Vec::new(),
+            phase: Phase::Chaos,
+            heal_at_ms: params.chaos_ms(),
+            converged_at_ms: None,
+            stability_baseline: None,
+        };
+        for (index, write) in plan.workload.iter().enumerate() {
+            sim.queue.push(write.at_ms, Event::Write(index));
+        }
+        for (index, fault) in plan.faults.iter().enumerate() {
+            sim.queue.push(fault.at_ms, Event::Fault(index));
+        }
+        sim.queue.push(sim.heal_at_ms, Event::Heal);
+        sim.reschedule_server_timer();
+        for index in 0..sim.clients.len() {
+            sim.reschedule_client_timer(index);
+        }
+        sim
+    }
+
+    fn run(&mut self) {
+        let deadline_ms = self.heal_at_ms + self.plan.params.run.liveness_deadline_s * 1_000;
+        while self.phase != Phase::Done {
+            if self.trace.events() >= self.options.events_max {
+                let detail = format!("event budget of {} exhausted", self.options.events_max);
+                self.fail(checker::LIVENESS, None, None, detail);
+                break;
+            }
+            let Some((at_ms, event)) = self.queue.pop_until(deadline_ms) else {
+                if self.phase == Phase::Healing {
+                    let detail = format!(
+                        "not converged {} s after the heal",
+                        self.plan.params.run.liveness_deadline_s
+                    );
+                    self.now_ms = deadline_ms;
+                    let node = self.first_unsettled();
+                    self.fail(checker::LIVENESS, node, None, detail);
+                }
+                break;
+            };
+            self.now_ms = at_ms;
+            let step =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
+            if let Err(panic) = step {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "a panic with no message".to_owned());
+                self.fail(checker::PANIC, None, None, message);
+                break;
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Deliver { from, to, epoch, bytes } => self.deliver(from, to, epoch, bytes),
+            Event::Timer { node, generation } => self.timer(node, generation),
+            Event::Dial { client } => self.dial_completes(client),
+            Event::Write(index) => self.write(index),
+            Event::Fault(index) => self.fault(index),
+            Event::CrashFallback { node } => self.crash_fallback(node),
+            Event::Heal => self.heal(),
+            Event::Probe => self.probe(),
+        }
+    }
+
+    fn probe(&mut self) {
+        self.trace.event(self.now_ms, 8, 0, &[], || "probe".to_owned());
+        match self.phase {
+            Phase::Healing if self.settled() => {
+                self.converged_at_ms = Some(self.now_ms);
+                self.start_stability_round();
+            }
+            Phase::Stability { until_ms } if self.settled() || self.now_ms >= until_ms => {
+                self.phase = Phase::Done;
+                return;
+            }
+            _ => {}
+        }
+        self.queue.push(self.now_ms + PROBE_INTERVAL_MS, Event::Probe);
+    }
+
+    /// Everyone is up, online, connected and idle, with every op pushed and every log entry
+    /// pulled.
+    fn settled(&self) -> bool {
+        self.first_unsettled().is_none() && self.server.slot.is_up()
+    }
+
+    fn first_unsettled(&self) -> Option<String> {
+        let Some(server) = self.server.slot.get() else {
+            return Some(NodeId::SERVER.to_string());
+        };
+        let head = server.head();
+        self.clients.iter().enumerate().find_map(|(index, node)| {
+            let settled = node.slot.get().is_some_and(|client| {
+                client.is_idle() && client.cursor() == head && client.outbox().next().is_none()
+            });
+            (!settled).then(|| NodeId::client(index as u32 + 1).to_string())
+        })
+    }
+
+    fn start_stability_round(&mut self) {
+        self.stability_baseline = Some(check::snapshot(self));
+        self.phase = Phase::Stability { until_ms: self.now_ms + STABILITY_MS_MAX };
+        if self.options.sabotage == Some(Sabotage::WriteDuringStability) {
+            if let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1)) {
+                let write = write.clone();
+                self.with_client(0, |client, now| {
+                    let _ = workload::perform(client, now, &write);
+                });
+            }
+        }
+        for index in 0..self.clients.len() {
+            self.with_client(index, |client, now| client.sync_now(now));
+        }
+    }
+
+    fn finish(mut self) -> Outcome {
+        // After a panic the state is whatever the panic left: judging it would only add noise.
+        if !self.failures.iter().any(|f| f.checker == checker::PANIC) {
+            let found = check::judge(&self);
+            self.failures.extend(found);
+        }
+        let stats = check::stats(&self);
+        Outcome {
+            scenario: self.plan.scenario.clone(),
+            seed: self.plan.seed,
+            digest: self.trace.digest(),
+            events: self.trace.events(),
+            end_ms: self.now_ms,
+            heal_at_ms: self.heal_at_ms,
+            converged_at_ms: self.converged_at_ms,
+            failures: self.failures,
+            stats,
+            trace: self.trace.take_recorded(),
+        }
+    }
+
+    pub(crate) fn fail(
+        &mut self,
+        checker: &str,
+        node: Option<String>,
+        record: Option<String>,
+        detail: String,
+    ) {
+        self.failures.push(Failure {
+            checker: checker.to_owned(),
+            node,
+            record,
+            at_ms: self.now_ms,
+            event_index: self.trace.events(),
+            detail,
+        });
+    }
+
+    // ---- read access for the checkers ----
+
+    pub(crate) fn server(&self) -> Option<&Server<SimStore>> {
+        self.server.slot.get()
+    }
+
+    pub(crate) fn client_nodes(&self) -> impl Iterator<Item = (NodeId, Option<&Client<SimStore>>)> {
+        self.clients
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (NodeId::client(i as u32 + 1), node.slot.get()))
+    }
+
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub(crate) fn baseline(&self) -> Option<&check::Snapshot> {
+        self.stability_baseline.as_ref()
+    }
+
+    pub(crate) fn network_stats(&self) -> &NetworkStats {
+        &self.network.stats
+    }
+
+    pub(crate) fn event_index(&self) -> u64 {
+        self.trace.events()
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub(crate) fn committed_ops(&self) -> &[Op] {
+        &self.ledger.committed
+    }
+}

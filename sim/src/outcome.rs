@@ -1,0 +1,97 @@
+//! What a run produces: its digest, the checkers' verdicts, and counters for the report.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::engine::TraceEntry;
+
+/// The names of the checkers, as they appear in failures.
+pub mod checker {
+    pub const CONVERGENCE: &str = "convergence";
+    pub const ORACLE: &str = "oracle";
+    pub const NO_RESURRECTION: &str = "no_resurrection";
+    pub const STABILITY: &str = "stability";
+    pub const MONOTONIC: &str = "monotonic";
+    pub const LIVENESS: &str = "liveness";
+    pub const QUARANTINE_ACCOUNTED: &str = "quarantine_accounted";
+    /// Not a checker: a panic inside the core (or the harness), caught and reported.
+    pub const PANIC: &str = "panic";
+}
+
+/// One invariant that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub checker: String,
+    pub node: Option<String>,
+    pub record: Option<String>,
+    /// Simulated time of the failure (or of the check that found it).
+    pub at_ms: u64,
+    /// How many events had run when it was found.
+    pub event_index: u64,
+    pub detail: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}]", self.checker)?;
+        if let Some(node) = &self.node {
+            write!(f, " node {node}")?;
+        }
+        if let Some(record) = &self.record {
+            write!(f, " record {record}")?;
+        }
+        write!(f, " at {} ms (event {}): {}", self.at_ms, self.event_index, self.detail)
+    }
+}
+
+/// Counters of one run, summed over its nodes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStats {
+    pub writes_committed: u64,
+    /// Writes the core refused (a full outbox, for example); the workload is always valid.
+    pub writes_refused: u64,
+    /// Writes planned while their client was crashed: the app was not running.
+    pub writes_skipped_down: u64,
+    pub messages_sent: u64,
+    pub messages_lost: u64,
+    pub messages_cut_by_partition: u64,
+    pub messages_duplicated: u64,
+    pub conflicts: u64,
+    pub retries: u64,
+    pub resyncs: u64,
+    pub duplicates_dropped: u64,
+    pub quarantined: u64,
+    pub tombstones_collected: u64,
+    pub clock_ahead_reports: u64,
+    pub faults_fired: BTreeMap<String, u64>,
+}
+
+/// Everything one seed produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub scenario: String,
+    pub seed: u64,
+    /// The trace digest: equal for equal (plan, binary), on any machine.
+    pub digest: String,
+    pub events: u64,
+    pub end_ms: u64,
+    pub heal_at_ms: u64,
+    pub converged_at_ms: Option<u64>,
+    pub failures: Vec<Failure>,
+    pub stats: RunStats,
+    #[serde(skip)]
+    pub trace: Vec<TraceEntry>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Simulated milliseconds the run covered.
+    pub fn simulated_ms(&self) -> u64 {
+        self.end_ms
+    }
+}

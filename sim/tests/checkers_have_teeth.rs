@@ -1,0 +1,141 @@
+//! Every checker catches the failure it is named for: each test plants a broken replica (a
+//! test-only sabotage switch) and expects that checker in the failures, while the same plans
+//! without the sabotage pass.
+
+use std::path::Path;
+
+use driftsync_sim::engine::{RunOptions, Sabotage, run};
+use driftsync_sim::outcome::{Outcome, checker};
+use driftsync_sim::plan::plan;
+use driftsync_sim::scenario::ScenarioSpec;
+use driftsync_sim::seed::Seed;
+
+/// Three clients writing to a few shared records over a clean network.
+const CALM: &str = r#"
+name = "calm"
+[topology]
+clients = 3
+[workload]
+writes_per_client = 40
+records = 4
+mix = { put = 0.5, update = 0.3, delete = 0.1, increment = 0.1 }
+writes_per_sec = 2
+[network]
+latency_ms = [5, 50]
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// Three clients writing to many records: a wrong value is rarely overwritten.
+const SPREAD: &str = r#"
+name = "spread"
+[topology]
+clients = 3
+[workload]
+writes_per_client = 40
+records = 1000
+writes_per_sec = 2
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// Clients that write while offline and crash without pushing.
+const CRASHY: &str = r#"
+name = "crashy"
+[topology]
+clients = 2
+[workload]
+writes_per_client = 60
+records = 4
+writes_per_sec = 5
+[faults]
+offline = { fraction = 1.0, duration_s = [50, 55] }
+crashes = { count = [4, 4], server = false }
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// Few records and many deletes, so a lost delete leaves something visible.
+const DELETY: &str = r#"
+name = "delety"
+[topology]
+clients = 2
+[workload]
+writes_per_client = 40
+records = 10
+mix = { put = 0.5, update = 0.1, delete = 0.4, increment = 0.0 }
+writes_per_sec = 2
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outcome> {
+    let spec = ScenarioSpec::from_toml_str(Path::new("teeth.toml"), scenario)
+        .unwrap_or_else(|error| panic!("the test scenario is invalid: {error}"));
+    (0..seeds)
+        .map(|seed| {
+            run(&plan(&spec, Seed(seed)), &RunOptions { sabotage, ..RunOptions::default() })
+        })
+        .collect()
+}
+
+/// Asserts the scenario passes untouched, and that with the sabotage some seed fails `name`.
+fn caught_by(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64) {
+    for outcome in outcomes(scenario, None, seeds) {
+        assert!(
+            outcome.passed(),
+            "seed {} fails without sabotage: {:?}",
+            outcome.seed,
+            outcome.failures
+        );
+    }
+    let sabotaged = outcomes(scenario, Some(sabotage), seeds);
+    let caught = sabotaged.iter().any(|o| o.failures.iter().any(|f| f.checker == name));
+    let seen: Vec<_> =
+        sabotaged.iter().flat_map(|o| o.failures.iter().map(|f| f.checker.clone())).collect();
+    assert!(caught, "{sabotage:?} was not caught by {name}; failures: {seen:?}");
+}
+
+#[test]
+fn convergence_catches_a_client_that_skips_a_pulled_op() {
+    caught_by(checker::CONVERGENCE, SPREAD, Sabotage::DropPulledOp, 1);
+}
+
+#[test]
+fn oracle_catches_a_value_changed_on_its_way_to_the_server() {
+    caught_by(checker::ORACLE, SPREAD, Sabotage::AlterPushedValue, 1);
+}
+
+#[test]
+fn oracle_catches_a_store_that_loses_an_acknowledged_commit_everywhere_at_once() {
+    caught_by(checker::ORACLE, CRASHY, Sabotage::ForgetLastCommitOnCrash, 4);
+}
+
+#[test]
+fn no_resurrection_catches_a_delete_that_never_reaches_the_server() {
+    caught_by(checker::NO_RESURRECTION, DELETY, Sabotage::DropPushedDelete, 4);
+}
+
+#[test]
+fn stability_catches_a_state_that_still_changes_after_convergence() {
+    caught_by(checker::STABILITY, CALM, Sabotage::WriteDuringStability, 1);
+}
+
+#[test]
+fn monotonic_catches_a_cursor_that_goes_back_after_a_restart() {
+    caught_by(checker::MONOTONIC, CRASHY, Sabotage::WipeStoreOnRestart, 4);
+}
+
+#[test]
+fn liveness_catches_a_client_that_never_comes_back() {
+    caught_by(checker::LIVENESS, CALM, Sabotage::NeverHeal, 1);
+}
+
+#[test]
+fn quarantine_accounted_catches_a_quarantine_the_run_does_not_explain() {
+    caught_by(checker::QUARANTINE_ACCOUNTED, CALM, Sabotage::CorruptPushedType, 1);
+}
