@@ -5,14 +5,15 @@
 //! and a row, so a SQLite store maps a batch to one transaction of row upserts and deletes; the
 //! in-memory store applies it to a map. A node restarts from [`Store::load`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::StorageError;
+use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, ReplicaId, Seq};
-use crate::merge::RecordState;
-use crate::op::Op;
+use crate::merge::{FieldState, RecordState, Records};
+use crate::op::{Op, OpBody};
 use crate::quarantine::QuarantinedOp;
 
 /// Durable storage. `commit` is atomic (all of the batch or none of it) and durable when it
@@ -27,8 +28,17 @@ pub trait Store {
 /// One row-level change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Mutation {
-    /// Upserts (`Some`) or removes (`None`) a record.
+    /// Upserts (`Some`) or removes (`None`) a whole record.
     Record { key: RecordKey, state: Option<RecordState> },
+    /// Sets a record's head (its put and delete stamps) and upserts (`Some`) or removes
+    /// (`None`) the named fields, leaving its other fields as they are. Most ops touch a few
+    /// fields, so this is what they write: a row per field, not the whole record again.
+    Fields {
+        key: RecordKey,
+        created: Option<Stamp>,
+        deleted: Option<Stamp>,
+        fields: Vec<(String, Option<FieldState>)>,
+    },
     /// Adds a local op to the outbox.
     OutboxPut(Op),
     /// Forgets outbox ops through a seq (the server acknowledged them).
@@ -45,6 +55,59 @@ pub enum Mutation {
     ServerMeta(crate::server::ServerMeta),
     /// Upserts the server's record of one client.
     Registration { client: ReplicaId, registration: crate::server::Registration },
+}
+
+/// The records a batch of ops changed, and which of their fields, so that a commit writes
+/// only those.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    records: BTreeMap<RecordKey, Touched>,
+}
+
+#[derive(Debug)]
+enum Touched {
+    /// A delete may prune any field: write the whole record.
+    Whole,
+    Fields(BTreeSet<String>),
+}
+
+impl Changes {
+    /// Notes what `op` (already applied) changed.
+    pub(crate) fn note(&mut self, op: &Op) {
+        let touched = match self.records.get_mut(&op.key) {
+            Some(touched) => touched,
+            None => self.records.entry(op.key.clone()).or_insert(Touched::Fields(BTreeSet::new())),
+        };
+        let Touched::Fields(names) = touched else {
+            return;
+        };
+        match &op.body {
+            OpBody::Delete => *touched = Touched::Whole,
+            OpBody::Put { fields } | OpBody::Update { fields } => {
+                names.extend(fields.keys().cloned());
+            }
+            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
+                names.insert(field.clone());
+            }
+        }
+    }
+
+    /// The mutations that persist the noted changes as `records` now holds them.
+    pub(crate) fn into_mutations(self, records: &Records) -> impl Iterator<Item = Mutation> + '_ {
+        self.records.into_iter().map(|(key, touched)| match (records.get(&key), touched) {
+            (Some(state), Touched::Fields(names)) => {
+                let fields = names
+                    .into_iter()
+                    .map(|n| {
+                        let f = state.fields.get(&n).cloned();
+                        (n, f)
+                    })
+                    .collect();
+                Mutation::Fields { key, created: state.created, deleted: state.deleted, fields }
+            }
+            (state, _) => Mutation::Record { key, state: state.cloned() },
+        })
+    }
 }
 
 /// The committed image of a store.
@@ -69,6 +132,17 @@ impl Stored {
                 }
                 Mutation::Record { key, state: None } => {
                     self.records.remove(&key);
+                }
+                Mutation::Fields { key, created, deleted, fields } => {
+                    let record = self.records.entry(key).or_default();
+                    record.created = created;
+                    record.deleted = deleted;
+                    for (name, state) in fields {
+                        match state {
+                            Some(state) => record.fields.insert(name, state),
+                            None => record.fields.remove(&name),
+                        };
+                    }
                 }
                 Mutation::OutboxPut(op) => {
                     self.outbox.insert(op.id.seq, op);

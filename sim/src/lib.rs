@@ -1,4 +1,15 @@
-//! driftsync-sim: the deterministic chaos simulator.
+//! driftsync-sim: the deterministic chaos simulator for driftsync-core.
+//!
+//! A run is a [`plan::Plan`] (drawn from a scenario file and a seed) executed by the
+//! [`engine`], judged by the checkers (`check`, named in [`outcome::checker`]), and summarised
+//! as an [`outcome::Outcome`]. The `driftsync` command ([`cli`]) runs, sweeps and replays them;
+//! failures are written as [`repro`] files.
+
+pub(crate) mod check;
+pub mod cli;
+pub mod engine;
+pub mod outcome;
 pub mod plan;
+pub mod repro;
 pub mod scenario;
 pub mod seed;

@@ -4,7 +4,7 @@
 //! committed in one store transaction: the cursor is never durable ahead of its data, so a crash
 //! anywhere resumes from the last commit without reprocessing and without skipping.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use tracing::{debug, warn};
 
@@ -16,7 +16,7 @@ use crate::merge::RecordState;
 use crate::op::Op;
 use crate::protocol::{PullBatch, SnapshotPage};
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
-use crate::store::{Mutation, Store};
+use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
 use crate::version::VersionVector;
 
@@ -49,20 +49,14 @@ impl<S: Store> Client<S> {
             return;
         }
         let mut events = Vec::new();
-        let mut touched = BTreeSet::new();
+        let mut changes = Changes::default();
         let mut quarantined = Vec::new();
         for op in &batch.ops {
             if self.apply_remote(op, &mut events, &mut quarantined) {
-                touched.insert(op.key.clone());
+                changes.note(op);
             }
         }
-        let mut mutations: Vec<Mutation> = touched
-            .into_iter()
-            .map(|key| {
-                let state = self.records.get(&key).cloned();
-                Mutation::Record { key, state }
-            })
-            .collect();
+        let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
         if batch.gc_horizon > self.meta.gc_horizon {
             self.collect_tombstones(batch.gc_horizon, &mut mutations);

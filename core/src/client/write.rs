@@ -8,7 +8,7 @@ use crate::error::WriteError;
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
 use crate::op::{FieldWrite, Op, OpBody};
-use crate::store::{Mutation, Store};
+use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
 use crate::value::Value;
 
@@ -102,12 +102,11 @@ impl<S: Store> Client<S> {
         self.records.apply(&op, &self.config.schema);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
-        let state = self.records.get(&op.key).cloned();
-        let mutations = vec![
-            Mutation::Record { key: op.key.clone(), state },
-            Mutation::OutboxPut(op.clone()),
-            self.meta_mutation(),
-        ];
+        let mut changes = Changes::default();
+        changes.note(&op);
+        let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
+        mutations.push(Mutation::OutboxPut(op.clone()));
+        mutations.push(self.meta_mutation());
         self.commit(mutations)?;
         self.outbox.push_back(op);
         self.metrics.set_outbox(self.outbox.len());

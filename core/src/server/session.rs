@@ -1,8 +1,6 @@
 //! Handling one peer's requests: handshake, push, pull and snapshot.
 
-use std::collections::BTreeSet;
-
-use tracing::{debug, info_span, warn};
+use tracing::{debug, info, info_span, warn};
 
 use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
@@ -13,7 +11,7 @@ use crate::protocol::{
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::server::{Registration, Server};
-use crate::store::{Mutation, Store};
+use crate::store::{Changes, Mutation, Store};
 use crate::version::Admission;
 
 impl<S: Store> Server<S> {
@@ -113,7 +111,7 @@ impl<S: Store> Server<S> {
         let mut registration = self.registrations.get(&client).cloned().unwrap_or_default();
         registration.last_seen = self.wall;
         let mut mutations = Vec::new();
-        let mut touched = BTreeSet::new();
+        let mut changes = Changes::default();
         let mut quarantined = Vec::new();
         let mut events = Vec::new();
         let mut applied = 0usize;
@@ -162,15 +160,12 @@ impl<S: Store> Server<S> {
             if matches!(op.body, OpBody::Delete) {
                 self.tombstone_pos.insert(op.key.clone(), self.meta.head);
             }
-            touched.insert(op.key.clone());
+            changes.note(&op);
             mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
             self.log.push_back(op);
             applied += 1;
         }
-        mutations.extend(touched.into_iter().map(|key| {
-            let state = self.records.get(&key).cloned();
-            Mutation::Record { key, state }
-        }));
+        mutations.extend(changes.into_mutations(&self.records));
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
         mutations.push(Mutation::Registration { client, registration: registration.clone() });
         mutations.push(self.meta_mutation());
@@ -200,7 +195,7 @@ impl<S: Store> Server<S> {
         quarantined: &mut Vec<QuarantinedOp>,
         events: &mut Vec<ServerEvent>,
     ) {
-        warn!(op = %op.id, key = %op.key, %reason, "quarantined");
+        info!(op = %op.id, key = %op.key, %reason, "quarantined");
         self.metrics.quarantined(reason.kind());
         events.push(ServerEvent::Quarantined(QuarantineNotice {
             op: op.id,

@@ -49,11 +49,11 @@ pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
     }
     let clients = before.clients.iter().zip(&after.clients).zip(sim.client_nodes());
     for ((before, after), (node, _)) in clients {
-        if let (Some(before), Some(after)) = (before, after) {
-            if let Some((key, how)) = first_difference(before, after) {
-                let detail = format!("changed during the extra round: {how}");
-                report(checker::STABILITY, Some(node.to_string()), Some(key.to_string()), detail);
-            }
+        if let (Some(before), Some(after)) = (before, after)
+            && let Some((key, how)) = first_difference(before, after)
+        {
+            let detail = format!("changed during the extra round: {how}");
+            report(checker::STABILITY, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
-use driftsync_core::{Client, MonoTime, Server, Store};
+use driftsync_core::{Client, MonoTime, Server};
 use rand::RngCore;
 
 use crate::engine::nodes::{Link, Slot, peer};
@@ -107,7 +107,7 @@ impl Sim<'_> {
             return;
         };
         let store = client.into_store().after_crash();
-        let durable = store.load().ok().and_then(|s| s.client_meta).unwrap_or_default();
+        let durable = store.crashed_image().client_meta.clone().unwrap_or_default();
         let cursor_seen = state.cursor_seen;
         state.slot = Slot::Down(store);
         state.timer.reschedule(None);

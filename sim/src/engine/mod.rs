@@ -299,13 +299,13 @@ impl<'p> Sim<'p> {
     fn start_stability_round(&mut self) {
         self.stability_baseline = Some(check::snapshot(self));
         self.phase = Phase::Stability { until_ms: self.now_ms + STABILITY_MS_MAX };
-        if self.options.sabotage == Some(Sabotage::WriteDuringStability) {
-            if let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1)) {
-                let write = write.clone();
-                self.with_client(0, |client, now| {
-                    let _ = workload::perform(client, now, &write);
-                });
-            }
+        if self.options.sabotage == Some(Sabotage::WriteDuringStability)
+            && let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1))
+        {
+            let write = write.clone();
+            self.with_client(0, |client, now| {
+                let _ = workload::perform(client, now, &write);
+            });
         }
         for index in 0..self.clients.len() {
             self.with_client(index, |client, now| client.sync_now(now));

@@ -7,6 +7,9 @@ use crate::engine::store::SimStore;
 use crate::plan::NodeId;
 
 /// A node is either running or crashed (only its durable store remains).
+// Nodes are up nearly all the time; boxing the running node would only add an indirection
+// to every input.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Slot<T> {
     Up(T),

@@ -76,6 +76,6 @@ mod tests {
             out.push((at, e));
         }
         assert_eq!(out, vec![(1, "a"), (5, "b"), (5, "c")]);
-        assert_eq!(queue.pop_until(9).map(|(at, e)| (at, e)), Some((9, "d")));
+        assert_eq!(queue.pop_until(9), Some((9, "d")));
     }
 }

@@ -1,14 +1,19 @@
-//! The simulator's store: an in-memory image, with a sabotage hook for checker tests.
+//! The simulator's store: durable, atomic commits kept as a log of batches, folded into a
+//! `Stored` image only when a node restarts (or the log grows long). Moving a batch into the
+//! log costs nothing, which matters because every simulated commit goes through here.
 
 use driftsync_core::{Mutation, StorageError, Store, Stored};
 
-/// Durable for the life of the value, like `MemoryStore`. With `forget_last_commit` set
-/// (only by the `ForgetLastCommitOnCrash` sabotage) it keeps the image from before the last
-/// commit, and a crash rolls back to it: a store that acknowledges commits it then loses.
+/// Batches kept unfolded before they are folded into the image.
+const PENDING_BATCHES_MAX: usize = 4_096;
+
+/// Durable for the life of the value, like `MemoryStore`. With `forget_last_commit` set (only
+/// by the `ForgetLastCommitOnCrash` sabotage) a crash drops the last batch: a store that
+/// acknowledges a commit it then loses.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SimStore {
-    committed: Stored,
-    before_last: Option<Stored>,
+    folded: Stored,
+    pending: Vec<Vec<Mutation>>,
     forget_last_commit: bool,
 }
 
@@ -19,23 +24,43 @@ impl SimStore {
 
     /// What survives a crash.
     pub(crate) fn after_crash(mut self) -> SimStore {
-        if let Some(previous) = self.before_last.take() {
-            self.committed = previous;
+        if self.forget_last_commit {
+            self.pending.pop();
         }
+        self.fold();
         self
+    }
+
+    /// The committed image of a crashed node's store (folded by `after_crash`).
+    pub(crate) fn crashed_image(&self) -> &Stored {
+        debug_assert!(self.pending.is_empty(), "after_crash folds every batch");
+        &self.folded
+    }
+
+    fn fold(&mut self) {
+        for batch in self.pending.drain(..) {
+            self.folded.apply(batch);
+        }
     }
 }
 
 impl Store for SimStore {
     fn load(&self) -> Result<Stored, StorageError> {
-        Ok(self.committed.clone())
+        let mut image = self.folded.clone();
+        for batch in &self.pending {
+            image.apply(batch.clone());
+        }
+        Ok(image)
     }
 
     fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
-        if self.forget_last_commit {
-            self.before_last = Some(self.committed.clone());
+        // Keep the last batch unfolded so the sabotage can still drop it.
+        if self.pending.len() >= PENDING_BATCHES_MAX {
+            let last = self.pending.pop();
+            self.fold();
+            self.pending.extend(last);
         }
-        self.committed.apply(batch);
+        self.pending.push(batch);
         Ok(())
     }
 }

@@ -33,7 +33,10 @@ impl Trace {
         payload: &[u8],
         describe: impl FnOnce() -> String,
     ) {
-        let head = [at_ms.to_le_bytes().as_slice(), &[tag], &node.to_le_bytes()].concat();
+        let mut head = [0u8; 13];
+        head[..8].copy_from_slice(&at_ms.to_le_bytes());
+        head[8] = tag;
+        head[9..].copy_from_slice(&node.to_le_bytes());
         self.rolling.update(&head);
         self.rolling.update(payload);
         if let Some(recorded) = &mut self.recorded {

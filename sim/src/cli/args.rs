@@ -1,0 +1,187 @@
+//! The command line, as clap types. The help texts here are the user-facing documentation of
+//! every flag; keep them precise.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::exit;
+use super::shard::Shard;
+use super::sweep::JOBS_MAX;
+
+const ABOUT: &str = "Deterministic chaos simulator for driftsync: run, sweep, replay and \
+                     check seeded scenarios.";
+
+const LONG_ABOUT: &str = "\
+Deterministic chaos simulator for driftsync.
+
+Each seed of a scenario draws concrete parameters (printed at the start of a run), plans every \
+fault and write, runs one server and its clients through chaos, heal and a stability round, and \
+checks convergence, the oracle, no resurrection, stability, monotonicity, liveness and \
+quarantine accounting. A failing seed writes a repro file and prints the one command that \
+replays it.
+
+Results go to stdout (--format human or json); logs go to stderr, filtered by RUST_LOG \
+(default: warn).";
+
+/// The `driftsync` command.
+#[derive(Debug, Parser)]
+#[command(name = "driftsync", version, about = ABOUT, long_about = LONG_ABOUT)]
+#[command(after_help = exit::HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one seed of one scenario: print its drawn parameters, then its outcome.
+    #[command(after_help = exit::HELP)]
+    Run(RunArgs),
+    /// Run many seeds of one or more scenarios on all cores, optionally as one shard of many.
+    #[command(long_about = SWEEP_LONG_ABOUT, after_help = exit::HELP)]
+    Sweep(SweepArgs),
+    /// Rerun the plan stored in a repro file and say whether the failure reproduces.
+    #[command(long_about = REPLAY_LONG_ABOUT, after_help = exit::HELP)]
+    Replay(ReplayArgs),
+    /// Run each seed twice and compare trace digests; name the first differing event.
+    #[command(after_help = exit::HELP)]
+    CheckDeterminism(DeterminismArgs),
+}
+
+/// How results are printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// Flags every command has.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// How to print the results on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Where failing seeds write their repro files.
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    /// Directory for repro files of failing seeds; created if missing.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports_dir: PathBuf,
+}
+
+/// `driftsync run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (a directory holding exactly one scenario also works).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// The seed to run.
+    #[arg(long)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportsArgs,
+}
+
+const SWEEP_LONG_ABOUT: &str = "\
+Run seeds START..START+SEEDS of every scenario on JOBS worker threads. Each seed runs \
+single-threaded and independently; results are reported in scenario order, then seed order, \
+whatever the thread timing. Each failing seed writes a repro file to --reports-dir and prints \
+the command that replays it.
+
+Sharding: shard K of N (K is 1-based) runs the seeds whose position i = seed - START satisfies \
+i % N == K - 1, so the N shards of one sweep partition its seeds exactly. Without --shard the \
+shard comes from the environment, first match wins:
+  1. CI_NODE_TOTAL set: CI_NODE_INDEX is the 1-based shard number (GitLab CI `parallel:`).
+     CI_NODE_INDEX alone, without CI_NODE_TOTAL, is ignored.
+  2. JOB_COMPLETION_INDEX set (Kubernetes Indexed Job, 0-based): shard JOB_COMPLETION_INDEX + 1 \
+of JOB_COMPLETION_TOTAL. Kubernetes does not export the total: set JOB_COMPLETION_TOTAL to the \
+Job's .spec.completions in the pod template; without it the sweep refuses to start (exit 2).
+  3. Otherwise the sweep is not sharded.
+CircleCI's CIRCLE_NODE_INDEX and Buildkite's BUILDKITE_PARALLEL_JOB are 0-based and are NOT \
+read; pass them explicitly: --shard $((CIRCLE_NODE_INDEX + 1))/$CIRCLE_NODE_TOTAL. Empty \
+variables count as unset.
+
+Human output: a failure block for each failing seed, a line per scenario (passed and failed \
+counts, seeds/min, simulated seconds per wall second and events/s, each per worker thread), \
+and last a line `N passed, M failed`. A plain progress line goes to stderr every 5 s.";
+
+/// `driftsync sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario files, or directories whose *.toml files are all scenarios.
+    #[arg(value_name = "SCENARIO|DIR", required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// How many seeds to run per scenario (before sharding).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    pub start: u64,
+    /// Worker threads [default: the number of available cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
+    pub jobs: Option<u64>,
+    /// Run only shard K of N (1-based K), e.g. 2/8; see the long help (--help) for the
+    /// environment variables read without it.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportsArgs,
+}
+
+const REPLAY_LONG_ABOUT: &str = "\
+Rerun the plan stored in a repro file (with its recorded sabotage, if any), print the outcome, \
+and say whether the trace digest matches the one recorded in the file. A different digest means \
+the harness or the core changed since the file was written. Exits 1 if the failure reproduces \
+(an invariant still fails) and 0 if the run now passes.";
+
+/// `driftsync replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The repro file, as printed by the failing run.
+    #[arg(value_name = "REPRO")]
+    pub repro: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `driftsync check-determinism`.
+#[derive(Debug, Args)]
+pub struct DeterminismArgs {
+    /// Scenario files, or directories whose *.toml files are all scenarios.
+    #[arg(value_name = "SCENARIO|DIR", required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// How many seeds to check per scenario.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    pub start: u64,
+    /// Worker threads [default: the number of available cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
+    pub jobs: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Goal: clap's own consistency rules hold for every subcommand and flag.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

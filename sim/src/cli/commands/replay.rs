@@ -1,0 +1,70 @@
+//! `driftsync replay <repro>`: rerun a stored plan exactly and compare it with the original.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::args::{Format, ReplayArgs};
+use crate::cli::render::{self, ReplayHint};
+use crate::cli::sweep::run_plan_guarded;
+use crate::cli::{CliError, exit, pool};
+use crate::engine::RunOptions;
+use crate::repro;
+
+pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let repro = repro::load(&args.repro).map_err(|error| CliError::data(error.to_string()))?;
+    let format = args.output.format;
+    let sabotage = repro.sabotage.map_or_else(|| "none".to_owned(), |s| format!("{s:?}"));
+    if format == Format::Human {
+        writeln!(
+            out,
+            "replaying {} (written by harness {}, sabotage {sabotage})",
+            args.repro.display(),
+            repro.harness_version
+        )?;
+        render::run_header(out, &repro.scenario, &args.repro, repro.seed, &repro.params)?;
+        out.flush()?;
+    }
+    let options = RunOptions { sabotage: repro.sabotage, ..RunOptions::default() };
+    let outcome = pool::run_one(|| run_plan_guarded(&repro.plan, &options));
+    let digest_matches = outcome.digest == repro.digest;
+    match format {
+        Format::Human => {
+            render::outcome_summary(out, &outcome)?;
+            if digest_matches {
+                writeln!(out, "digest matches the recorded digest {}", repro.digest)?;
+            } else {
+                writeln!(
+                    out,
+                    "digest DIFFERS from the recorded {}: the harness or the core changed since \
+                     the file was written, or the run is not deterministic",
+                    repro.digest
+                )?;
+            }
+            if !outcome.passed() {
+                let hint = ReplayHint::Repro(args.repro.clone());
+                render::failure_block(out, &args.repro, &outcome, &hint)?;
+            } else if !repro.failures.is_empty() {
+                writeln!(out, "the recorded failure no longer reproduces")?;
+            }
+            let passed = u64::from(outcome.passed());
+            render::totals(out, passed, 1 - passed)?;
+        }
+        Format::Json => {
+            let document = json!({
+                "repro": args.repro,
+                "harness_version": repro.harness_version,
+                "sabotage": repro.sabotage,
+                "params": repro.params,
+                "recorded_digest": repro.digest,
+                "recorded_failures": repro.failures,
+                "digest_matches": digest_matches,
+                "passed": outcome.passed(),
+                "outcome": outcome,
+            });
+            serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if outcome.passed() { exit::PASSED } else { exit::FAILED })
+}

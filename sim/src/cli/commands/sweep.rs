@@ -1,0 +1,273 @@
+//! `driftsync sweep`: many seeds of many scenarios, streamed to the output in a fixed order.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{jobs, load, seed_range, write_repro};
+use crate::cli::args::{Format, SweepArgs};
+use crate::cli::render::{self, ReplayHint, shell_word};
+use crate::cli::shard::{self, SelectedSeeds};
+use crate::cli::sweep::{SeedResult, SweepOptions, sweep_each};
+use crate::cli::{CliError, exit};
+use crate::scenario::Scenario;
+
+/// Failing seeds per scenario that get a repro file and a full failure block; past this, a
+/// regression that fails every seed would bury the output and fill the disk, so the remaining
+/// failing seeds get one line each with the command that reruns them.
+pub(crate) const FAILURE_BLOCKS_MAX_PER_SCENARIO: u64 = 20;
+
+pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let scenarios = load(&args.scenarios)?;
+    let seeds = seed_range(args.start, args.seeds)?;
+    let (shard, source) = shard::select(args.shard, |name| std::env::var(name).ok())
+        .map_err(|error| CliError::usage(error.to_string()))?;
+    let options =
+        SweepOptions { shard, jobs: jobs(args.jobs), progress: true, ..SweepOptions::default() };
+    let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();
+    let format = args.output.format;
+    if format == Format::Human {
+        writeln!(
+            out,
+            "sweep: {} scenarios, seeds {}..{}, shard {shard} ({}): {seeds_per_scenario} \
+             seeds each, {} threads",
+            scenarios.len(),
+            seeds.start,
+            seeds.end,
+            source.origin(),
+            options.jobs
+        )?;
+        out.flush()?;
+    }
+    let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
+    let wall = sweep_each(&scenarios, seeds.clone(), &options, |result| report.add(out, result));
+    report.finish(out)?;
+    let passed_count: u64 = report.tallies.iter().map(|tally| tally.passed_count).sum();
+    let failed_count: u64 = report.tallies.iter().map(|tally| tally.failed_count).sum();
+    match format {
+        Format::Human => {
+            let seconds = wall.as_secs_f64();
+            writeln!(
+                out,
+                "swept {} seeds in {seconds:.1} s on {} threads ({:.1} seeds/min)",
+                passed_count + failed_count,
+                options.jobs,
+                per_minute(passed_count + failed_count, wall)
+            )?;
+            render::totals(out, passed_count, failed_count)?;
+        }
+        Format::Json => {
+            let scenario_documents: Vec<Value> =
+                report.tallies.iter().zip(&scenarios).map(|(tally, s)| tally.json(s)).collect();
+            let document = json!({
+                "seeds": {
+                    "start": seeds.start,
+                    "count": args.seeds,
+                    "selected_per_scenario": seeds_per_scenario,
+                },
+                "shard": {
+                    "number": shard.number(),
+                    "count": shard.count(),
+                    "source": source.origin(),
+                },
+                "jobs": options.jobs,
+                "scenarios": scenario_documents,
+                "failures": report.failures_json,
+                "passed": passed_count,
+                "failed": failed_count,
+                "wall_s": wall.as_secs_f64(),
+            });
+            serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    if let Some(error) = report.first_error {
+        return Err(error);
+    }
+    Ok(if failed_count == 0 { exit::PASSED } else { exit::FAILED })
+}
+
+/// The running state of the output: per-scenario tallies, and what to print as results arrive.
+struct Report<'a> {
+    scenarios: &'a [Scenario],
+    format: Format,
+    reports_dir: &'a Path,
+    tallies: Vec<Tally>,
+    /// Scenario lines printed so far; lines are printed in scenario order.
+    lines_printed_count: usize,
+    failures_json: Vec<Value>,
+    /// The first error of writing a repro file or the output; the sweep goes on regardless.
+    first_error: Option<CliError>,
+}
+
+impl<'a> Report<'a> {
+    fn new(scenarios: &'a [Scenario], format: Format, reports_dir: &'a Path) -> Report<'a> {
+        Report {
+            scenarios,
+            format,
+            reports_dir,
+            tallies: scenarios.iter().map(|_| Tally::default()).collect(),
+            lines_printed_count: 0,
+            failures_json: Vec::new(),
+            first_error: None,
+        }
+    }
+
+    fn add(&mut self, out: &mut dyn Write, result: SeedResult) {
+        let written = self.print_lines_before(out, result.scenario_index).and_then(|()| {
+            self.tallies[result.scenario_index].add(&result);
+            if result.passed() { Ok(()) } else { self.failed(out, &result) }
+        });
+        self.keep_first(written.map_err(CliError::from));
+    }
+
+    fn failed(&mut self, out: &mut dyn Write, result: &SeedResult) -> std::io::Result<()> {
+        let scenario = &self.scenarios[result.scenario_index];
+        let outcome = &result.outcome;
+        let failed_count = self.tallies[result.scenario_index].failed_count;
+        let (hint, error) = if failed_count <= FAILURE_BLOCKS_MAX_PER_SCENARIO {
+            write_repro(self.reports_dir, &scenario.path, result.plan.as_ref(), None, outcome)
+        } else {
+            let reason = format!(
+                "more than {FAILURE_BLOCKS_MAX_PER_SCENARIO} failing seeds in this scenario"
+            );
+            let hint = ReplayHint::Rerun {
+                scenario_path: scenario.path.clone(),
+                seed: result.seed,
+                reason,
+            };
+            (hint, None)
+        };
+        self.keep_first(error.map_or(Ok(()), Err));
+        match self.format {
+            Format::Human if failed_count <= FAILURE_BLOCKS_MAX_PER_SCENARIO => {
+                render::failure_block(out, &scenario.path, outcome, &hint)
+            }
+            Format::Human => {
+                let first = outcome.failures.first().map(ToString::to_string).unwrap_or_default();
+                writeln!(
+                    out,
+                    "FAILED {} seed {}: {first} (rerun: cargo run --release -p driftsync-sim -- \
+                     run {} --seed {})",
+                    outcome.scenario,
+                    result.seed,
+                    shell_word(&scenario.path),
+                    result.seed
+                )
+            }
+            Format::Json => {
+                let (repro, note) = match &hint {
+                    ReplayHint::Repro(path) => (json!(path), json!(null)),
+                    ReplayHint::Rerun { reason, .. } => (json!(null), json!(reason)),
+                };
+                self.failures_json.push(json!({
+                    "scenario": outcome.scenario,
+                    "path": scenario.path,
+                    "seed": result.seed,
+                    "repro": repro,
+                    "no_repro_reason": note,
+                    "outcome": outcome,
+                }));
+                Ok(())
+            }
+        }
+    }
+
+    /// Prints the lines of every scenario before `scenario_index` that are not printed yet:
+    /// results arrive in scenario order, so those scenarios are complete.
+    fn print_lines_before(
+        &mut self,
+        out: &mut dyn Write,
+        scenario_index: usize,
+    ) -> std::io::Result<()> {
+        while self.lines_printed_count < scenario_index {
+            if self.format == Format::Human {
+                let index = self.lines_printed_count;
+                self.tallies[index].print_line(out, &self.scenarios[index].spec.name)?;
+            }
+            self.lines_printed_count += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> Result<(), CliError> {
+        self.print_lines_before(out, self.scenarios.len())?;
+        Ok(())
+    }
+
+    fn keep_first(&mut self, result: Result<(), CliError>) {
+        if let Err(error) = result {
+            self.first_error.get_or_insert(error);
+        }
+    }
+}
+
+/// What one scenario's seeds added up to.
+#[derive(Debug, Default)]
+struct Tally {
+    passed_count: u64,
+    failed_count: u64,
+    events: u64,
+    simulated_ms: u64,
+    /// Sum over seeds: time spent by worker threads, not elapsed time.
+    wall: Duration,
+    /// A digest of the seed digests in seed order: two sweeps of the same seeds with the same
+    /// binary agree on it, on any machine and for any number of threads.
+    digests: blake3::Hasher,
+}
+
+impl Tally {
+    fn add(&mut self, result: &SeedResult) {
+        if result.passed() {
+            self.passed_count += 1;
+        } else {
+            self.failed_count += 1;
+        }
+        self.events += result.outcome.events;
+        self.simulated_ms += result.outcome.simulated_ms();
+        self.wall += result.wall;
+        self.digests.update(&result.seed.to_le_bytes());
+        self.digests.update(result.outcome.digest.as_bytes());
+    }
+
+    fn seeds_count(&self) -> u64 {
+        self.passed_count + self.failed_count
+    }
+
+    fn print_line(&self, out: &mut dyn Write, name: &str) -> std::io::Result<()> {
+        let wall_s = self.wall.as_secs_f64().max(f64::MIN_POSITIVE);
+        writeln!(
+            out,
+            "{name}: {} passed, {} failed; per worker thread: {:.1} seeds/min, {:.0} simulated \
+             s per wall s, {:.0} events/s",
+            self.passed_count,
+            self.failed_count,
+            per_minute(self.seeds_count(), self.wall),
+            self.simulated_ms as f64 / 1_000.0 / wall_s,
+            self.events as f64 / wall_s
+        )
+    }
+
+    fn json(&self, scenario: &Scenario) -> Value {
+        let wall_s = self.wall.as_secs_f64().max(f64::MIN_POSITIVE);
+        json!({
+            "name": scenario.spec.name,
+            "path": scenario.path,
+            "passed": self.passed_count,
+            "failed": self.failed_count,
+            "digest": self.digests.finalize().to_hex()[..32],
+            "events": self.events,
+            "simulated_ms": self.simulated_ms,
+            "thread_wall_s": self.wall.as_secs_f64(),
+            "seeds_per_min_per_thread": per_minute(self.seeds_count(), self.wall),
+            "simulated_s_per_wall_s": self.simulated_ms as f64 / 1_000.0 / wall_s,
+            "events_per_s": self.events as f64 / wall_s,
+        })
+    }
+}
+
+fn per_minute(count: u64, wall: Duration) -> f64 {
+    count as f64 * 60.0 / wall.as_secs_f64().max(f64::MIN_POSITIVE)
+}
