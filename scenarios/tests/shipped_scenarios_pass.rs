@@ -81,3 +81,27 @@ fn the_faults_a_scenario_asks_for_actually_fire() {
     let outcome = run(&plan(&standard.spec, Seed(1)), &RunOptions::default());
     assert!(outcome.stats.messages_lost > 0 && outcome.stats.messages_duplicated > 0);
 }
+
+#[test]
+fn a_herd_returning_together_reconnects_spread_out_by_backoff_jitter() {
+    let scenario =
+        shipped().into_iter().find(|s| s.spec.name == "reconnect-herd").expect("shipped");
+    let run_plan = plan(&scenario.spec, Seed(0));
+    let returned_ms = run_plan
+        .faults
+        .iter()
+        .filter(|f| matches!(f.fault, driftsync_sim::plan::Fault::Online { .. }))
+        .map(|f| f.at_ms)
+        .min()
+        .expect("the herd goes offline and comes back");
+    let outcome = run(&run_plan, &RunOptions::default());
+    assert!(outcome.passed(), "{:?}", outcome.failures);
+    let clients = run_plan.params.clients as usize;
+    let back: Vec<u64> =
+        outcome.connects_ms.iter().copied().filter(|at| *at >= returned_ms).take(clients).collect();
+    assert_eq!(back.len(), clients, "every client reconnected");
+    let distinct: std::collections::BTreeSet<u64> = back.iter().copied().collect();
+    let spread_ms = back.iter().max().expect("non-empty") - back.iter().min().expect("non-empty");
+    assert!(distinct.len() > clients * 3 / 4, "reconnects bunched: {back:?}");
+    assert!(spread_ms >= 5_000, "reconnects spread over only {spread_ms} ms: {back:?}");
+}

@@ -81,6 +81,9 @@ pub struct Outcome {
     pub converged_at_ms: Option<u64>,
     pub failures: Vec<Failure>,
     pub stats: RunStats,
+    /// When each client connection was established, in simulated milliseconds.
+    #[serde(skip)]
+    pub connects_ms: Vec<u64>,
     #[serde(skip)]
     pub trace: Vec<TraceEntry>,
 }

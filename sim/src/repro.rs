@@ -239,6 +239,7 @@ mod tests {
                 detail: "lost a write".to_owned(),
             }],
             stats: RunStats::default(),
+            connects_ms: Vec::new(),
             trace: Vec::new(),
         }
     }

@@ -28,6 +28,8 @@ pub(crate) struct Ledger {
     pub(crate) writes_refused: u64,
     pub(crate) writes_skipped_down: u64,
     pub(crate) faults_fired: BTreeMap<String, u64>,
+    /// When each successful connection was made.
+    pub(crate) connects_ms: Vec<u64>,
     /// One-shot sabotages fire once.
     pub(crate) sabotage_fired: bool,
 }

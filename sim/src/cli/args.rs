@@ -113,13 +113,13 @@ Human output: a failure block for each failing seed, a line per scenario (passed
 counts, seeds/min, simulated seconds per wall second and events/s, each per worker thread), \
 and last a line `N passed, M failed`. A plain progress line goes to stderr every 5 s.";
 
-/// `driftsync sweep`.
+/// The scenarios and seeds a sweep or a determinism check covers.
 #[derive(Debug, Args)]
-pub struct SweepArgs {
+pub struct SeedsArgs {
     /// Scenario files, or directories whose *.toml files are all scenarios.
     #[arg(value_name = "SCENARIO|DIR", required = true)]
     pub scenarios: Vec<PathBuf>,
-    /// How many seeds to run per scenario (before sharding).
+    /// How many seeds to run per scenario (a sharded sweep runs its share of them).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: u64,
     /// The first seed.
@@ -128,6 +128,13 @@ pub struct SweepArgs {
     /// Worker threads [default: the number of available cores].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
     pub jobs: Option<u64>,
+}
+
+/// `driftsync sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub range: SeedsArgs,
     /// Run only shard K of N (1-based K), e.g. 2/8; see the long help (--help) for the
     /// environment variables read without it.
     #[arg(long, value_name = "K/N")]
@@ -157,18 +164,8 @@ pub struct ReplayArgs {
 /// `driftsync check-determinism`.
 #[derive(Debug, Args)]
 pub struct DeterminismArgs {
-    /// Scenario files, or directories whose *.toml files are all scenarios.
-    #[arg(value_name = "SCENARIO|DIR", required = true)]
-    pub scenarios: Vec<PathBuf>,
-    /// How many seeds to check per scenario.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub seeds: u64,
-    /// The first seed.
-    #[arg(long, default_value_t = 0)]
-    pub start: u64,
-    /// Worker threads [default: the number of available cores].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=JOBS_MAX))]
-    pub jobs: Option<u64>,
+    #[command(flatten)]
+    pub range: SeedsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -167,6 +167,7 @@ mod tests {
                 detail: "a committed write is missing".to_owned(),
             }],
             stats: RunStats::default(),
+            connects_ms: Vec::new(),
             trace: Vec::new(),
         }
     }

@@ -214,6 +214,7 @@ fn panic_outcome(scenario: &str, seed: u64, detail: String) -> Outcome {
             detail,
         }],
         stats: RunStats::default(),
+        connects_ms: Vec::new(),
         trace: Vec::new(),
     }
 }

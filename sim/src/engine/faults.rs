@@ -91,10 +91,11 @@ impl Sim<'_> {
         }
     }
 
+    /// The network is back for this client. It reconnects when its own backoff says so: that
+    /// jitter, not a signal from the host, is what keeps a herd of returning clients from
+    /// dialling in the same instant.
     fn go_online(&mut self, index: usize) {
         self.clients[index].online = true;
-        // The operating system reports connectivity; a real app reacts with a sync.
-        self.with_client(index, |client, now| client.sync_now(now));
     }
 
     pub(super) fn crash_client_now(&mut self, index: usize) {

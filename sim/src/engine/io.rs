@@ -236,6 +236,7 @@ impl Sim<'_> {
             && !self.network.is_cut(node, NodeId::SERVER)
             && !self.network.is_cut(NodeId::SERVER, node);
         if reachable {
+            self.ledger.connects_ms.push(self.now_ms);
             let epoch = self.clients[index].epoch + 1;
             self.clients[index].epoch = epoch;
             self.clients[index].link = Link::Up { epoch };

@@ -329,6 +329,7 @@ impl<'p> Sim<'p> {
             converged_at_ms: self.converged_at_ms,
             failures: self.failures,
             stats,
+            connects_ms: std::mem::take(&mut self.ledger.connects_ms),
             trace: self.trace.take_recorded(),
         }
     }

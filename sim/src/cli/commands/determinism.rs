@@ -14,10 +14,10 @@ use crate::engine::TraceEntry;
 use crate::scenario::Scenario;
 
 pub(crate) fn check(args: &DeterminismArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let scenarios = load(&args.scenarios)?;
-    let seeds = seed_range(args.start, args.seeds)?;
+    let scenarios = load(&args.range.scenarios)?;
+    let seeds = seed_range(args.range.start, args.range.seeds)?;
     let format = args.output.format;
-    let jobs = jobs(args.jobs);
+    let jobs = jobs(args.range.jobs);
     if format == Format::Human {
         writeln!(
             out,

@@ -20,12 +20,16 @@ use crate::scenario::Scenario;
 pub(crate) const FAILURE_BLOCKS_MAX_PER_SCENARIO: u64 = 20;
 
 pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let scenarios = load(&args.scenarios)?;
-    let seeds = seed_range(args.start, args.seeds)?;
+    let scenarios = load(&args.range.scenarios)?;
+    let seeds = seed_range(args.range.start, args.range.seeds)?;
     let (shard, source) = shard::select(args.shard, |name| std::env::var(name).ok())
         .map_err(|error| CliError::usage(error.to_string()))?;
-    let options =
-        SweepOptions { shard, jobs: jobs(args.jobs), progress: true, ..SweepOptions::default() };
+    let options = SweepOptions {
+        shard,
+        jobs: jobs(args.range.jobs),
+        progress: true,
+        ..SweepOptions::default()
+    };
     let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();
     let format = args.output.format;
     if format == Format::Human {
@@ -64,7 +68,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
             let document = json!({
                 "seeds": {
                     "start": seeds.start,
-                    "count": args.seeds,
+                    "count": args.range.seeds,
                     "selected_per_scenario": seeds_per_scenario,
                 },
                 "shard": {
