@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use driftsync_core::protocol::{
-    Hello, Limits, Manifest, Message, PROTOCOL_VERSION, PullBatch, Push, decode, encode,
+    Hello, Limits, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, Push, decode, encode,
 };
 use driftsync_core::{
     BatchId, Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType,
@@ -43,7 +43,7 @@ fn apply_lww(c: &mut Criterion) {
         .chunks(PUSH_OPS_PER_BATCH)
         .zip(100..)
         .map(|(ops, batch)| {
-            encode(&Message::Push(Push { batch: BatchId(batch), ops: ops.to_vec() }))
+            encode(&Message::Push(Push { batch: BatchId(batch), ops: OpsBytes::encode(ops) }))
         })
         .collect();
     let server = feed_server(server_after_hello(&schema), &pushes);
@@ -178,8 +178,8 @@ fn pull_batch(batch: BatchId, cursor: LogPos, ops: &[Op]) -> Message {
         from: cursor,
         to,
         head: to,
-        ops: ops.to_vec(),
-        manifest: Manifest::of(ops),
+        ops: OpsBytes::encode(ops),
+        manifest: OpsBytes::encode(ops).manifest(),
         gc_horizon: None,
     })
 }

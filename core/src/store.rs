@@ -5,7 +5,7 @@
 //! and a row, so a SQLite store maps a batch to one transaction of row upserts and deletes; the
 //! in-memory store applies it to a map. A node restarts from [`Store::load`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,26 +68,38 @@ pub(crate) struct Changes {
 enum Touched {
     /// A delete may prune any field: write the whole record.
     Whole,
-    Fields(BTreeSet<String>),
+    /// These fields (few, so a vector beats a set).
+    Fields(Vec<String>),
 }
 
 impl Changes {
-    /// Notes what `op` (already applied) changed.
-    pub(crate) fn note(&mut self, op: &Op) {
+    /// Notes what `op` (already applied to `records`) changed. An op that rewrites most of
+    /// its record marks it whole: writing one row beats tracking many.
+    pub(crate) fn note(&mut self, op: &Op, records: &Records) {
         let touched = match self.records.get_mut(&op.key) {
             Some(touched) => touched,
-            None => self.records.entry(op.key.clone()).or_insert(Touched::Fields(BTreeSet::new())),
+            None => self.records.entry(op.key.clone()).or_insert(Touched::Fields(Vec::new())),
         };
         let Touched::Fields(names) = touched else {
             return;
         };
-        match &op.body {
-            OpBody::Delete => *touched = Touched::Whole,
-            OpBody::Put { fields } | OpBody::Update { fields } => {
-                names.extend(fields.keys().cloned());
+        let (one, many) = match &op.body {
+            OpBody::Delete => {
+                *touched = Touched::Whole;
+                return;
             }
-            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
-                names.insert(field.clone());
+            OpBody::Put { fields } | OpBody::Update { fields } => (None, Some(fields)),
+            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => (Some(field), None),
+        };
+        let changed_count = many.map_or(1, |fields| fields.len());
+        let record_fields = records.get(&op.key).map_or(0, |state| state.fields.len());
+        if (names.len() + changed_count) * 2 >= record_fields {
+            *touched = Touched::Whole;
+            return;
+        }
+        for name in one.into_iter().chain(many.into_iter().flat_map(|fields| fields.keys())) {
+            if !names.contains(name) {
+                names.push(name.clone());
             }
         }
     }
@@ -98,9 +110,9 @@ impl Changes {
             (Some(state), Touched::Fields(names)) => {
                 let fields = names
                     .into_iter()
-                    .map(|n| {
-                        let f = state.fields.get(&n).cloned();
-                        (n, f)
+                    .map(|name| {
+                        let field = state.fields.get(&name).cloned();
+                        (name, field)
                     })
                     .collect();
                 Mutation::Fields { key, created: state.created, deleted: state.deleted, fields }

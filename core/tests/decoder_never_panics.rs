@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use driftsync_core::protocol::{
-    DecodeError, Hello, Limits, Manifest, Message, PROTOCOL_VERSION, PullBatch, PullRequest, Push,
-    PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest, WIRE_VERSION, Welcome, decode,
-    encode,
+    DecodeError, Hello, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch,
+    PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest, WIRE_VERSION,
+    Welcome, decode, encode,
 };
 use driftsync_core::{
     BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op,
@@ -80,7 +80,7 @@ fn an_input_over_the_size_limit_is_too_large() {
 fn a_push_with_more_ops_than_a_batch_may_hold_exceeds_the_limit() {
     let limits = Limits::default();
     let ops: Vec<Op> = (0..=limits.batch_ops_max as u64).map(|seq| delete(seq + 1)).collect();
-    let push = Message::Push(Push { batch: BatchId(1), ops });
+    let push = Message::Push(Push { batch: BatchId(1), ops: OpsBytes::encode(&ops) });
     assert_eq!(
         decode(&encode(&push), &limits),
         Err(DecodeError::LimitExceeded {
@@ -117,7 +117,7 @@ fn another_envelope_version_is_unsupported() {
 #[test]
 fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
     let messages_ending_in_an_empty_sequence = [
-        Message::Push(Push { batch: BatchId(7), ops: Vec::new() }),
+        Message::Push(Push { batch: BatchId(7), ops: OpsBytes::encode(&[]) }),
         Message::PushAck(PushAck {
             batch: BatchId(7),
             acked_through: Seq(1),
@@ -248,7 +248,7 @@ fn sample_messages() -> Vec<Message> {
                 max_supported: 3,
             },
         }),
-        Message::Push(Push { batch: BatchId(2), ops: ops.clone() }),
+        Message::Push(Push { batch: BatchId(2), ops: OpsBytes::encode(&ops) }),
         Message::PushAck(PushAck {
             batch: BatchId(2),
             acked_through: Seq(6),
@@ -265,8 +265,8 @@ fn sample_messages() -> Vec<Message> {
             from: LogPos(10),
             to: LogPos(10 + ops.len() as u64),
             head: LogPos(99),
-            manifest: Manifest::of(&ops),
-            ops,
+            manifest: OpsBytes::encode(&ops).manifest(),
+            ops: OpsBytes::encode(&ops),
             gc_horizon: stamp,
         }),
         Message::ResyncRequired { batch: BatchId(4), compacted_through: LogPos(8) },

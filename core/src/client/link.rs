@@ -9,9 +9,10 @@ use tracing::{debug, info_span, warn};
 use crate::client::Client;
 use crate::event::{ClientEvent, SyncState};
 use crate::ids::{BatchId, LogPos, Seq};
+use crate::op::Op;
 use crate::protocol::{
-    Hello, Message, PROTOCOL_VERSION, PullRequest, Push, PushAck, RejectReason, SnapshotRequest,
-    Welcome, encode,
+    Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, RejectReason,
+    SnapshotRequest, Welcome, encode,
 };
 use crate::retry::RetryDecision;
 use crate::store::{Mutation, Store};
@@ -124,11 +125,12 @@ impl<S: Store> Client<S> {
         }
         self.set_state(SyncState::Syncing);
         if !self.outbox.is_empty() {
-            let ops: Vec<_> =
-                self.outbox.iter().take(self.config.push_batch_ops_max).cloned().collect();
+            let ops: Vec<&Op> = self.outbox.iter().take(self.config.push_batch_ops_max).collect();
             let through = ops.last().map(|op| op.id.seq).unwrap_or_default();
-            self.metrics.ops_pushed += ops.len() as u64;
-            self.metrics.push_batch_sizes.record(ops.len());
+            let count = ops.len();
+            let ops = OpsBytes::encode(ops);
+            self.metrics.ops_pushed += count as u64;
+            self.metrics.push_batch_sizes.record(count);
             let push = Push { batch: self.next_batch(), ops };
             return Some((Message::Push(push), RequestKind::Push { through }));
         }

@@ -42,18 +42,30 @@ impl<S: Store> Client<S> {
             return;
         }
         let ops_expected = batch.to.0 - batch.from.0;
-        if batch.ops.len() as u64 != ops_expected || !batch.manifest.verifies(&batch.ops) {
+        if u64::from(batch.manifest.count) != ops_expected || batch.ops.manifest() != batch.manifest
+        {
             self.metrics.manifest_mismatches += 1;
             self.events.push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
             self.fail(now);
             return;
         }
+        // Only now, with the bytes verified, are the ops parsed.
+        let ops = match batch.ops.decode(&self.config.limits) {
+            Ok(ops) => ops,
+            Err(error) => {
+                warn!(replica = self.config.replica.0, %error, "undecodable ops in a verified batch");
+                self.metrics.messages_malformed += 1;
+                self.events.push_back(ClientEvent::Malformed(error));
+                self.fail(now);
+                return;
+            }
+        };
         let mut events = Vec::new();
         let mut changes = Changes::default();
         let mut quarantined = Vec::new();
-        for op in &batch.ops {
+        for op in &ops {
             if self.apply_remote(op, &mut events, &mut quarantined) {
-                changes.note(op);
+                changes.note(op, &self.records);
             }
         }
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
@@ -69,7 +81,7 @@ impl<S: Store> Client<S> {
         }
         self.quarantine.extend(quarantined);
         self.events.extend(events);
-        self.metrics.pull_batch_sizes.record(batch.ops.len());
+        self.metrics.pull_batch_sizes.record(ops.len());
         self.pull_wanted = batch.to < batch.head;
         debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
     }

@@ -103,7 +103,7 @@ impl<S: Store> Client<S> {
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
         let mut changes = Changes::default();
-        changes.note(&op);
+        changes.note(&op, &self.records);
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.push(Mutation::OutboxPut(op.clone()));
         mutations.push(self.meta_mutation());

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The item count and a BLAKE3 digest of the batch's canonical (postcard) encoding. Postcard is
-/// deterministic, so re-encoding the decoded items reproduces the sender's bytes.
+/// The item count and a BLAKE3 digest of the batch's canonical (postcard) encoding. Ops travel
+/// encoded ([`crate::protocol::OpsBytes`]), so their digest is taken over the very bytes that
+/// arrived; snapshot records are re-encoded, which postcard's determinism makes exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub count: u32,

@@ -1,17 +1,18 @@
 //! The client ↔ server protocol: messages, their wire codec, and batch manifests.
 
 mod manifest;
+mod ops_bytes;
 mod wire;
 
 use serde::{Deserialize, Serialize};
 
 pub use manifest::Manifest;
+pub use ops_bytes::OpsBytes;
 pub use wire::{DecodeError, Limits, WIRE_VERSION, decode, encode};
 
 use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
 use crate::merge::RecordState;
-use crate::op::Op;
 use crate::quarantine::QuarantineReason;
 
 /// The protocol revision this build speaks.
@@ -102,7 +103,7 @@ impl std::fmt::Display for RejectReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub batch: BatchId,
-    pub ops: Vec<Op>,
+    pub ops: OpsBytes,
 }
 
 /// Sent only after the server's durable commit.
@@ -133,7 +134,8 @@ pub struct PullBatch {
     pub from: LogPos,
     pub to: LogPos,
     pub head: LogPos,
-    pub ops: Vec<Op>,
+    /// The entries, encoded; `manifest` is a digest of exactly these bytes.
+    pub ops: OpsBytes,
     pub manifest: Manifest,
     /// The newest tombstone the server has collected: clients may collect theirs up to it.
     pub gc_horizon: Option<Stamp>,

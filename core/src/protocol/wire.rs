@@ -128,8 +128,12 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
         Message::Welcome(welcome) => {
             bound("welcome cautions", welcome.cautions.len(), limits.fields_per_op_max)
         }
-        Message::Push(push) => check_ops("push", &push.ops, limits),
-        Message::PullBatch(batch) => check_ops("pull batch", &batch.ops, limits),
+        // The ops themselves are checked when they are parsed (`OpsBytes::decode`); their count
+        // is checked here so an oversized batch is refused at the edge.
+        Message::Push(push) => bound("push", push.ops.count()? as usize, limits.batch_ops_max),
+        Message::PullBatch(batch) => {
+            bound("pull batch", batch.ops.count()? as usize, limits.batch_ops_max)
+        }
         Message::PushAck(ack) => {
             bound("push-ack quarantined", ack.quarantined.len(), limits.batch_ops_max)
         }
@@ -153,7 +157,11 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
     }
 }
 
-fn check_ops(what: &'static str, ops: &[Op], limits: &Limits) -> Result<(), DecodeError> {
+pub(crate) fn check_ops(
+    what: &'static str,
+    ops: &[Op],
+    limits: &Limits,
+) -> Result<(), DecodeError> {
     bound(what, ops.len(), limits.batch_ops_max)?;
     for op in ops {
         bound("collection name bytes", op.key.collection.len(), limits.name_bytes_max)?;

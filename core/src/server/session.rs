@@ -6,8 +6,8 @@ use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
 use crate::op::{Op, OpBody};
 use crate::protocol::{
-    Hello, Manifest, Message, PROTOCOL_VERSION, PullBatch, PullRequest, Push, PushAck, Reject,
-    RejectReason, SnapshotPage, SnapshotRequest, Welcome,
+    Hello, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest, Push, PushAck,
+    Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::server::{Registration, Server};
@@ -108,6 +108,16 @@ impl<S: Store> Server<S> {
     }
 
     fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
+        let ops = match push.ops.decode(&self.config.limits) {
+            Ok(ops) => ops,
+            Err(error) => {
+                // Nothing is acknowledged; a well-behaved client resends, a broken one is seen.
+                warn!(peer = peer.0, %error, "dropping a push whose ops do not decode");
+                self.metrics.messages_malformed += 1;
+                self.events.push_back(ServerEvent::Malformed { peer, error });
+                return;
+            }
+        };
         let mut registration = self.registrations.get(&client).cloned().unwrap_or_default();
         registration.last_seen = self.wall;
         let mut mutations = Vec::new();
@@ -115,7 +125,7 @@ impl<S: Store> Server<S> {
         let mut quarantined = Vec::new();
         let mut events = Vec::new();
         let mut applied = 0usize;
-        for op in push.ops {
+        for op in ops {
             if op.id.replica != client || op.stamp.replica != client.0 {
                 let reason = QuarantineReason::ForeignWriter { sender: client.0 };
                 self.hold(op, reason, &mut quarantined, &mut events);
@@ -160,7 +170,7 @@ impl<S: Store> Server<S> {
             if matches!(op.body, OpBody::Delete) {
                 self.tombstone_pos.insert(op.key.clone(), self.meta.head);
             }
-            changes.note(&op);
+            changes.note(&op, &self.records);
             mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
             self.log.push_back(op);
             applied += 1;
@@ -244,16 +254,17 @@ impl<S: Store> Server<S> {
         }
         let start = (request.cursor.0 - compacted.0) as usize;
         let ops_max = request.ops_max.clamp(1, self.config.pull_batch_ops_max) as usize;
-        let ops: Vec<Op> = self.log.iter().skip(start).take(ops_max).cloned().collect();
+        let ops: Vec<&Op> = self.log.range(start..).take(ops_max).collect();
         let to = LogPos(request.cursor.0 + ops.len() as u64);
         self.metrics.ops_pulled += ops.len() as u64;
         self.metrics.pull_batch_sizes.record(ops.len());
+        let ops = OpsBytes::encode(ops);
         let batch = PullBatch {
             batch: request.batch,
             from: request.cursor,
             to,
             head: self.meta.head,
-            manifest: Manifest::of(&ops),
+            manifest: ops.manifest(),
             ops,
             gc_horizon: horizon,
         };

@@ -2,7 +2,7 @@
 //! only to show, in tests, that each checker catches the failure it is named for.
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Manifest, Message, decode, encode};
+use driftsync_core::protocol::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, ReplicaId, Seq, Value};
 
 use crate::engine::Sabotage;
@@ -13,20 +13,20 @@ pub(super) fn tamper_push(kind: Sabotage, bytes: &[u8]) -> Option<Bytes> {
     let Ok(Message::Push(mut push)) = decode(bytes, &Default::default()) else {
         return None;
     };
+    let mut ops = push.ops.decode(&Default::default()).ok()?;
     if kind == Sabotage::DropPushedDelete {
-        let deletes = push.ops.iter_mut().filter(|op| matches!(op.body, OpBody::Delete));
+        let deletes = ops.iter_mut().filter(|op| matches!(op.body, OpBody::Delete));
         let mut touched = false;
         for op in deletes {
             let write = driftsync_core::FieldWrite::new(Value::Str("resurrected".to_owned()));
             op.body = OpBody::Update { fields: [("title".to_owned(), write)].into() };
             touched = true;
         }
+        push.ops = OpsBytes::encode(&ops);
         return touched.then(|| encode(&Message::Push(push)));
     }
-    let op = push
-        .ops
-        .iter_mut()
-        .find(|op| matches!(op.body, OpBody::Put { .. } | OpBody::Update { .. }))?;
+    let op =
+        ops.iter_mut().find(|op| matches!(op.body, OpBody::Put { .. } | OpBody::Update { .. }))?;
     let (OpBody::Put { fields } | OpBody::Update { fields }) = &mut op.body else {
         return None;
     };
@@ -44,6 +44,7 @@ pub(super) fn tamper_push(kind: Sabotage, bytes: &[u8]) -> Option<Bytes> {
         (Sabotage::CorruptPushedType, _) => Value::Bytes(b"wrong type".to_vec()),
         _ => return None,
     };
+    push.ops = OpsBytes::encode(&ops);
     Some(encode(&Message::Push(push)))
 }
 
@@ -54,8 +55,10 @@ pub(super) fn drop_pulled_op(bytes: &[u8]) -> Option<Bytes> {
     let Ok(Message::PullBatch(mut batch)) = decode(bytes, &Default::default()) else {
         return None;
     };
-    let op = batch.ops.iter_mut().find(|op| op.id.replica != ReplicaId(1))?;
+    let mut ops = batch.ops.decode(&Default::default()).ok()?;
+    let op = ops.iter_mut().find(|op| op.id.replica != ReplicaId(1))?;
     op.id.seq = Seq(0);
-    batch.manifest = Manifest::of(&batch.ops);
+    batch.ops = OpsBytes::encode(&ops);
+    batch.manifest = batch.ops.manifest();
     Some(encode(&Message::PullBatch(batch)))
 }
