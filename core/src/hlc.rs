@@ -42,6 +42,11 @@ impl fmt::Display for Stamp {
     }
 }
 
+/// The latest wall time a stamp may carry (the last millisecond of year 9999). Ops stamped
+/// beyond it are refused as invalid: accepting one would drag every clock it reaches to the end
+/// of time, where it could no longer move forward.
+pub const WALL_MS_MAX: u64 = 253_402_300_799_999;
+
 /// A remote stamp that ran further ahead of the local wall clock than the configured bound.
 /// It is still applied (dropping it would lose data); the host is told so it can investigate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +105,7 @@ impl HlcClock {
 fn bump(hlc: Hlc) -> Hlc {
     match hlc.logical.checked_add(1) {
         Some(logical) => Hlc { wall_ms: hlc.wall_ms, logical },
-        None => Hlc { wall_ms: hlc.wall_ms + 1, logical: 0 },
+        None => Hlc { wall_ms: hlc.wall_ms.saturating_add(1), logical: 0 },
     }
 }
 

@@ -113,6 +113,10 @@ impl Schema {
             field: field.map(str::to_owned),
             problem,
         };
+        if op.stamp.hlc.wall_ms > crate::hlc::WALL_MS_MAX {
+            let problem = format!("stamp {} is beyond the year 9999", op.stamp);
+            return Err(violation(None, problem));
+        }
         let Some(collection) = self.collections.get(&op.key.collection) else {
             return Err(violation(None, format!("unknown collection (schema v{})", self.version)));
         };

@@ -128,8 +128,10 @@ fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
             schema_version: 1,
             head: LogPos(0),
             acked_seq: Seq(0),
+            acked_stamp: None,
             resync: false,
             cautions: Vec::new(),
+            quarantined: Vec::new(),
         }),
     ];
     for message in messages_ending_in_an_empty_sequence {
@@ -231,14 +233,17 @@ fn sample_messages() -> Vec<Message> {
             token: "secret".to_owned(),
             cursor: LogPos(12),
             acked_seq: Seq(3),
+            outbox_oldest: None,
         }),
         Message::Welcome(Welcome {
             batch: BatchId(1),
             schema_version: 2,
             head: LogPos(40),
             acked_seq: Seq(3),
+            acked_stamp: None,
             resync: true,
             cautions: vec!["schema 1 is deprecated".to_owned()],
+            quarantined: Vec::new(),
         }),
         Message::Reject(Reject {
             batch: BatchId(1),

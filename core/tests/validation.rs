@@ -97,3 +97,72 @@ fn a_schema_version_the_server_does_not_speak_is_rejected_with_the_minimum() {
     let reason = world.client_ref(0).rejection().cloned().expect("rejected");
     assert!(reason.to_string().contains("accepts 1..=1"), "{reason}");
 }
+
+#[test]
+fn a_stamp_from_the_end_of_time_is_quarantined_and_moves_no_clock() {
+    let mut world = World::new(2);
+    world.settle();
+    world.tamper_next(common::Direction::ToServer, 0, "push", |message| {
+        if let driftsync_core::protocol::Message::Push(push) = message {
+            let mut ops = push.ops.decode(&Default::default()).expect("the client's ops decode");
+            ops[0].stamp.hlc = driftsync_core::Hlc { wall_ms: u64::MAX, logical: u32::MAX };
+            push.ops = driftsync_core::protocol::OpsBytes::encode(&ops);
+        }
+    });
+    let now = world.now;
+    world.client(0).put(now, key("r"), fields(&[("title", text("t"))])).expect("valid");
+    world.settle();
+    let quarantined = &world.server.quarantine()[0];
+    assert!(
+        quarantined.reason.to_string().contains("beyond the year 9999"),
+        "{}",
+        quarantined.reason
+    );
+    assert!(world.server.meta().hlc.wall_ms <= driftsync_core::hlc::WALL_MS_MAX);
+    for i in 0..2 {
+        assert!(world.client_ref(i).hlc().wall_ms <= driftsync_core::hlc::WALL_MS_MAX);
+    }
+}
+
+#[test]
+fn a_fixed_token_and_a_sync_now_bring_a_rejected_client_back() {
+    let mut world = World::with(
+        1,
+        |server| server.tokens = Some(["secret".to_owned()].into()),
+        |client| client.token = "wrong".into(),
+    );
+    let now = world.now;
+    world.client(0).put(now, key("r"), fields(&[("title", text("kept"))])).expect("valid");
+    world.run_for(1_000);
+    assert!(world.client_ref(0).rejection().is_some());
+    world.client(0).set_token("secret");
+    let now = world.now;
+    world.client(0).sync_now(now);
+    world.settle();
+    world.assert_converged();
+    assert!(world.server.view().contains_key(&key("r")));
+}
+
+#[test]
+fn a_second_install_under_the_same_replica_id_stops_instead_of_losing_its_writes() {
+    // Both clients claim replica 1.
+    let mut world = World::with(2, |_| {}, |client| client.replica = driftsync_core::ReplicaId(1));
+    world.go_offline(1);
+    let now = world.now;
+    world.client(0).put(now, key("a"), fields(&[("title", text("first install"))])).expect("valid");
+    world.settle();
+    let now = world.now;
+    world
+        .client(1)
+        .put(now, key("b"), fields(&[("title", text("second install"))]))
+        .expect("valid");
+    world.go_online(1);
+    world.run_for(5_000);
+    let reason = world.client_ref(1).rejection().cloned().expect("the second install stops");
+    assert!(reason.to_string().contains("in use by another install"), "{reason}");
+    assert_eq!(
+        world.client_ref(1).outbox().count(),
+        1,
+        "its write is kept, not dropped as a duplicate"
+    );
+}

@@ -105,3 +105,14 @@ fn a_herd_returning_together_reconnects_spread_out_by_backoff_jitter() {
     assert!(distinct.len() > clients * 3 / 4, "reconnects bunched: {back:?}");
     assert!(spread_ms >= 5_000, "reconnects spread over only {spread_ms} ms: {back:?}");
 }
+
+/// Seeds that once failed, kept as regressions: 1008 and 1135 of `standard` caught clients
+/// dropping tombstones the server still held, so an older op pulled later showed through.
+#[test]
+fn seeds_that_once_failed_pass() {
+    let standard = shipped().into_iter().find(|s| s.spec.name == "standard").expect("shipped");
+    for seed in [1008, 1135] {
+        let outcome = run(&plan(&standard.spec, Seed(seed)), &RunOptions::default());
+        assert!(outcome.passed(), "standard seed {seed}: {:?}", outcome.failures);
+    }
+}

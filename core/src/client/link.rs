@@ -108,6 +108,7 @@ impl<S: Store> Client<S> {
             token: self.config.token.clone(),
             cursor: self.meta.cursor,
             acked_seq: self.meta.acked_seq,
+            outbox_oldest: self.outbox.front().map(|op| op.stamp),
         })
     }
 
@@ -185,6 +186,7 @@ impl<S: Store> Client<S> {
                 self.on_pull_batch(now, cursor, batch)
             }
             (RequestKind::Pull { .. }, Message::ResyncRequired { .. }) => {
+                self.retry.on_success();
                 self.meta.resync_needed = true;
                 let meta = self.meta_mutation();
                 if self.commit(vec![meta]).is_err() {
@@ -208,6 +210,19 @@ impl<S: Store> Client<S> {
     }
 
     fn on_welcome(&mut self, now: MonoTime, welcome: Welcome) {
+        let acked_op = self.outbox.iter().find(|op| op.id.seq == welcome.acked_seq);
+        let foreign_ack = acked_op.is_some_and(|op| Some(op.stamp) != welcome.acked_stamp);
+        if welcome.acked_seq >= self.meta.next_seq || foreign_ack {
+            let reason = RejectReason::ReplicaIdInUse {
+                server_acked: welcome.acked_seq,
+                next_local: self.meta.next_seq,
+            };
+            warn!(replica = self.config.replica.0, %reason, "stopping");
+            self.events.push_back(ClientEvent::Rejected(reason.clone()));
+            self.link = Link::Rejected(reason);
+            self.set_state(SyncState::Rejected);
+            return;
+        }
         self.retry.on_success();
         if let Link::Connected(conn) = &mut self.link {
             conn.phase = Phase::Ready { schema_version: welcome.schema_version };
@@ -218,7 +233,9 @@ impl<S: Store> Client<S> {
         if welcome.acked_seq > self.meta.acked_seq {
             self.forget_acked(welcome.acked_seq, &mut mutations);
         }
-        if welcome.resync && !self.meta.resync_needed {
+        // Ops the server quarantined while we missed the ack: their effects are in our state.
+        let refused = welcome.quarantined.iter().any(|(id, _)| id.seq > self.meta.stale_through);
+        if (welcome.resync || refused) && !self.meta.resync_needed {
             self.meta.resync_needed = true;
             mutations.push(self.meta_mutation());
         }

@@ -308,10 +308,17 @@ impl<S: Store> Client<S> {
 
     // ---- commands (see write.rs for the writes) ----
 
+    /// Replaces the authentication token sent in the next `Hello`.
+    pub fn set_token(&mut self, token: impl Into<String>) {
+        self.config.token = token.into();
+    }
+
     /// Starts a sync round now instead of waiting for the background timer.
     pub fn sync_now(&mut self, now: MonoTime) {
         self.pull_wanted = true;
-        if matches!(self.link, Link::Offline { .. }) {
+        // A person asked: dial even after a rejection (they may have upgraded or fixed the
+        // token with `set_token`).
+        if matches!(self.link, Link::Offline { .. } | Link::Rejected(_)) {
             // A person asked: dial at once, whatever the backoff or the breaker said.
             self.link = Link::Dialing;
             self.set_state(SyncState::Connecting);

@@ -70,15 +70,18 @@ impl<S: Store> Client<S> {
         }
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
-        if batch.gc_horizon > self.meta.gc_horizon {
-            self.collect_tombstones(batch.gc_horizon, &mut mutations);
-        }
+        // Clients keep their tombstones. A stamp horizon cannot tell a client which of its
+        // tombstones the server has collected (the server collects by log position), and a
+        // tombstone dropped too early lets an older op pulled later show through. A resync
+        // from a snapshot is what sheds them.
+        self.meta.gc_horizon = self.meta.gc_horizon.max(batch.gc_horizon);
         self.meta.cursor = batch.to;
         mutations.push(self.meta_mutation());
         if self.commit(mutations).is_err() {
             self.fail(now);
             return;
         }
+        self.retry.on_success();
         self.quarantine.extend(quarantined);
         self.events.extend(events);
         self.metrics.pull_batch_sizes.record(ops.len());
@@ -93,10 +96,6 @@ impl<S: Store> Client<S> {
         events: &mut Vec<ClientEvent>,
         quarantined: &mut Vec<QuarantinedOp>,
     ) -> bool {
-        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
-            self.metrics.clock_ahead_reports += 1;
-            events.push(ClientEvent::ClockAhead { op: op.id, report });
-        }
         if self.meta.applied.contains(op.id) {
             self.metrics.duplicates_dropped += 1;
             return false;
@@ -115,33 +114,16 @@ impl<S: Store> Client<S> {
             quarantined.push(QuarantinedOp { op: op.clone(), reason });
             return false;
         }
+        // Only a valid op moves the clock: a stamp from beyond the bound must not drag it along.
+        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+            self.metrics.clock_ahead_reports += 1;
+            events.push(ClientEvent::ClockAhead { op: op.id, report });
+        }
         for conflict in self.records.apply(op, &self.config.schema) {
             self.metrics.conflict(conflict.rule);
             events.push(ClientEvent::Conflict(conflict));
         }
         true
-    }
-
-    /// Drops local tombstones the server has collected, but never one that an op still in our
-    /// outbox is older than (that op must stay hidden until the server has judged it).
-    fn collect_tombstones(&mut self, horizon: Option<Stamp>, mutations: &mut Vec<Mutation>) {
-        self.meta.gc_horizon = horizon;
-        let oldest_pending = self.outbox.front().map(|op| op.stamp);
-        let limit = match (horizon, oldest_pending) {
-            (Some(h), Some(p)) => h.min(p),
-            (Some(h), None) => h,
-            (None, _) => return,
-        };
-        let collectable: Vec<RecordKey> = self
-            .records
-            .iter()
-            .filter(|(_, state)| state.is_bare_tombstone() && state.deleted <= Some(limit))
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in collectable {
-            self.records.remove(&key);
-            mutations.push(Mutation::Record { key, state: None });
-        }
     }
 
     pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {
@@ -151,6 +133,7 @@ impl<S: Store> Client<S> {
             self.fail(now);
             return;
         }
+        self.retry.on_success();
         let staging = self.staging.get_or_insert_with(|| Staging {
             at: page.at,
             records: BTreeMap::new(),

@@ -54,6 +54,9 @@ pub struct Hello {
     pub cursor: LogPos,
     /// The highest of its own seqs the client knows the server has acknowledged.
     pub acked_seq: Seq,
+    /// The oldest stamp still in the client's outbox, reported with the cursor: together they
+    /// tell the server whether this client could still push an op older than a tombstone.
+    pub outbox_oldest: Option<Stamp>,
 }
 
 /// Accepts a Hello.
@@ -64,10 +67,15 @@ pub struct Welcome {
     pub head: LogPos,
     /// The server's authoritative ack for this client: ops through this seq are durable there.
     pub acked_seq: Seq,
+    /// The stamp of the op at `acked_seq`, so the client can check the ack is of its own op.
+    pub acked_stamp: Option<Stamp>,
     /// The client's cursor is older than the compaction horizon; it must resync.
     pub resync: bool,
     /// Things the client should know about its session (for example a deprecated version).
     pub cautions: Vec<String>,
+    /// Ops of this client, newer than the ack it reported, that the server quarantined: the
+    /// client may have missed the ack that said so.
+    pub quarantined: Vec<(OpId, QuarantineReason)>,
 }
 
 /// Refuses a Hello, saying why and what would be accepted.
@@ -79,9 +87,22 @@ pub struct Reject {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RejectReason {
-    ProtocolUnsupported { supported: u16 },
-    SchemaUnsupported { offered: Vec<u32>, min_required: u32, max_supported: u32 },
+    ProtocolUnsupported {
+        supported: u16,
+    },
+    SchemaUnsupported {
+        offered: Vec<u32>,
+        min_required: u32,
+        max_supported: u32,
+    },
     BadToken,
+    /// Decided by the client, not sent by a server: the server has acknowledged seqs this
+    /// replica has not written yet, so another install is using its replica id. Syncing on
+    /// would drop this install's writes as duplicates; it stops instead, keeping them.
+    ReplicaIdInUse {
+        server_acked: Seq,
+        next_local: Seq,
+    },
 }
 
 impl std::fmt::Display for RejectReason {
@@ -95,6 +116,12 @@ impl std::fmt::Display for RejectReason {
                 "schema versions {offered:?} unsupported; the server accepts {min_required}..={max_supported}"
             ),
             RejectReason::BadToken => f.write_str("authentication token refused"),
+            RejectReason::ReplicaIdInUse { server_acked, next_local } => write!(
+                f,
+                "the server acknowledged seq {} but this replica's next is {}: its replica id \
+                 is in use by another install",
+                server_acked.0, next_local.0
+            ),
         }
     }
 }
@@ -137,7 +164,7 @@ pub struct PullBatch {
     /// The entries, encoded; `manifest` is a digest of exactly these bytes.
     pub ops: OpsBytes,
     pub manifest: Manifest,
-    /// The newest tombstone the server has collected: clients may collect theirs up to it.
+    /// The newest tombstone the server has collected (the stale-op horizon).
     pub gc_horizon: Option<Stamp>,
 }
 

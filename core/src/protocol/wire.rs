@@ -126,7 +126,8 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
             bound("hello token bytes", hello.token.len(), limits.name_bytes_max)
         }
         Message::Welcome(welcome) => {
-            bound("welcome cautions", welcome.cautions.len(), limits.fields_per_op_max)
+            bound("welcome cautions", welcome.cautions.len(), limits.fields_per_op_max)?;
+            bound("welcome quarantined", welcome.quarantined.len(), limits.batch_ops_max)
         }
         // The ops themselves are checked when they are parsed (`OpsBytes::decode`); their count
         // is checked here so an oversized batch is refused at the edge.

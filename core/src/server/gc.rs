@@ -4,7 +4,7 @@
 //! (not evicted) has pulled past its delete, and none still holds an unpushed op older than it.
 //! After pulling the delete a client's clock is past the tombstone, so any op it writes later is
 //! newer and would be hidden by nothing; the only danger is an older op still in an outbox, and
-//! each client reports its oldest with every pull. An evicted client no longer holds anything
+//! each client reports its oldest, with its cursor, in every Hello and pull request. An evicted client no longer holds anything
 //! back: when it returns it resyncs from a snapshot, and its ops older than the horizon are
 //! quarantined as stale instead of applied.
 
@@ -70,9 +70,14 @@ impl<S: Store> Server<S> {
     fn evict_silent_clients(&mut self) {
         let wall = self.wall;
         let eviction_ms = self.config.client_eviction_ms;
+        // A client with a live session is not silent, whatever the wall clock says (a jump of
+        // the server's clock must not evict everyone at once).
+        let connected: std::collections::BTreeSet<_> =
+            self.sessions.values().filter_map(|session| session.client).collect();
         for (client, registration) in self.registrations.iter_mut() {
             let silent_ms = wall.0.saturating_sub(registration.last_seen.0);
-            if !registration.evicted && silent_ms > eviction_ms {
+            let silent = silent_ms > eviction_ms && !connected.contains(client);
+            if !registration.evicted && silent {
                 registration.evicted = true;
                 self.metrics.clients_evicted += 1;
                 self.events.push_back(ServerEvent::ClientEvicted {

@@ -74,6 +74,9 @@ pub struct ServerMeta {
 pub struct Registration {
     /// The client's ops are applied (or quarantined) through this seq.
     pub acked_seq: Seq,
+    /// The stamp of the op at `acked_seq`: with it a client tells an ack of its own op from an
+    /// ack of another install's op under the same replica id.
+    pub acked_stamp: Option<Stamp>,
     /// The cursor the client last reported as durably applied.
     pub cursor: LogPos,
     /// The oldest stamp in its outbox at that report.

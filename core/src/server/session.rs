@@ -3,7 +3,7 @@
 use tracing::{debug, info, info_span, warn};
 
 use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
-use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
+use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::{Op, OpBody};
 use crate::protocol::{
     Hello, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest, Push, PushAck,
@@ -18,7 +18,14 @@ impl<S: Store> Server<S> {
     pub(super) fn on_message(&mut self, peer: PeerId, message: Message) {
         let batch = message.batch().unwrap_or_default();
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
-        let client = self.sessions.entry(peer).or_default().client;
+        let Some(session) = self.sessions.get(&peer) else {
+            // Not a connected peer (a late message on a closed transport): it must not open a
+            // session of its own, let alone take over a client's live one.
+            warn!(peer = peer.0, kind = message.kind_name(), "message from an unknown peer");
+            let kind = message.kind_name();
+            return self.events.push_back(ServerEvent::Unexpected { peer, kind });
+        };
+        let client = session.client;
         match (message, client) {
             (Message::Hello(hello), _) => self.on_hello(peer, hello),
             (Message::Push(push), Some(client)) => self.on_push(peer, client, push),
@@ -64,7 +71,11 @@ impl<S: Store> Server<S> {
             evicted: compacted > LogPos(0),
             ..Default::default()
         });
+        // The cursor and the oldest pending stamp come as a pair from one instant of the
+        // client: never advance one without the other, or collection could take a tombstone
+        // an unpushed op predates.
         registration.cursor = hello.cursor;
+        registration.outbox_oldest = hello.outbox_oldest;
         registration.last_seen = self.wall;
         let registration = registration.clone();
         // One live session per client: a reconnect supersedes the old transport.
@@ -85,8 +96,10 @@ impl<S: Store> Server<S> {
             schema_version: version,
             head: self.meta.head,
             acked_seq: registration.acked_seq,
+            acked_stamp: registration.acked_stamp,
             resync,
             cautions: Vec::new(),
+            quarantined: self.quarantined_since(hello.client, hello.acked_seq),
         };
         self.send(peer, &Message::Welcome(welcome));
         self.events.push_back(ServerEvent::ClientJoined {
@@ -125,6 +138,7 @@ impl<S: Store> Server<S> {
         let mut quarantined = Vec::new();
         let mut events = Vec::new();
         let mut applied = 0usize;
+        let mut repeated = Vec::new();
         for op in ops {
             if op.id.replica != client || op.stamp.replica != client.0 {
                 let reason = QuarantineReason::ForeignWriter { sender: client.0 };
@@ -134,6 +148,13 @@ impl<S: Store> Server<S> {
             match Admission::of(registration.acked_seq, op.id.seq) {
                 Admission::Duplicate => {
                     self.metrics.duplicates_dropped += 1;
+                    // The ack that reported its quarantine may be the one that was lost.
+                    repeated.extend(
+                        self.quarantine
+                            .iter()
+                            .find(|q| q.op.id == op.id)
+                            .map(|q| (q.op.id, q.reason.clone())),
+                    );
                     continue;
                 }
                 Admission::Gap { expected } => {
@@ -146,14 +167,16 @@ impl<S: Store> Server<S> {
                 Admission::Next => {}
             }
             registration.acked_seq = op.id.seq;
+            registration.acked_stamp = Some(op.stamp);
             self.metrics.ops_pushed += 1;
-            if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
-                self.metrics.clock_ahead_reports += 1;
-                events.push(ServerEvent::ClockAhead { op: op.id, report });
-            }
             if let Err(violation) = self.config.schema.validate(&op) {
                 self.hold(op, QuarantineReason::from(violation), &mut quarantined, &mut events);
                 continue;
+            }
+            // Only a valid op moves the clock: a stamp from beyond the bound must not drag it.
+            if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+                self.metrics.clock_ahead_reports += 1;
+                events.push(ServerEvent::ClockAhead { op: op.id, report });
             }
             let stale_horizon =
                 self.meta.gc_horizon.filter(|h| registration.evicted && op.stamp <= *h);
@@ -183,7 +206,10 @@ impl<S: Store> Server<S> {
             return; // Nothing was acknowledged; the client resends after its timeout.
         }
         self.registrations.insert(client, registration.clone());
-        let notices = quarantined.iter().map(|q| (q.op.id, q.reason.clone())).collect();
+        let notices = repeated
+            .into_iter()
+            .chain(quarantined.iter().map(|q| (q.op.id, q.reason.clone())))
+            .collect();
         self.quarantine.extend(quarantined);
         self.events.extend(events);
         let ack = PushAck {
@@ -195,6 +221,15 @@ impl<S: Store> Server<S> {
         if applied > 0 {
             self.poke_others(peer);
         }
+    }
+
+    /// This client's quarantined ops newer than `acked`.
+    fn quarantined_since(&self, client: ReplicaId, acked: Seq) -> Vec<(OpId, QuarantineReason)> {
+        self.quarantine
+            .iter()
+            .filter(|q| q.op.id.replica == client && q.op.id.seq > acked)
+            .map(|q| (q.op.id, q.reason.clone()))
+            .collect()
     }
 
     /// Quarantines one op (committed with the rest of the batch).
