@@ -13,6 +13,10 @@ use driftsync_sim::plan::{Plan, plan};
 use driftsync_sim::scenario::Scenario;
 use driftsync_sim::seed::Seed;
 
+// The same allocator as the `driftsync` binary, so the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seeds per measured iteration: enough to average over the scenario's swarm of parameters.
 const SEEDS: u64 = 16;
 
