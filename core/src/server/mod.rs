@@ -6,6 +6,7 @@
 //! seen, and compacts the log behind every client's cursor.
 
 mod gc;
+mod push;
 mod session;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -1,18 +1,17 @@
 //! Handling one peer's requests: handshake, push, pull and snapshot.
 
-use tracing::{debug, info, info_span, warn};
+use tracing::{info, info_span, warn};
 
 use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
-use crate::op::{Op, OpBody};
+use crate::op::Op;
 use crate::protocol::{
-    Hello, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest, Push, PushAck,
-    Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
+    Hello, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest, Reject,
+    RejectReason, SnapshotPage, SnapshotRequest, Welcome,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::server::{Registration, Server};
-use crate::store::{Changes, Mutation, Store};
-use crate::version::Admission;
+use crate::store::{Mutation, Store};
 
 impl<S: Store> Server<S> {
     pub(super) fn on_message(&mut self, peer: PeerId, message: Message) {
@@ -120,109 +119,6 @@ impl<S: Store> Server<S> {
         self.send(peer, &reject);
     }
 
-    fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
-        let ops = match push.ops.decode(&self.config.limits) {
-            Ok(ops) => ops,
-            Err(error) => {
-                // Nothing is acknowledged; a well-behaved client resends, a broken one is seen.
-                warn!(peer = peer.0, %error, "dropping a push whose ops do not decode");
-                self.metrics.messages_malformed += 1;
-                self.events.push_back(ServerEvent::Malformed { peer, error });
-                return;
-            }
-        };
-        let mut registration = self.registrations.get(&client).cloned().unwrap_or_default();
-        registration.last_seen = self.wall;
-        let mut mutations = Vec::new();
-        let mut changes = Changes::default();
-        let mut quarantined = Vec::new();
-        let mut events = Vec::new();
-        let mut applied = 0usize;
-        let mut repeated = Vec::new();
-        for op in ops {
-            if op.id.replica != client || op.stamp.replica != client.0 {
-                let reason = QuarantineReason::ForeignWriter { sender: client.0 };
-                self.hold(op, reason, &mut quarantined, &mut events);
-                continue;
-            }
-            match Admission::of(registration.acked_seq, op.id.seq) {
-                Admission::Duplicate => {
-                    self.metrics.duplicates_dropped += 1;
-                    // The ack that reported its quarantine may be the one that was lost.
-                    repeated.extend(
-                        self.quarantine
-                            .iter()
-                            .find(|q| q.op.id == op.id)
-                            .map(|q| (q.op.id, q.reason.clone())),
-                    );
-                    continue;
-                }
-                Admission::Gap { expected } => {
-                    // Later ops wait until the missing one arrives; the ack tells the client
-                    // where to resume.
-                    debug!(client = client.0, ?expected, got = op.id.seq.0, "gap in pushed seqs");
-                    self.metrics.ops_out_of_order += 1;
-                    break;
-                }
-                Admission::Next => {}
-            }
-            registration.acked_seq = op.id.seq;
-            registration.acked_stamp = Some(op.stamp);
-            self.metrics.ops_pushed += 1;
-            if let Err(violation) = self.config.schema.validate(&op) {
-                self.hold(op, QuarantineReason::from(violation), &mut quarantined, &mut events);
-                continue;
-            }
-            // Only a valid op moves the clock: a stamp from beyond the bound must not drag it.
-            if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
-                self.metrics.clock_ahead_reports += 1;
-                events.push(ServerEvent::ClockAhead { op: op.id, report });
-            }
-            let stale_horizon =
-                self.meta.gc_horizon.filter(|h| registration.evicted && op.stamp <= *h);
-            if let Some(horizon) = stale_horizon {
-                let reason = QuarantineReason::Stale { horizon_wall_ms: horizon.hlc.wall_ms };
-                self.hold(op, reason, &mut quarantined, &mut events);
-                continue;
-            }
-            for conflict in self.records.apply(&op, &self.config.schema) {
-                self.metrics.conflict(conflict.rule);
-                events.push(ServerEvent::Conflict(conflict));
-            }
-            self.meta.head = LogPos(self.meta.head.0 + 1);
-            if matches!(op.body, OpBody::Delete) {
-                self.tombstone_pos.insert(op.key.clone(), self.meta.head);
-            }
-            changes.note(&op, &self.records);
-            mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
-            self.log.push_back(op);
-            applied += 1;
-        }
-        mutations.extend(changes.into_mutations(&self.records));
-        mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
-        mutations.push(Mutation::Registration { client, registration: registration.clone() });
-        mutations.push(self.meta_mutation());
-        if self.commit(mutations).is_err() {
-            return; // Nothing was acknowledged; the client resends after its timeout.
-        }
-        self.registrations.insert(client, registration.clone());
-        let notices = repeated
-            .into_iter()
-            .chain(quarantined.iter().map(|q| (q.op.id, q.reason.clone())))
-            .collect();
-        self.quarantine.extend(quarantined);
-        self.events.extend(events);
-        let ack = PushAck {
-            batch: push.batch,
-            acked_through: registration.acked_seq,
-            quarantined: notices,
-        };
-        self.send(peer, &Message::PushAck(ack));
-        if applied > 0 {
-            self.poke_others(peer);
-        }
-    }
-
     /// This client's quarantined ops newer than `acked`.
     fn quarantined_since(&self, client: ReplicaId, acked: Seq) -> Vec<(OpId, QuarantineReason)> {
         self.quarantine
@@ -233,7 +129,7 @@ impl<S: Store> Server<S> {
     }
 
     /// Quarantines one op (committed with the rest of the batch).
-    fn hold(
+    pub(super) fn hold(
         &mut self,
         op: Op,
         reason: QuarantineReason,
@@ -251,7 +147,7 @@ impl<S: Store> Server<S> {
         quarantined.push(QuarantinedOp { op, reason });
     }
 
-    fn poke_others(&mut self, from: PeerId) {
+    pub(super) fn poke_others(&mut self, from: PeerId) {
         let head = self.meta.head;
         let peers: Vec<PeerId> = self
             .sessions

@@ -1,0 +1,138 @@
+//! Accepting a push: each op is admitted in seq order, validated, applied and logged; the
+//! whole batch is committed at once and acknowledged only after the commit.
+
+use tracing::{debug, warn};
+
+use crate::event::ServerEvent;
+use crate::ids::{LogPos, OpId, PeerId, ReplicaId};
+use crate::op::{Op, OpBody};
+use crate::protocol::{Message, Push, PushAck};
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::server::{Registration, Server};
+use crate::store::{Changes, Mutation, Store};
+use crate::version::Admission;
+
+/// What one push has done so far, before its commit.
+#[derive(Debug, Default)]
+struct Accepted {
+    registration: Registration,
+    mutations: Vec<Mutation>,
+    changes: Changes,
+    quarantined: Vec<QuarantinedOp>,
+    /// Quarantines of resent ops, reported again because their first ack may have been lost.
+    repeated: Vec<(OpId, QuarantineReason)>,
+    events: Vec<ServerEvent>,
+    applied: usize,
+}
+
+impl<S: Store> Server<S> {
+    pub(super) fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
+        let ops = match push.ops.decode(&self.config.limits) {
+            Ok(ops) => ops,
+            Err(error) => {
+                // Nothing is acknowledged; a well-behaved client resends, a broken one is seen.
+                warn!(peer = peer.0, %error, "dropping a push whose ops do not decode");
+                self.metrics.messages_malformed += 1;
+                self.events.push_back(ServerEvent::Malformed { peer, error });
+                return;
+            }
+        };
+        let mut registration = self.registrations.get(&client).cloned().unwrap_or_default();
+        registration.last_seen = self.wall;
+        let mut batch = Accepted { registration, ..Accepted::default() };
+        for op in ops {
+            if !self.accept(client, op, &mut batch) {
+                break;
+            }
+        }
+        let Accepted {
+            registration,
+            mut mutations,
+            changes,
+            quarantined,
+            repeated,
+            events,
+            applied,
+        } = batch;
+        mutations.extend(changes.into_mutations(&self.records));
+        mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
+        mutations.push(Mutation::Registration { client, registration: registration.clone() });
+        mutations.push(self.meta_mutation());
+        if self.commit(mutations).is_err() {
+            return; // Nothing was acknowledged; the client resends after its timeout.
+        }
+        let acked_through = registration.acked_seq;
+        self.registrations.insert(client, registration);
+        let notices = repeated
+            .into_iter()
+            .chain(quarantined.iter().map(|q| (q.op.id, q.reason.clone())))
+            .collect();
+        self.quarantine.extend(quarantined);
+        self.events.extend(events);
+        let ack = PushAck { batch: push.batch, acked_through, quarantined: notices };
+        self.send(peer, &Message::PushAck(ack));
+        if applied > 0 {
+            self.poke_others(peer);
+        }
+    }
+
+    /// Takes one op into the batch; returns false when the rest must wait (a gap in seqs).
+    fn accept(&mut self, client: ReplicaId, op: Op, batch: &mut Accepted) -> bool {
+        if op.id.replica != client || op.stamp.replica != client.0 {
+            let reason = QuarantineReason::ForeignWriter { sender: client.0 };
+            self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
+            return true;
+        }
+        match Admission::of(batch.registration.acked_seq, op.id.seq) {
+            Admission::Duplicate => {
+                self.metrics.duplicates_dropped += 1;
+                let held = self.quarantine.iter().find(|q| q.op.id == op.id);
+                batch.repeated.extend(held.map(|q| (q.op.id, q.reason.clone())));
+                return true;
+            }
+            Admission::Gap { expected } => {
+                // The ack tells the client where to resume.
+                debug!(client = client.0, ?expected, got = op.id.seq.0, "gap in pushed seqs");
+                self.metrics.ops_out_of_order += 1;
+                return false;
+            }
+            Admission::Next => {}
+        }
+        batch.registration.acked_seq = op.id.seq;
+        batch.registration.acked_stamp = Some(op.stamp);
+        self.metrics.ops_pushed += 1;
+        if let Err(violation) = self.config.schema.validate(&op) {
+            self.hold(
+                op,
+                QuarantineReason::from(violation),
+                &mut batch.quarantined,
+                &mut batch.events,
+            );
+            return true;
+        }
+        // Only a valid op moves the clock: a stamp from beyond the bound must not drag it.
+        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+            self.metrics.clock_ahead_reports += 1;
+            batch.events.push(ServerEvent::ClockAhead { op: op.id, report });
+        }
+        let evicted = batch.registration.evicted;
+        if let Some(horizon) = self.meta.gc_horizon.filter(|h| evicted && op.stamp <= *h) {
+            let reason = QuarantineReason::Stale { horizon_wall_ms: horizon.hlc.wall_ms };
+            self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
+            return true;
+        }
+        for conflict in self.records.apply(&op, &self.config.schema) {
+            self.metrics.conflict(conflict.rule);
+            batch.events.push(ServerEvent::Conflict(conflict));
+        }
+        self.meta.head = LogPos(self.meta.head.0 + 1);
+        if matches!(op.body, OpBody::Delete) {
+            self.tombstone_pos.insert(op.key.clone(), self.meta.head);
+        }
+        batch.changes.note(&op, &self.records);
+        batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
+        self.log.push_back(op);
+        batch.applied += 1;
+        true
+    }
+}
