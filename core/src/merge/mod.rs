@@ -2,7 +2,7 @@
 //!
 //! The state of a record is a function of the *set* of ops applied to it, whatever their order
 //! and however often each arrived. Each field policy keeps exactly the information that makes
-//! this true (see [`field`]); a record tombstone hides everything older than itself.
+//! this true (see [`FieldState`]); a record tombstone hides everything older than itself.
 
 mod field;
 mod report;
