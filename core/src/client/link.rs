@@ -22,7 +22,7 @@ use crate::time::MonoTime;
 pub(super) enum Link {
     /// No transport. Dial when `reconnect_at` comes.
     Offline {
-        reconnect_at: Option<MonoTime>,
+        reconnect_at: MonoTime,
     },
     /// `WantsConnection` was emitted; waiting for `connected` or `disconnected`.
     Dialing,
@@ -223,6 +223,7 @@ impl<S: Store> Client<S> {
             self.set_state(SyncState::Rejected);
             return;
         }
+        let acked_before = self.meta.acked_seq;
         self.retry.on_success();
         if let Link::Connected(conn) = &mut self.link {
             conn.phase = Phase::Ready { schema_version: welcome.schema_version };
@@ -239,12 +240,11 @@ impl<S: Store> Client<S> {
             self.meta.resync_needed = true;
             mutations.push(self.meta_mutation());
         }
-        if !mutations.is_empty() && self.commit(mutations).is_err() {
-            self.fail(now);
-        }
+        self.commit_acked(now, mutations, acked_before);
     }
 
     fn on_push_ack(&mut self, now: MonoTime, through: Seq, ack: PushAck) {
+        let acked_before = self.meta.acked_seq;
         self.retry.on_success();
         let mut mutations = Vec::new();
         if ack.acked_through > self.meta.acked_seq {
@@ -258,8 +258,20 @@ impl<S: Store> Client<S> {
             mutations.push(self.meta_mutation());
         }
         self.pull_wanted = true;
-        if !mutations.is_empty() && self.commit(mutations).is_err() {
-            self.fail(now);
+        self.commit_acked(now, mutations, acked_before);
+    }
+
+    /// Commits what an ack changed; the host hears of the ack only once it is durable.
+    fn commit_acked(&mut self, now: MonoTime, mutations: Vec<Mutation>, acked_before: Seq) {
+        if mutations.is_empty() {
+            return;
+        }
+        match self.commit(mutations) {
+            Ok(()) if self.meta.acked_seq > acked_before => {
+                self.events.push_back(ClientEvent::Acked { through: self.meta.acked_seq });
+            }
+            Ok(()) => {}
+            Err(_) => self.fail(now),
         }
     }
 
@@ -272,7 +284,6 @@ impl<S: Store> Client<S> {
         mutations.push(Mutation::OutboxRemoveThrough(through));
         mutations.push(self.meta_mutation());
         self.metrics.set_outbox(self.outbox.len());
-        self.events.push_back(ClientEvent::Acked { through });
     }
 
     /// The outstanding request failed: back off (or open the breaker) before the next one.
@@ -287,7 +298,7 @@ impl<S: Store> Client<S> {
             // afresh once the breaker allows.
             self.events.push_back(ClientEvent::CloseConnection);
             self.staging = None;
-            self.link = Link::Offline { reconnect_at: Some(until) };
+            self.link = Link::Offline { reconnect_at: until };
             self.set_state(SyncState::Offline);
             return;
         }
@@ -307,7 +318,7 @@ impl<S: Store> Client<S> {
             self.metrics.breaker_opened += 1;
             self.events.push_back(ClientEvent::BreakerOpened { until });
         }
-        self.link = Link::Offline { reconnect_at: Some(decision.at()) };
+        self.link = Link::Offline { reconnect_at: decision.at() };
     }
 
     pub(super) fn on_reconnect_due(&mut self, now: MonoTime) {
@@ -316,7 +327,7 @@ impl<S: Store> Client<S> {
             self.set_state(SyncState::Connecting);
             self.events.push_back(ClientEvent::WantsConnection);
         } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
-            self.link = Link::Offline { reconnect_at: Some(until) };
+            self.link = Link::Offline { reconnect_at: until };
         }
     }
 

@@ -157,7 +157,7 @@ impl<S: Store> Client<S> {
             meta,
             config,
             store,
-            link: Link::Offline { reconnect_at: Some(now) },
+            link: Link::Offline { reconnect_at: now },
             staging: None,
             pull_wanted: true,
             sync_at: None,
@@ -341,13 +341,13 @@ impl<S: Store> Client<S> {
     /// The next deadline and which timer it belongs to.
     pub fn poll_timeout(&self) -> Option<(MonoTime, ClientTimer)> {
         let link = match &self.link {
-            Link::Offline { reconnect_at: Some(at) } => Some((*at, ClientTimer::Reconnect)),
+            Link::Offline { reconnect_at } => Some((*reconnect_at, ClientTimer::Reconnect)),
             Link::Connected(conn) => match conn.pending {
                 Pending::Request { deadline, .. } => Some((deadline, ClientTimer::Response)),
                 Pending::Backoff { until } => Some((until, ClientTimer::Retry)),
                 Pending::None => None,
             },
-            Link::Offline { reconnect_at: None } | Link::Dialing | Link::Rejected(_) => None,
+            Link::Dialing | Link::Rejected(_) => None,
         };
         let sync = self.sync_at.filter(|_| self.link.is_ready()).map(|at| (at, ClientTimer::Sync));
         match (link, sync) {
