@@ -229,7 +229,7 @@ impl World {
         let now = self.now;
         let fresh =
             Server::new(self.server_config.clone(), MemoryStore::new(), now).expect("fresh");
-        // The placeholder only stands in while the real server's store is moved out.
+        // A fresh server stands in while the crashed one's store is moved out.
         let store = std::mem::replace(&mut self.server, fresh).into_store();
         self.server =
             Server::new(self.server_config.clone(), store, now).expect("memory store loads");

@@ -155,8 +155,8 @@ impl Sim<'_> {
             if self.server.slot.is_up() {
                 return;
             }
-            let placeholder = Slot::Down(SimStore::default());
-            let Slot::Down(store) = std::mem::replace(&mut self.server.slot, placeholder) else {
+            let vacant = Slot::Down(SimStore::default());
+            let Slot::Down(store) = std::mem::replace(&mut self.server.slot, vacant) else {
                 unreachable!("checked above that the server is down");
             };
             let server =
