@@ -73,9 +73,9 @@ enum Touched {
 }
 
 impl Changes {
-    /// Notes what `op` (already applied to `records`) changed. An op that rewrites most of
-    /// its record marks it whole: writing one row beats tracking many.
-    pub(crate) fn note(&mut self, op: &Op, records: &Records) {
+    /// Notes what `op` changed in its record, which now holds `record_fields` fields. An op
+    /// that rewrites most of its record marks it whole: writing one row beats tracking many.
+    pub(crate) fn note(&mut self, op: &Op, record_fields: usize) {
         let touched = match self.records.get_mut(&op.key) {
             Some(touched) => touched,
             None => self.records.entry(op.key.clone()).or_insert(Touched::Fields(Vec::new())),
@@ -92,7 +92,6 @@ impl Changes {
             OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => (Some(field), None),
         };
         let changed_count = many.map_or(1, |fields| fields.len());
-        let record_fields = records.get(&op.key).map_or(0, |state| state.fields.len());
         if (names.len() + changed_count) * 2 >= record_fields {
             *touched = Touched::Whole;
             return;

@@ -64,9 +64,7 @@ impl<S: Store> Client<S> {
         let mut changes = Changes::default();
         let mut quarantined = Vec::new();
         for op in &ops {
-            if self.apply_remote(op, &mut events, &mut quarantined) {
-                changes.note(op, &self.records);
-            }
+            self.apply_remote(op, &mut events, &mut quarantined, &mut changes);
         }
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
@@ -89,16 +87,17 @@ impl<S: Store> Client<S> {
         debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
     }
 
-    /// Applies one remote op to memory; returns whether a record changed.
+    /// Applies one remote op to memory, noting what it changed for the batch's commit.
     fn apply_remote(
         &mut self,
         op: &Op,
         events: &mut Vec<ClientEvent>,
         quarantined: &mut Vec<QuarantinedOp>,
-    ) -> bool {
+        changes: &mut Changes,
+    ) {
         if self.meta.applied.contains(op.id) {
             self.metrics.duplicates_dropped += 1;
-            return false;
+            return;
         }
         self.meta.applied.advance(op.id);
         self.metrics.ops_pulled += 1;
@@ -112,18 +111,17 @@ impl<S: Store> Client<S> {
                 origin: Origin::Remote,
             }));
             quarantined.push(QuarantinedOp { op: op.clone(), reason });
-            return false;
+            return;
         }
         // Only a valid op moves the clock: a stamp from beyond the bound must not drag it along.
         if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
             self.metrics.clock_ahead_reports += 1;
             events.push(ClientEvent::ClockAhead { op: op.id, report });
         }
-        for conflict in self.records.apply(op, &self.config.schema) {
+        for conflict in self.records.apply_noting(op, &self.config.schema, changes) {
             self.metrics.conflict(conflict.rule);
             events.push(ClientEvent::Conflict(conflict));
         }
-        true
     }
 
     pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {

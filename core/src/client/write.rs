@@ -99,11 +99,10 @@ impl<S: Store> Client<S> {
         // Validate before ticking: a refused write must leave no trace, not even on the clock.
         self.config.schema.validate(&op).map_err(WriteError::Schema)?;
         op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
-        self.records.apply(&op, &self.config.schema);
+        let mut changes = Changes::default();
+        self.records.apply_noting(&op, &self.config.schema, &mut changes);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
-        let mut changes = Changes::default();
-        changes.note(&op, &self.records);
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.push(Mutation::OutboxPut(op.clone()));
         mutations.push(self.meta_mutation());

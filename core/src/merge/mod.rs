@@ -37,19 +37,27 @@ impl RecordState {
     /// Applies `op` (already validated) and returns the conflicts it decided.
     pub fn apply(&mut self, op: &Op, schema: &Schema) -> Vec<ConflictReport> {
         let mut conflicts = Vec::new();
+        // Unknown fields merge as last-writer-wins, as `Schema::policy` says; the collection is
+        // looked up once per op rather than once per field.
+        let declared = schema.collections.get(&op.key.collection);
+        let policy_of = |name: &str| {
+            declared
+                .and_then(|c| c.fields.get(name))
+                .map_or(MergePolicy::LastWriterWins, |f| f.policy)
+        };
         match &op.body {
             OpBody::Put { fields } | OpBody::Update { fields } => {
                 if matches!(op.body, OpBody::Put { .. }) {
                     self.created = self.created.max(Some(op.stamp));
                 }
                 for (name, write) in fields {
-                    let policy = schema.policy(&op.key.collection, name);
+                    let policy = policy_of(name);
                     let entry = Entry::new(op, write.value.clone(), &write.seen);
                     self.write_field(op, name, policy, entry, &write.seen, &mut conflicts);
                 }
             }
             OpBody::Resolve { field, write } => {
-                let policy = schema.policy(&op.key.collection, field);
+                let policy = policy_of(field);
                 let entry = Entry::new(op, write.value.clone(), &write.seen);
                 self.write_field(op, field, policy, entry, &write.seen, &mut conflicts);
             }
@@ -150,6 +158,22 @@ impl Records {
             None => self.map.entry(op.key.clone()).or_default(),
         };
         state.apply(op, schema)
+    }
+
+    /// Applies `op` and notes the change for the next commit, with one lookup of the record.
+    pub(crate) fn apply_noting(
+        &mut self,
+        op: &Op,
+        schema: &Schema,
+        changes: &mut crate::store::Changes,
+    ) -> Vec<ConflictReport> {
+        let state = match self.map.get_mut(&op.key) {
+            Some(state) => state,
+            None => self.map.entry(op.key.clone()).or_default(),
+        };
+        let conflicts = state.apply(op, schema);
+        changes.note(op, state.fields.len());
+        conflicts
     }
 
     pub fn insert(&mut self, key: RecordKey, state: RecordState) {

@@ -121,7 +121,7 @@ impl<S: Store> Server<S> {
             self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
             return true;
         }
-        for conflict in self.records.apply(&op, &self.config.schema) {
+        for conflict in self.records.apply_noting(&op, &self.config.schema, &mut batch.changes) {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));
         }
@@ -129,7 +129,6 @@ impl<S: Store> Server<S> {
         if matches!(op.body, OpBody::Delete) {
             self.tombstone_pos.insert(op.key.clone(), self.meta.head);
         }
-        batch.changes.note(&op, &self.records);
         batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
         self.log.push_back(op);
         batch.applied += 1;
