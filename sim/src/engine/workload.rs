@@ -1,14 +1,12 @@
 //! The simulated application: the schema every collection uses, and planned writes turned into
 //! calls on the core.
 
-use std::collections::BTreeMap;
-
 use driftsync_core::{
     Client, CollectionSchema, FieldSchema, FieldType, FieldView, MergePolicy, MonoTime, OpId,
     RecordKey, Schema, Store, Value, WriteError,
 };
 
-use crate::plan::{PlannedValue, PlannedWrite, WriteAction, fields};
+use crate::plan::{PlannedWrite, WriteAction, fields};
 
 /// The schema version the simulated server and clients speak.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
@@ -44,8 +42,8 @@ pub(crate) fn perform<S: Store>(
 ) -> Result<OpId, WriteError> {
     let key = record_key(write);
     match &write.action {
-        WriteAction::Put { fields } => client.put(now, key, values(fields)),
-        WriteAction::Update { fields } => client.update(now, key, values(fields)),
+        WriteAction::Put { fields } => client.put(now, key, fields.clone()),
+        WriteAction::Update { fields } => client.update(now, key, fields.clone()),
         WriteAction::Delete => client.delete(now, key),
         WriteAction::Increment { field, delta } => client.increment(now, key, field, *delta),
         WriteAction::Resolve { field } => {
@@ -58,20 +56,5 @@ pub(crate) fn perform<S: Store>(
             let value = chosen.unwrap_or_else(|| Value::Str("resolved".to_owned()));
             client.resolve_conflict(now, key, field, value)
         }
-    }
-}
-
-fn values(fields: &BTreeMap<String, PlannedValue>) -> BTreeMap<String, Value> {
-    fields.iter().map(|(name, value)| (name.clone(), value_of(value))).collect()
-}
-
-fn value_of(value: &PlannedValue) -> Value {
-    match value {
-        PlannedValue::Null => Value::Null,
-        PlannedValue::Bool(b) => Value::Bool(*b),
-        PlannedValue::I64(n) => Value::I64(*n),
-        PlannedValue::F64(x) => Value::F64(*x),
-        PlannedValue::Str(s) => Value::Str(s.clone()),
-        PlannedValue::Bytes(b) => Value::Bytes(b.clone()),
     }
 }

@@ -29,6 +29,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+use driftsync_core::Value;
 use serde::{Deserialize, Serialize};
 
 pub use crate::scenario::PartitionKind;
@@ -212,12 +213,12 @@ pub enum WriteAction {
     /// Creates or overwrites the record: the title plus a non-empty set of other fields.
     Put {
         /// Field values, by name (see [`fields`]).
-        fields: BTreeMap<String, PlannedValue>,
+        fields: BTreeMap<String, Value>,
     },
     /// Changes a non-empty set of fields, occasionally including the title.
     Update {
         /// Field values, by name (see [`fields`]).
-        fields: BTreeMap<String, PlannedValue>,
+        fields: BTreeMap<String, Value>,
     },
     /// Tombstones the record.
     Delete,
@@ -233,23 +234,6 @@ pub enum WriteAction {
         /// Always [`fields::TAGS`].
         field: String,
     },
-}
-
-/// A field value a write sets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum PlannedValue {
-    /// Clears an optional field.
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// A signed integer.
-    I64(i64),
-    /// A finite float (a multiple of 0.25, so it prints and parses exactly).
-    F64(f64),
-    /// A UTF-8 string.
-    Str(String),
-    /// Raw bytes.
-    Bytes(Vec<u8>),
 }
 
 /// Draws the parameters and the full schedule of one run.

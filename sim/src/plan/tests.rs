@@ -129,7 +129,7 @@ fn planned_writes_are_valid_for_the_simulated_schema() {
         match &write.action {
             WriteAction::Put { fields: values } => {
                 kinds_seen.insert("put");
-                assert!(matches!(values.get(fields::TITLE), Some(PlannedValue::Str(_))));
+                assert!(matches!(values.get(fields::TITLE), Some(Value::Str(_))));
                 assert!(values.len() >= 2, "a put sets the title and at least one more field");
                 assert!(!values.contains_key(fields::COUNT));
             }
@@ -137,7 +137,7 @@ fn planned_writes_are_valid_for_the_simulated_schema() {
                 kinds_seen.insert("update");
                 assert!(values.keys().any(|name| name != fields::TITLE));
                 assert!(!values.contains_key(fields::COUNT));
-                assert!(!matches!(values.get(fields::TITLE), Some(PlannedValue::Null)));
+                assert!(!matches!(values.get(fields::TITLE), Some(Value::Null)));
             }
             WriteAction::Delete => {
                 kinds_seen.insert("delete");

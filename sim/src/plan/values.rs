@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use rand::RngCore;
 
-use super::{PlannedValue, WriteAction, fields};
+use driftsync_core::Value;
+
+use super::{WriteAction, fields};
 use crate::scenario::Mix;
 use crate::seed;
 
@@ -37,7 +39,7 @@ const TEXT_CHARS: [char; 31] = [
 const TAG_WORDS: [&str; 6] = ["red", "green", "blue", "urgent", "later", "home"];
 
 /// Draws one field's value.
-type Generator = fn(&mut dyn RngCore) -> PlannedValue;
+type Generator = fn(&mut dyn RngCore) -> Value;
 
 /// The generator of each optional non-counter field, in the order of the selection mask bits.
 const OPTIONAL_FIELDS: [(&str, Generator); 7] = [
@@ -113,7 +115,7 @@ fn pick(rng: &mut dyn RngCore, mix: &Mix) -> Kind {
 }
 
 /// A non-empty set of the optional non-counter fields, chosen by one mask draw.
-fn optional_fields(rng: &mut dyn RngCore) -> BTreeMap<String, PlannedValue> {
+fn optional_fields(rng: &mut dyn RngCore) -> BTreeMap<String, Value> {
     let mask = seed::uniform_u64(rng, 1, (1 << OPTIONAL_FIELDS.len()) - 1);
     let mut fields = BTreeMap::new();
     for (bit, (name, generate)) in OPTIONAL_FIELDS.iter().enumerate() {
@@ -124,38 +126,38 @@ fn optional_fields(rng: &mut dyn RngCore) -> BTreeMap<String, PlannedValue> {
     fields
 }
 
-fn title(rng: &mut dyn RngCore) -> PlannedValue {
-    PlannedValue::Str(text(rng, TITLE_CHARS_MIN, TITLE_CHARS_MAX))
+fn title(rng: &mut dyn RngCore) -> Value {
+    Value::Str(text(rng, TITLE_CHARS_MIN, TITLE_CHARS_MAX))
 }
 
-fn body(rng: &mut dyn RngCore) -> PlannedValue {
+fn body(rng: &mut dyn RngCore) -> Value {
     if seed::chance(rng, BODY_NULL_PROBABILITY) {
-        PlannedValue::Null
+        Value::Null
     } else {
-        PlannedValue::Str(text(rng, 0, BODY_CHARS_MAX))
+        Value::Str(text(rng, 0, BODY_CHARS_MAX))
     }
 }
 
-fn done(rng: &mut dyn RngCore) -> PlannedValue {
-    PlannedValue::Bool(seed::chance(rng, 0.5))
+fn done(rng: &mut dyn RngCore) -> Value {
+    Value::Bool(seed::chance(rng, 0.5))
 }
 
-fn weight(rng: &mut dyn RngCore) -> PlannedValue {
+fn weight(rng: &mut dyn RngCore) -> Value {
     let quarters = seed::uniform_i64(rng, -WEIGHT_QUARTERS_ABS_MAX, WEIGHT_QUARTERS_ABS_MAX);
-    PlannedValue::F64(quarters as f64 / 4.0)
+    Value::F64(quarters as f64 / 4.0)
 }
 
-fn blob(rng: &mut dyn RngCore) -> PlannedValue {
+fn blob(rng: &mut dyn RngCore) -> Value {
     let len = seed::uniform_u64(rng, 0, BLOB_BYTES_MAX);
-    PlannedValue::Bytes((0..len).map(|_| seed::uniform_u64(rng, 0, 255) as u8).collect())
+    Value::Bytes((0..len).map(|_| seed::uniform_u64(rng, 0, 255) as u8).collect())
 }
 
-fn integer(rng: &mut dyn RngCore) -> PlannedValue {
-    PlannedValue::I64(seed::uniform_i64(rng, -INTEGER_ABS_MAX, INTEGER_ABS_MAX))
+fn integer(rng: &mut dyn RngCore) -> Value {
+    Value::I64(seed::uniform_i64(rng, -INTEGER_ABS_MAX, INTEGER_ABS_MAX))
 }
 
-fn tag(rng: &mut dyn RngCore) -> PlannedValue {
-    PlannedValue::Str(TAG_WORDS[seed::index(rng, TAG_WORDS.len())].to_owned())
+fn tag(rng: &mut dyn RngCore) -> Value {
+    Value::Str(TAG_WORDS[seed::index(rng, TAG_WORDS.len())].to_owned())
 }
 
 fn text(rng: &mut dyn RngCore, chars_min: u64, chars_max: u64) -> String {
