@@ -23,6 +23,11 @@ pub struct Metrics {
     pub retries: u64,
     pub breaker_opened: u64,
     pub resyncs: u64,
+    /// Ops translated from an older schema version to a newer one (server: pushes from older
+    /// clients; client: local writes queued under an older version, migrated after an upgrade).
+    pub ops_migrated_up: u64,
+    /// Ops translated down to an older client's schema version before they were served.
+    pub ops_migrated_down: u64,
     pub manifest_mismatches: u64,
     pub messages_malformed: u64,
     /// Remote stamps further ahead of the local wall clock than the configured bound.

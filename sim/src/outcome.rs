@@ -61,6 +61,8 @@ pub struct RunStats {
     pub conflicts: u64,
     pub retries: u64,
     pub resyncs: u64,
+    pub ops_migrated_up: u64,
+    pub ops_migrated_down: u64,
     pub duplicates_dropped: u64,
     pub quarantined: u64,
     pub tombstones_collected: u64,

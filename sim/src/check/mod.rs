@@ -116,6 +116,8 @@ pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
     for m in metrics {
         stats.retries += m.retries;
         stats.resyncs += m.resyncs;
+        stats.ops_migrated_up += m.ops_migrated_up;
+        stats.ops_migrated_down += m.ops_migrated_down;
         stats.duplicates_dropped += m.duplicates_dropped;
         stats.quarantined += m.quarantined_total();
         stats.tombstones_collected += m.tombstones_collected;
