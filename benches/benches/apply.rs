@@ -17,6 +17,7 @@ use driftsync_core::{
 };
 
 const COLLECTION: &str = "notes";
+const SCHEMA_VERSION: u32 = 1;
 const FIELDS_PER_OP: usize = 4;
 /// The client's default `push_batch_ops_max`.
 const PUSH_OPS_PER_BATCH: usize = 128;
@@ -43,7 +44,11 @@ fn apply_lww(c: &mut Criterion) {
         .chunks(PUSH_OPS_PER_BATCH)
         .zip(100..)
         .map(|(ops, batch)| {
-            encode(&Message::Push(Push { batch: BatchId(batch), ops: OpsBytes::encode(ops) }))
+            encode(&Message::Push(Push {
+                batch: BatchId(batch),
+                schema_version: SCHEMA_VERSION,
+                ops: OpsBytes::encode(ops),
+            }))
         })
         .collect();
     let server = feed_server(server_after_hello(&schema), &pushes);
@@ -182,6 +187,7 @@ fn pull_batch(batch: BatchId, cursor: LogPos, ops: &[Op]) -> Message {
         ops: OpsBytes::encode(ops),
         manifest: OpsBytes::encode(ops).manifest(),
         gc_horizon: None,
+        hidden: Vec::new(),
     })
 }
 
@@ -204,7 +210,7 @@ fn schema() -> Schema {
         collection
             .field(field_name(field), FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins))
     });
-    Schema::new(1).collection(COLLECTION, collection)
+    Schema::new(SCHEMA_VERSION).collection(COLLECTION, collection)
 }
 
 fn field_name(field: usize) -> String {

@@ -72,6 +72,27 @@ pub enum ClientEvent {
     Acked {
         through: crate::ids::Seq,
     },
+    /// The handshake settled on a schema version. Read-only: the version is deprecated, so
+    /// the client pulls but keeps its writes queued until the app upgrades.
+    Negotiated {
+        schema_version: u32,
+        read_only: bool,
+        cautions: Vec<String>,
+    },
+    /// A record arrived without fields this client's schema version cannot show (added in a
+    /// newer version, or holding a value it cannot express): what it reads may be partial.
+    Caution {
+        key: RecordKey,
+        hidden_fields: Vec<String>,
+    },
+    /// A queued write would lose fields in the session's older schema version (the server is
+    /// behind this client): it and every later write wait until the server speaks a version
+    /// that can carry it.
+    WritesHeld {
+        op: OpId,
+        session_version: u32,
+        fields: Vec<String>,
+    },
 }
 
 /// Why a client was evicted.
@@ -91,6 +112,7 @@ pub enum ServerEvent {
         peer: PeerId,
         client: ReplicaId,
         schema_version: u32,
+        read_only: bool,
     },
     ClientRejected {
         peer: PeerId,

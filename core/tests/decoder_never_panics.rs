@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use driftsync_core::protocol::{
-    DecodeError, Hello, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch,
-    PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest, WIRE_VERSION,
-    Welcome, decode, encode,
+    DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION,
+    PullBatch, PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest,
+    WIRE_VERSION, Welcome, decode, encode,
 };
 use driftsync_core::{
     BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op,
@@ -80,7 +80,8 @@ fn an_input_over_the_size_limit_is_too_large() {
 fn a_push_with_more_ops_than_a_batch_may_hold_exceeds_the_limit() {
     let limits = Limits::default();
     let ops: Vec<Op> = (0..=limits.batch_ops_max as u64).map(|seq| delete(seq + 1)).collect();
-    let push = Message::Push(Push { batch: BatchId(1), ops: OpsBytes::encode(&ops) });
+    let push =
+        Message::Push(Push { batch: BatchId(1), schema_version: 1, ops: OpsBytes::encode(&ops) });
     assert_eq!(
         decode(&encode(&push), &limits),
         Err(DecodeError::LimitExceeded {
@@ -117,13 +118,14 @@ fn another_envelope_version_is_unsupported() {
 #[test]
 fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
     let messages_ending_in_an_empty_sequence = [
-        Message::Push(Push { batch: BatchId(7), ops: OpsBytes::encode(&[]) }),
+        Message::Push(Push { batch: BatchId(7), schema_version: 1, ops: OpsBytes::encode(&[]) }),
         Message::PushAck(PushAck {
             batch: BatchId(7),
             acked_through: Seq(1),
             quarantined: Vec::new(),
         }),
         Message::Welcome(Welcome {
+            read_only: false,
             batch: BatchId(7),
             schema_version: 1,
             head: LogPos(0),
@@ -236,6 +238,7 @@ fn sample_messages() -> Vec<Message> {
             outbox_oldest: None,
         }),
         Message::Welcome(Welcome {
+            read_only: false,
             batch: BatchId(1),
             schema_version: 2,
             head: LogPos(40),
@@ -253,7 +256,7 @@ fn sample_messages() -> Vec<Message> {
                 max_supported: 3,
             },
         }),
-        Message::Push(Push { batch: BatchId(2), ops: OpsBytes::encode(&ops) }),
+        Message::Push(Push { batch: BatchId(2), schema_version: 1, ops: OpsBytes::encode(&ops) }),
         Message::PushAck(PushAck {
             batch: BatchId(2),
             acked_through: Seq(6),
@@ -273,6 +276,10 @@ fn sample_messages() -> Vec<Message> {
             manifest: OpsBytes::encode(&ops).manifest(),
             ops: OpsBytes::encode(&ops),
             gc_horizon: stamp,
+            hidden: vec![HiddenFields {
+                key: RecordKey::new("items", "r0"),
+                fields: vec!["due".into()],
+            }],
         }),
         Message::ResyncRequired { batch: BatchId(4), compacted_through: LogPos(8) },
         Message::SnapshotRequest(SnapshotRequest {
@@ -288,6 +295,7 @@ fn sample_messages() -> Vec<Message> {
             next: Some(RecordKey::new("items", "r9")),
             applied: vec![(ReplicaId(1), Seq(6)), (ReplicaId(2), Seq(1))],
             gc_horizon: stamp,
+            hidden: Vec::new(),
         }),
         Message::Poke { head: LogPos(41) },
     ]

@@ -3,7 +3,10 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{World, fields, key, text};
+use driftsync_core::schema::SchemaLineage;
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, MergePolicy, QuarantineReason, ServerEvent, Value,
     WriteError,
@@ -44,11 +47,13 @@ fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
         |_| {},
         |client| {
             if client.replica.0 == 1 {
-                let notes = client.schema.collections.get_mut("notes").expect("notes");
+                let mut schema = client.schema().clone();
+                let notes = schema.collections.get_mut("notes").expect("notes");
                 notes.fields.insert(
                     "body".into(),
                     FieldSchema::new(FieldType::I64, MergePolicy::LastWriterWins),
                 );
+                client.lineage = Arc::new(SchemaLineage::new(schema));
             }
         },
     );
@@ -92,7 +97,16 @@ fn a_bad_token_is_rejected_with_a_reason_and_nothing_local_is_lost() {
 
 #[test]
 fn a_schema_version_the_server_does_not_speak_is_rejected_with_the_minimum() {
-    let mut world = World::with(1, |_| {}, |client| client.schema.version = 0);
+    let mut world = World::with(
+        1,
+        |_| {},
+        |client| {
+            let mut schema = client.schema().clone();
+            schema.version = 0;
+            client.lineage = Arc::new(SchemaLineage::new(schema));
+            client.schema_version = 0;
+        },
+    );
     world.run_for(1_000);
     let reason = world.client_ref(0).rejection().cloned().expect("rejected");
     assert!(reason.to_string().contains("accepts 1..=1"), "{reason}");

@@ -40,7 +40,7 @@ pub(super) struct Conn {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
     Handshaking,
-    Ready { schema_version: u32 },
+    Ready { schema_version: u32, read_only: bool },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl<S: Store> Client<S> {
             batch: self.next_batch(),
             protocol: PROTOCOL_VERSION,
             client: self.config.replica,
-            schema_versions: vec![self.config.schema.version],
+            schema_versions: self.config.schema_versions_spoken(),
             token: self.config.token.clone(),
             cursor: self.meta.cursor,
             acked_seq: self.meta.acked_seq,
@@ -125,15 +125,8 @@ impl<S: Store> Client<S> {
             return Some((Message::SnapshotRequest(request), RequestKind::Snapshot));
         }
         self.set_state(SyncState::Syncing);
-        if !self.outbox.is_empty() {
-            let ops: Vec<&Op> = self.outbox.iter().take(self.config.push_batch_ops_max).collect();
-            let through = ops.last().map(|op| op.id.seq).unwrap_or_default();
-            let count = ops.len();
-            let ops = OpsBytes::encode(ops);
-            self.metrics.ops_pushed += count as u64;
-            self.metrics.push_batch_sizes.record(count);
-            let push = Push { batch: self.next_batch(), ops };
-            return Some((Message::Push(push), RequestKind::Push { through }));
+        if let Some(push) = self.push_request() {
+            return Some(push);
         }
         if self.pull_wanted {
             let request = PullRequest {
@@ -146,6 +139,59 @@ impl<S: Store> Client<S> {
             return Some((Message::PullRequest(request), RequestKind::Pull { cursor }));
         }
         None
+    }
+
+    /// The next push, if the outbox holds writes the session can carry. One push carries ops
+    /// of one written version: older ones go as written and the server migrates them up; newer
+    /// ones (the server is behind) are migrated down here, and one that would lose a field
+    /// stops the batch, so it and every later write wait for a server that can carry them.
+    fn push_request(&mut self) -> Option<(Message, RequestKind)> {
+        let Some((session_version, false)) = self.session_schema() else {
+            return None;
+        };
+        let written = self.meta.written_version(self.outbox.front()?.id.seq);
+        let batch_version = written.min(session_version);
+        let mut ops: Vec<Op> = Vec::new();
+        for op in self.outbox.iter().take(self.config.push_batch_ops_max) {
+            if self.meta.written_version(op.id.seq) != written {
+                break;
+            }
+            if written <= session_version {
+                ops.push(op.clone());
+                continue;
+            }
+            match self.config.lineage.migrate_op(op, written, session_version) {
+                Ok(down) if down.hidden.is_empty() => ops.push(down.op),
+                Ok(down) => {
+                    if ops.is_empty() && self.held_reported != Some(op.id) {
+                        self.held_reported = Some(op.id);
+                        self.events.push_back(ClientEvent::WritesHeld {
+                            op: op.id,
+                            session_version,
+                            fields: down.hidden,
+                        });
+                    }
+                    break;
+                }
+                Err(_) => break, // Unreachable: both versions are in the lineage.
+            }
+        }
+        let through = ops.last()?.id.seq;
+        self.metrics.ops_pushed += ops.len() as u64;
+        self.metrics.push_batch_sizes.record(ops.len());
+        let ops = OpsBytes::encode(ops.iter());
+        let push = Push { batch: self.next_batch(), schema_version: batch_version, ops };
+        Some((Message::Push(push), RequestKind::Push { through }))
+    }
+
+    /// The negotiated schema version and whether it is read-only, once the handshake is done.
+    pub(super) fn session_schema(&self) -> Option<(u32, bool)> {
+        match &self.link {
+            Link::Connected(Conn { phase: Phase::Ready { schema_version, read_only }, .. }) => {
+                Some((*schema_version, *read_only))
+            }
+            _ => None,
+        }
     }
 
     pub(super) fn on_message(&mut self, now: MonoTime, message: Message) {
@@ -175,6 +221,16 @@ impl<S: Store> Client<S> {
             (RequestKind::Hello, Message::Reject(reject)) => {
                 warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
                 self.events.push_back(ClientEvent::Rejected(reject.reason.clone()));
+                if let RejectReason::SchemaUnsupported { min_required, .. } = reject.reason
+                    && min_required <= self.config.schema_version
+                {
+                    // The server is behind this app: ask again later, it may have upgraded.
+                    self.events.push_back(ClientEvent::CloseConnection);
+                    self.link =
+                        Link::Offline { reconnect_at: now.plus_ms(self.config.schema_retry_ms) };
+                    self.set_state(SyncState::Offline);
+                    return;
+                }
                 self.link = Link::Rejected(reject.reason);
                 self.set_state(SyncState::Rejected);
                 return;
@@ -223,11 +279,26 @@ impl<S: Store> Client<S> {
             self.set_state(SyncState::Rejected);
             return;
         }
+        if !self.config.schema_versions_spoken().contains(&welcome.schema_version) {
+            warn!(
+                replica = self.config.replica.0,
+                version = welcome.schema_version,
+                "server chose a version not offered"
+            );
+            self.fail(now);
+            return;
+        }
         let acked_before = self.meta.acked_seq;
         self.retry.on_success();
+        let (schema_version, read_only) = (welcome.schema_version, welcome.read_only);
         if let Link::Connected(conn) = &mut self.link {
-            conn.phase = Phase::Ready { schema_version: welcome.schema_version };
+            conn.phase = Phase::Ready { schema_version, read_only };
         }
+        self.events.push_back(ClientEvent::Negotiated {
+            schema_version,
+            read_only,
+            cautions: welcome.cautions.clone(),
+        });
         self.pull_wanted = true;
         self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
         let mut mutations = Vec::new();
@@ -281,6 +352,10 @@ impl<S: Store> Client<S> {
             self.outbox.pop_front();
         }
         self.meta.acked_seq = through;
+        // Version marks older than every queued op are history; the newest always stays.
+        while self.meta.written_versions.get(1).is_some_and(|(from, _)| *from <= through.next()) {
+            self.meta.written_versions.remove(0);
+        }
         mutations.push(Mutation::OutboxRemoveThrough(through));
         mutations.push(self.meta_mutation());
         self.metrics.set_outbox(self.outbox.len());

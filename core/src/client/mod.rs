@@ -9,6 +9,7 @@ mod pull;
 mod write;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
@@ -25,7 +26,7 @@ use crate::op::Op;
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
-use crate::schema::Schema;
+use crate::schema::{LineageError, Schema, SchemaLineage};
 use crate::store::{MemoryStore, Store};
 use crate::time::{MonoTime, WallTime};
 use crate::version::VersionVector;
@@ -40,7 +41,10 @@ const TIMERS_PER_INPUT_MAX: usize = 16;
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     pub replica: ReplicaId,
-    pub schema: Schema,
+    /// The schema versions this build of the app knows, up to its own.
+    pub lineage: Arc<SchemaLineage>,
+    /// The app's schema version: local records are held in it, local writes are made in it.
+    pub schema_version: u32,
     pub token: String,
     pub push_batch_ops_max: usize,
     pub pull_batch_ops_max: u32,
@@ -53,15 +57,59 @@ pub struct ClientConfig {
     pub sync_interval_ms: u64,
     /// Remote stamps further ahead of the local wall clock than this are reported.
     pub clock_ahead_ms_max: u64,
+    /// How long to wait before saying Hello again to a server that refused every version
+    /// this client speaks for being too new: the server may upgrade meanwhile.
+    pub schema_retry_ms: u64,
     pub retry: RetryConfig,
     pub limits: Limits,
 }
 
 impl ClientConfig {
+    /// A client of a one-version schema.
     pub fn new(replica: ReplicaId, schema: Schema) -> ClientConfig {
+        let schema_version = schema.version;
+        ClientConfig::build(replica, Arc::new(SchemaLineage::new(schema)), schema_version)
+    }
+
+    /// A client at `schema_version` of `lineage`.
+    pub fn with_lineage(
+        replica: ReplicaId,
+        lineage: Arc<SchemaLineage>,
+        schema_version: u32,
+    ) -> Result<ClientConfig, LineageError> {
+        if !lineage.contains(schema_version) {
+            return Err(LineageError {
+                version: schema_version,
+                collection: None,
+                field: None,
+                problem: format!(
+                    "not in the lineage (v{}..=v{})",
+                    lineage.first(),
+                    lineage.latest()
+                ),
+            });
+        }
+        Ok(ClientConfig::build(replica, lineage, schema_version))
+    }
+
+    /// The schema of the app's version.
+    pub fn schema(&self) -> &Schema {
+        self.lineage.schema(self.schema_version).expect("checked when the config was built")
+    }
+
+    /// The versions this client can speak, oldest first: every version its data can be
+    /// migrated down to, newest 64 at most.
+    pub fn schema_versions_spoken(&self) -> Vec<u32> {
+        let oldest = self.lineage.reachable_from(self.schema_version);
+        let oldest = oldest.max(self.schema_version.saturating_sub(63));
+        (oldest..=self.schema_version).collect()
+    }
+
+    fn build(replica: ReplicaId, lineage: Arc<SchemaLineage>, schema_version: u32) -> ClientConfig {
         ClientConfig {
             replica,
-            schema,
+            lineage,
+            schema_version,
             token: String::new(),
             push_batch_ops_max: 128,
             pull_batch_ops_max: 256,
@@ -70,6 +118,7 @@ impl ClientConfig {
             response_timeout_ms: 3_000,
             sync_interval_ms: 10_000,
             clock_ahead_ms_max: 60_000,
+            schema_retry_ms: 300_000,
             retry: RetryConfig::default(),
             limits: Limits::default(),
         }
@@ -94,6 +143,24 @@ pub struct ClientMeta {
     /// part of the local state; they are still pushed so the server records them too.
     pub stale_through: Seq,
     pub gc_horizon: Option<Stamp>,
+    /// The schema version the local records are held in (0 before the first start).
+    pub schema_version: u32,
+    /// From which seq on local ops were written in which version, oldest first: an app
+    /// upgrade leaves queued writes in the version they were made in, and the server migrates
+    /// them up when they are pushed.
+    pub written_versions: Vec<(Seq, u32)>,
+}
+
+impl ClientMeta {
+    /// The schema version the local op with `seq` was written in.
+    pub fn written_version(&self, seq: Seq) -> u32 {
+        self.written_versions
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= seq)
+            .or(self.written_versions.first())
+            .map_or(self.schema_version, |(_, version)| *version)
+    }
 }
 
 /// Timers, one handler each (see [`Client::handle_timeout`]).
@@ -123,6 +190,8 @@ pub struct Client<S: Store = MemoryStore> {
     link: Link,
     retry: Retry,
     staging: Option<Staging>,
+    /// The queued write last reported as held back (so it is reported once).
+    held_reported: Option<crate::ids::OpId>,
     pull_wanted: bool,
     sync_at: Option<MonoTime>,
     batch_counter: u64,
@@ -145,14 +214,17 @@ impl<S: Store> Client<S> {
         if meta.next_seq == Seq(0) {
             meta.next_seq = Seq(1);
         }
+        let mut records: Records = stored.records.into_iter().collect();
+        adopt_version(&config, &mut meta, &mut records);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let batch_counter = u64::from(rng.random::<u32>());
         let mut client = Client {
             clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
             wall: WallTime(meta.hlc.wall_ms),
-            records: stored.records.into_iter().collect(),
+            records,
             outbox: stored.outbox.into_values().collect(),
             quarantine: stored.quarantine,
+            held_reported: None,
             retry: Retry::new(config.retry, rng),
             meta,
             config,
@@ -181,9 +253,11 @@ impl<S: Store> Client<S> {
         &self.config
     }
 
-    /// A record's visible content, or `None` if it does not exist here.
+    /// A record's visible content in the app's schema version (deprecated fields hidden,
+    /// absent fields read as their default), or `None` if it does not exist here.
     pub fn get(&self, key: &RecordKey) -> Option<RecordView> {
-        self.records.get(key)?.view()
+        let view = self.records.get(key)?.view()?;
+        Some(self.config.schema().present(&key.collection, view))
     }
 
     /// A record's full merge state, tombstone included.
@@ -191,9 +265,14 @@ impl<S: Store> Client<S> {
         self.records.get(key)
     }
 
-    /// Every live record, as an application sees it.
+    /// Every live record, as the application sees it (see [`Client::get`]).
     pub fn view(&self) -> BTreeMap<RecordKey, RecordView> {
-        self.records.view()
+        let schema = self.config.schema();
+        let mut view = self.records.view();
+        for (key, fields) in view.iter_mut() {
+            *fields = schema.present(&key.collection, std::mem::take(fields));
+        }
+        view
     }
 
     pub fn records(&self) -> &Records {
@@ -393,6 +472,7 @@ impl<S: Store> Client<S> {
             self.meta.next_seq = Seq(1);
         }
         self.records = stored.records.into_iter().collect();
+        adopt_version(&self.config, &mut self.meta, &mut self.records);
         self.outbox = stored.outbox.into_values().collect();
         self.quarantine = stored.quarantine;
         self.metrics.set_outbox(self.outbox.len());
@@ -403,4 +483,30 @@ impl<S: Store> Client<S> {
         self.meta.hlc = self.clock.last();
         crate::store::Mutation::ClientMeta(self.meta.clone())
     }
+}
+
+/// Brings freshly loaded state to the app's schema version. After an upgrade (or a downgrade)
+/// the records are migrated at once, so the app reads its own version's shape, and a resync is
+/// queued: the server holds fields the old version could not show. Queued writes keep the
+/// version they were written in.
+fn adopt_version(config: &ClientConfig, meta: &mut ClientMeta, records: &mut Records) {
+    let version = config.schema_version;
+    if meta.schema_version == 0 {
+        meta.schema_version = version;
+        meta.written_versions = vec![(meta.next_seq, version)];
+        return;
+    }
+    if meta.schema_version == version {
+        return;
+    }
+    let from = meta.schema_version;
+    *records = records
+        .iter()
+        .map(|(key, state)| {
+            (key.clone(), config.lineage.migrate_record(key, state, from, version).state)
+        })
+        .collect();
+    meta.schema_version = version;
+    meta.written_versions.push((meta.next_seq, version));
+    meta.resync_needed = true;
 }

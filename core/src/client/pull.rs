@@ -14,8 +14,8 @@ use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, Seq};
 use crate::merge::RecordState;
 use crate::op::Op;
-use crate::protocol::{PullBatch, SnapshotPage};
-use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::protocol::{HiddenFields, PullBatch, SnapshotPage};
+use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
 use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
 use crate::version::VersionVector;
@@ -60,11 +60,12 @@ impl<S: Store> Client<S> {
                 return;
             }
         };
-        let mut events = Vec::new();
+        let mut events = cautions(batch.hidden);
         let mut changes = Changes::default();
         let mut quarantined = Vec::new();
+        let session_version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
         for op in &ops {
-            self.apply_remote(op, &mut events, &mut quarantined, &mut changes);
+            self.apply_remote(op, session_version, &mut events, &mut quarantined, &mut changes);
         }
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
@@ -87,10 +88,12 @@ impl<S: Store> Client<S> {
         debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
     }
 
-    /// Applies one remote op to memory, noting what it changed for the batch's commit.
+    /// Applies one remote op, sent in `version`, to memory, noting what it changed for the
+    /// batch's commit.
     fn apply_remote(
         &mut self,
         op: &Op,
+        version: u32,
         events: &mut Vec<ClientEvent>,
         quarantined: &mut Vec<QuarantinedOp>,
         changes: &mut Changes,
@@ -101,8 +104,51 @@ impl<S: Store> Client<S> {
         }
         self.meta.applied.advance(op.id);
         self.metrics.ops_pulled += 1;
-        if let Err(violation) = self.config.schema.validate(op) {
+        let migrated;
+        let op = if version == self.config.schema_version {
+            op
+        } else {
+            self.metrics.ops_migrated_up += 1;
+            migrated = self.config.lineage.migrate_op(op, version, self.config.schema_version);
+            match &migrated {
+                Ok(up) => &up.op,
+                Err(error) => {
+                    let reason = QuarantineReason::Invalid(SchemaViolationReason {
+                        field: error.field.clone(),
+                        problem: format!(
+                            "migrating v{} to v{}: {}",
+                            error.from, error.to, error.problem
+                        ),
+                    });
+                    self.hold_remote(op, reason, events, quarantined);
+                    return;
+                }
+            }
+        };
+        if let Err(violation) = self.config.schema().validate(op) {
             let reason = QuarantineReason::from(violation);
+            self.hold_remote(op, reason, events, quarantined);
+            return;
+        }
+        // Only a valid op moves the clock: a stamp from beyond the bound must not drag it along.
+        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
+            self.metrics.clock_ahead_reports += 1;
+            events.push(ClientEvent::ClockAhead { op: op.id, report });
+        }
+        for conflict in self.records.apply_noting(op, self.config.schema(), changes) {
+            self.metrics.conflict(conflict.rule);
+            events.push(ClientEvent::Conflict(conflict));
+        }
+    }
+
+    fn hold_remote(
+        &mut self,
+        op: &Op,
+        reason: QuarantineReason,
+        events: &mut Vec<ClientEvent>,
+        quarantined: &mut Vec<QuarantinedOp>,
+    ) {
+        {
             self.metrics.quarantined(reason.kind());
             events.push(ClientEvent::Quarantined(QuarantineNotice {
                 op: op.id,
@@ -111,16 +157,6 @@ impl<S: Store> Client<S> {
                 origin: Origin::Remote,
             }));
             quarantined.push(QuarantinedOp { op: op.clone(), reason });
-            return;
-        }
-        // Only a valid op moves the clock: a stamp from beyond the bound must not drag it along.
-        if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
-            self.metrics.clock_ahead_reports += 1;
-            events.push(ClientEvent::ClockAhead { op: op.id, report });
-        }
-        for conflict in self.records.apply_noting(op, &self.config.schema, changes) {
-            self.metrics.conflict(conflict.rule);
-            events.push(ClientEvent::Conflict(conflict));
         }
     }
 
@@ -132,6 +168,7 @@ impl<S: Store> Client<S> {
             return;
         }
         self.retry.on_success();
+        let version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
         let staging = self.staging.get_or_insert_with(|| Staging {
             at: page.at,
             records: BTreeMap::new(),
@@ -144,7 +181,22 @@ impl<S: Store> Client<S> {
                 staging.applied.advance(crate::ids::OpId { replica: *replica, seq: *seq });
             }
         }
-        staging.records.extend(page.records);
+        let mut events = cautions(page.hidden);
+        for (key, state) in page.records {
+            if version == self.config.schema_version {
+                staging.records.insert(key, state);
+                continue;
+            }
+            let up = self.config.lineage.migrate_record(
+                &key,
+                &state,
+                version,
+                self.config.schema_version,
+            );
+            events.extend(cautions(vec![HiddenFields { key: key.clone(), fields: up.hidden }]));
+            staging.records.insert(key, up.state);
+        }
+        self.events.extend(events);
         staging.next = page.next;
         if staging.next.is_none() {
             self.finish_resync(now);
@@ -180,8 +232,19 @@ impl<S: Store> Client<S> {
                 mutations.push(Mutation::Quarantine(quarantined.clone()));
                 self.quarantine.push(quarantined);
             } else if op.id.seq > self.meta.stale_through {
-                // Our own pending writes were validated when they were made.
-                records.apply(op, &self.config.schema);
+                // Our own pending writes were validated when they were made, in the version
+                // they were made in.
+                let written = self.meta.written_version(op.id.seq);
+                let schema = self.config.schema();
+                if written == self.config.schema_version {
+                    records.apply(op, schema);
+                } else if let Ok(up) =
+                    self.config.lineage.migrate_op(op, written, self.config.schema_version)
+                {
+                    records.apply(&up.op, schema);
+                }
+                // An op that cannot be migrated up is refused by the server too, and its
+                // quarantine notice comes back with the ack.
             }
         }
         for (key, _) in self.records.iter() {
@@ -213,4 +276,13 @@ impl<S: Store> Client<S> {
         self.pull_wanted = true;
         self.set_state(SyncState::Syncing);
     }
+}
+
+/// Caution events for records that arrived without fields the app's version cannot show.
+fn cautions(hidden: Vec<HiddenFields>) -> Vec<ClientEvent> {
+    hidden
+        .into_iter()
+        .filter(|h| !h.fields.is_empty())
+        .map(|h| ClientEvent::Caution { key: h.key, hidden_fields: h.fields })
+        .collect()
 }

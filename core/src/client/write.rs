@@ -97,10 +97,19 @@ impl<S: Store> Client<S> {
         let id = OpId { replica: self.config.replica, seq: self.meta.next_seq };
         let mut op = Op { id, stamp: Stamp::default(), key, body };
         // Validate before ticking: a refused write must leave no trace, not even on the clock.
-        self.config.schema.validate(&op).map_err(WriteError::Schema)?;
+        let schema = self.config.schema();
+        schema.validate(&op).map_err(WriteError::Schema)?;
+        if let Some(field) = deprecated_field(schema, &op) {
+            return Err(WriteError::Schema(crate::error::SchemaViolation {
+                collection: op.key.collection.clone(),
+                record: op.key.record.clone(),
+                field: Some(field.to_owned()),
+                problem: format!("removed in schema v{}", schema.version),
+            }));
+        }
         op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
         let mut changes = Changes::default();
-        self.records.apply_noting(&op, &self.config.schema, &mut changes);
+        self.records.apply_noting(&op, self.config.schema(), &mut changes);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
@@ -111,5 +120,22 @@ impl<S: Store> Client<S> {
         self.metrics.set_outbox(self.outbox.len());
         self.drive(now);
         Ok(id)
+    }
+}
+
+/// A field `op` writes that its version has removed: older clients may still write it, but
+/// the app of this version no longer may.
+fn deprecated_field<'a>(schema: &crate::schema::Schema, op: &'a Op) -> Option<&'a str> {
+    let removed = |name: &&'a str| {
+        schema.field(&op.key.collection, name).is_some_and(|field| field.deprecated)
+    };
+    match &op.body {
+        OpBody::Put { fields } | OpBody::Update { fields } => {
+            fields.keys().map(String::as_str).find(removed)
+        }
+        OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
+            Some(field.as_str()).filter(removed)
+        }
+        OpBody::Delete => None,
     }
 }

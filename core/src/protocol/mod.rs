@@ -63,7 +63,11 @@ pub struct Hello {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Welcome {
     pub batch: BatchId,
+    /// The highest version both sides speak: the version of every op and record in this
+    /// session's messages.
     pub schema_version: u32,
+    /// The version is deprecated: pull only, keep writes queued until the app upgrades.
+    pub read_only: bool,
     pub head: LogPos,
     /// The server's authoritative ack for this client: ops through this seq are durable there.
     pub acked_seq: Seq,
@@ -130,7 +134,18 @@ impl std::fmt::Display for RejectReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub batch: BatchId,
+    /// The schema version the ops are written in: the session's, or an older one for writes
+    /// queued before the client upgraded (the server migrates them up).
+    pub schema_version: u32,
     pub ops: OpsBytes,
+}
+
+/// Fields of a record the reader's schema version cannot show: added in a newer version, or
+/// holding a value its converter cannot express.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenFields {
+    pub key: RecordKey,
+    pub fields: Vec<String>,
 }
 
 /// Sent only after the server's durable commit.
@@ -166,6 +181,8 @@ pub struct PullBatch {
     pub manifest: Manifest,
     /// The newest tombstone the server has collected (the stale-op horizon).
     pub gc_horizon: Option<Stamp>,
+    /// Records whose ops in this batch lost fields on the way down to the session's version.
+    pub hidden: Vec<HiddenFields>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +206,8 @@ pub struct SnapshotPage {
     pub applied: Vec<(ReplicaId, Seq)>,
     pub gc_horizon: Option<Stamp>,
     pub manifest: Manifest,
+    /// Records of this page that lost fields on the way down to the session's version.
+    pub hidden: Vec<HiddenFields>,
 }
 
 impl Message {

@@ -10,6 +10,7 @@ mod push;
 mod session;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -23,14 +24,20 @@ use crate::metrics::Metrics;
 use crate::op::{Op, OpBody};
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
-use crate::schema::Schema;
+use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
 use crate::store::{MemoryStore, Store};
 use crate::time::{MonoTime, WallTime};
 
 /// How a server behaves.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    pub schema: Schema,
+    /// Every schema version the server knows. It stores ops and records in the latest, and
+    /// migrates pushes up from, and pulls down to, each client's negotiated version.
+    pub lineage: Arc<SchemaLineage>,
+    /// Which versions are served read-write, read-only, or refused. Lowering `newest` rolls a
+    /// migration back without touching stored data: clients negotiate the older version and
+    /// hold back writes it cannot express.
+    pub policy: VersionPolicy,
     /// Tokens accepted in `Hello`; `None` accepts any.
     pub tokens: Option<BTreeSet<String>>,
     pub pull_batch_ops_max: u32,
@@ -45,9 +52,31 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// A server of one schema version.
     pub fn new(schema: Schema) -> ServerConfig {
+        let policy = VersionPolicy::only(schema.version);
+        ServerConfig::build(Arc::new(SchemaLineage::new(schema)), policy)
+    }
+
+    /// A server of several versions; fails if the policy serves a version the lineage lacks
+    /// or cannot migrate its stored data down to.
+    pub fn with_lineage(
+        lineage: Arc<SchemaLineage>,
+        policy: VersionPolicy,
+    ) -> Result<ServerConfig, LineageError> {
+        policy.check(&lineage)?;
+        Ok(ServerConfig::build(lineage, policy))
+    }
+
+    /// The schema data is stored in: the lineage's latest.
+    pub fn schema(&self) -> &Schema {
+        self.lineage.latest_schema()
+    }
+
+    fn build(lineage: Arc<SchemaLineage>, policy: VersionPolicy) -> ServerConfig {
         ServerConfig {
-            schema,
+            lineage,
+            policy,
             tokens: None,
             pull_batch_ops_max: 256,
             snapshot_page_records_max: 256,
@@ -104,7 +133,10 @@ pub enum ServerTimer {
 
 #[derive(Clone, Debug, Default)]
 struct Session {
+    /// Set by an accepted Hello.
     client: Option<ReplicaId>,
+    /// The negotiated schema version and what it allows.
+    schema: Option<(u32, Access)>,
 }
 
 /// The server state machine. Drive it as the crate docs describe.
@@ -171,6 +203,24 @@ impl<S: Store> Server<S> {
         &self.records
     }
 
+    /// Every live record as the app of schema `version` would read it: migrated down from the
+    /// stored version, deprecated fields hidden, absent fields read as their default. `None`
+    /// for a version the lineage lacks.
+    pub fn view_as(&self, version: u32) -> Option<BTreeMap<RecordKey, RecordView>> {
+        let lineage = &self.config.lineage;
+        let schema = lineage.schema(version)?;
+        let latest = lineage.latest();
+        let view = self.records.iter().filter_map(|(key, state)| {
+            let view = if version == latest {
+                state.view()?
+            } else {
+                lineage.migrate_record(key, state, latest, version).state.view()?
+            };
+            Some((key.clone(), schema.present(&key.collection, view)))
+        });
+        Some(view.collect())
+    }
+
     pub fn head(&self) -> LogPos {
         self.meta.head
     }
@@ -194,6 +244,17 @@ impl<S: Store> Server<S> {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// How many connected clients speak each schema version, and with what access.
+    pub fn connected_versions(&self) -> BTreeMap<(u32, Access), usize> {
+        let mut versions = BTreeMap::new();
+        for session in self.sessions.values().filter(|s| s.client.is_some()) {
+            if let Some(schema) = session.schema {
+                *versions.entry(schema).or_default() += 1;
+            }
+        }
+        versions
     }
 
     pub fn store(&self) -> &S {

@@ -7,7 +7,7 @@ use crate::event::ServerEvent;
 use crate::ids::{LogPos, OpId, PeerId, ReplicaId};
 use crate::op::{Op, OpBody};
 use crate::protocol::{Message, Push, PushAck};
-use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
 use crate::server::{Registration, Server};
 use crate::store::{Changes, Mutation, Store};
 use crate::version::Admission;
@@ -41,7 +41,7 @@ impl<S: Store> Server<S> {
         registration.last_seen = self.wall;
         let mut batch = Accepted { registration, ..Accepted::default() };
         for op in ops {
-            if !self.accept(client, op, &mut batch) {
+            if !self.accept(client, op, push.schema_version, &mut batch) {
                 break;
             }
         }
@@ -77,7 +77,7 @@ impl<S: Store> Server<S> {
     }
 
     /// Takes one op into the batch; returns false when the rest must wait (a gap in seqs).
-    fn accept(&mut self, client: ReplicaId, op: Op, batch: &mut Accepted) -> bool {
+    fn accept(&mut self, client: ReplicaId, op: Op, version: u32, batch: &mut Accepted) -> bool {
         if op.id.replica != client || op.stamp.replica != client.0 {
             let reason = QuarantineReason::ForeignWriter { sender: client.0 };
             self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
@@ -101,15 +101,13 @@ impl<S: Store> Server<S> {
         batch.registration.acked_seq = op.id.seq;
         batch.registration.acked_stamp = Some(op.stamp);
         self.metrics.ops_pushed += 1;
-        if let Err(violation) = self.config.schema.validate(&op) {
-            self.hold(
-                op,
-                QuarantineReason::from(violation),
-                &mut batch.quarantined,
-                &mut batch.events,
-            );
-            return true;
-        }
+        let op = match self.migrate_up(op, version) {
+            Ok(op) => op,
+            Err((op, reason)) => {
+                self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
+                return true;
+            }
+        };
         // Only a valid op moves the clock: a stamp from beyond the bound must not drag it.
         if let Some(report) = self.clock.observe(op.stamp.hlc, self.wall) {
             self.metrics.clock_ahead_reports += 1;
@@ -121,7 +119,8 @@ impl<S: Store> Server<S> {
             self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
             return true;
         }
-        for conflict in self.records.apply_noting(&op, &self.config.schema, &mut batch.changes) {
+        let schema = self.config.lineage.latest_schema();
+        for conflict in self.records.apply_noting(&op, schema, &mut batch.changes) {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));
         }
@@ -133,5 +132,50 @@ impl<S: Store> Server<S> {
         self.log.push_back(op);
         batch.applied += 1;
         true
+    }
+
+    /// Validates `op` in the version it was written in, migrates it to the stored version and
+    /// validates it there: a push is checked before and after translation, and an op that
+    /// fails either way comes back, untouched, with the reason to quarantine it.
+    fn migrate_up(&mut self, op: Op, version: u32) -> Result<Op, (Op, QuarantineReason)> {
+        let lineage = &self.config.lineage;
+        let Some(written_in) = lineage.schema(version) else {
+            let problem = format!(
+                "written in schema v{version}, which this server does not know (v{}..=v{})",
+                lineage.first(),
+                lineage.latest()
+            );
+            let reason = QuarantineReason::Invalid(SchemaViolationReason { field: None, problem });
+            return Err((op, reason));
+        };
+        if let Err(violation) = written_in.validate(&op) {
+            return Err((op, QuarantineReason::from(violation)));
+        }
+        if version == lineage.latest() {
+            return Ok(op);
+        }
+        let migrated = match lineage.migrate_op(&op, version, lineage.latest()) {
+            Ok(migrated) => migrated.op,
+            Err(error) => {
+                let reason = QuarantineReason::Invalid(SchemaViolationReason {
+                    field: error.field,
+                    problem: format!(
+                        "migrating v{} to v{}: {}",
+                        error.from, error.to, error.problem
+                    ),
+                });
+                return Err((op, reason));
+            }
+        };
+        if let Err(violation) = lineage.latest_schema().validate(&migrated) {
+            let mut reason = QuarantineReason::from(violation);
+            if let QuarantineReason::Invalid(v) = &mut reason {
+                v.problem =
+                    format!("after migrating v{version} to v{}: {}", lineage.latest(), v.problem);
+            }
+            return Err((op, reason));
+        }
+        self.metrics.ops_migrated_up += 1;
+        Ok(migrated)
     }
 }

@@ -6,10 +6,11 @@ use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;
 use crate::protocol::{
-    Hello, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest, Reject,
-    RejectReason, SnapshotPage, SnapshotRequest, Welcome,
+    Hello, HiddenFields, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest,
+    Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::schema::{Access, Negotiation, SchemaLineage};
 use crate::server::{Registration, Server};
 use crate::store::{Mutation, Store};
 
@@ -24,12 +25,18 @@ impl<S: Store> Server<S> {
             let kind = message.kind_name();
             return self.events.push_back(ServerEvent::Unexpected { peer, kind });
         };
-        let client = session.client;
-        match (message, client) {
+        let joined = session.client.zip(session.schema);
+        match (message, joined) {
             (Message::Hello(hello), _) => self.on_hello(peer, hello),
-            (Message::Push(push), Some(client)) => self.on_push(peer, client, push),
-            (Message::PullRequest(request), Some(client)) => self.on_pull(peer, client, request),
-            (Message::SnapshotRequest(request), Some(_)) => self.on_snapshot(peer, request),
+            (Message::Push(push), Some((client, (_, Access::ReadWrite)))) => {
+                self.on_push(peer, client, push)
+            }
+            (Message::PullRequest(request), Some((client, (version, _)))) => {
+                self.on_pull(peer, client, version, request)
+            }
+            (Message::SnapshotRequest(request), Some((_, (version, _)))) => {
+                self.on_snapshot(peer, version, request)
+            }
             (message, _) => {
                 warn!(peer = peer.0, kind = message.kind_name(), "unexpected message");
                 let kind = message.kind_name();
@@ -49,15 +56,17 @@ impl<S: Store> Server<S> {
         {
             return self.refuse(peer, hello.client, reject(RejectReason::BadToken));
         }
-        let version = self.config.schema.version;
-        if !hello.schema_versions.contains(&version) {
-            let reason = RejectReason::SchemaUnsupported {
-                offered: hello.schema_versions.clone(),
-                min_required: version,
-                max_supported: version,
-            };
-            return self.refuse(peer, hello.client, reject(reason));
-        }
+        let (version, access) = match self.config.policy.negotiate(&hello.schema_versions) {
+            Negotiation::Accepted { version, access } => (version, access),
+            Negotiation::Refused { min_required, max_supported } => {
+                let reason = RejectReason::SchemaUnsupported {
+                    offered: hello.schema_versions.clone(),
+                    min_required,
+                    max_supported,
+                };
+                return self.refuse(peer, hello.client, reject(reason));
+            }
+        };
         // A client new to a server that has already compacted starts out evicted: anything it
         // wrote offline before its first sync might predate a collected tombstone.
         let compacted = self.meta.compacted_through;
@@ -83,21 +92,35 @@ impl<S: Store> Server<S> {
                 session.client = None;
             }
         }
-        self.sessions.entry(peer).or_default().client = Some(hello.client);
+        let session = self.sessions.entry(peer).or_default();
+        session.client = Some(hello.client);
+        session.schema = Some((version, access));
         let mutation =
             Mutation::Registration { client: hello.client, registration: registration.clone() };
         if self.commit(vec![mutation]).is_err() {
             return; // The client times out and says Hello again.
         }
         let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
+        let read_only = access == Access::ReadOnly;
+        let cautions = if read_only {
+            vec![format!(
+                "schema v{version} is read-only here: writes stay queued until the app upgrades \
+                 to v{} or newer",
+                self.config.policy.writable_from
+            )]
+        } else {
+            Vec::new()
+        };
+        info!(client = hello.client.0, version, ?access, "client joined");
         let welcome = Welcome {
             batch: hello.batch,
             schema_version: version,
+            read_only,
             head: self.meta.head,
             acked_seq: registration.acked_seq,
             acked_stamp: registration.acked_stamp,
             resync,
-            cautions: Vec::new(),
+            cautions,
             quarantined: self.quarantined_since(hello.client, hello.acked_seq),
         };
         self.send(peer, &Message::Welcome(welcome));
@@ -105,6 +128,7 @@ impl<S: Store> Server<S> {
             peer,
             client: hello.client,
             schema_version: version,
+            read_only,
         });
     }
 
@@ -160,7 +184,7 @@ impl<S: Store> Server<S> {
         }
     }
 
-    fn on_pull(&mut self, peer: PeerId, client: ReplicaId, request: PullRequest) {
+    fn on_pull(&mut self, peer: PeerId, client: ReplicaId, version: u32, request: PullRequest) {
         let compacted = self.meta.compacted_through;
         let horizon = self.meta.gc_horizon;
         let registration = self.registrations.entry(client).or_default();
@@ -189,7 +213,12 @@ impl<S: Store> Server<S> {
         let to = LogPos(request.cursor.0 + ops.len() as u64);
         self.metrics.ops_pulled += ops.len() as u64;
         self.metrics.pull_batch_sizes.record(ops.len());
-        let ops = OpsBytes::encode(ops);
+        let (ops, hidden) = if version == self.config.lineage.latest() {
+            (OpsBytes::encode(ops), Vec::new())
+        } else {
+            self.metrics.ops_migrated_down += ops.len() as u64;
+            migrate_down(&self.config.lineage, ops, version)
+        };
         let batch = PullBatch {
             batch: request.batch,
             from: request.cursor,
@@ -198,21 +227,30 @@ impl<S: Store> Server<S> {
             manifest: ops.manifest(),
             ops,
             gc_horizon: horizon,
+            hidden,
         };
         self.send(peer, &Message::PullBatch(batch));
     }
 
-    fn on_snapshot(&mut self, peer: PeerId, request: SnapshotRequest) {
+    fn on_snapshot(&mut self, peer: PeerId, version: u32, request: SnapshotRequest) {
         let records_max =
             request.records_max.clamp(1, self.config.snapshot_page_records_max) as usize;
         let mut page: Vec<(RecordKey, crate::merge::RecordState)> = Vec::with_capacity(records_max);
+        let mut hidden = Vec::new();
         let mut next = None;
+        let latest = self.config.lineage.latest();
         for (key, state) in self.records.iter_after(request.after.as_ref()) {
             if page.len() == records_max {
                 next = page.last().map(|(key, _)| key.clone());
                 break;
             }
-            page.push((key.clone(), state.clone()));
+            if version == latest {
+                page.push((key.clone(), state.clone()));
+            } else {
+                let down = self.config.lineage.migrate_record(key, state, latest, version);
+                note_hidden(&mut hidden, key, down.hidden);
+                page.push((key.clone(), down.state));
+            }
         }
         let applied = self.registrations.iter().map(|(client, r)| (*client, r.acked_seq)).collect();
         let page = SnapshotPage {
@@ -223,7 +261,47 @@ impl<S: Store> Server<S> {
             next,
             applied,
             gc_horizon: self.meta.gc_horizon,
+            hidden,
         };
         self.send(peer, &Message::SnapshotPage(page));
+    }
+}
+
+/// Log ops as an older session version expresses them, and what each record lost.
+fn migrate_down(
+    lineage: &SchemaLineage,
+    ops: Vec<&Op>,
+    version: u32,
+) -> (OpsBytes, Vec<HiddenFields>) {
+    let latest = lineage.latest();
+    let mut hidden: Vec<HiddenFields> = Vec::new();
+    let mut migrated = Vec::with_capacity(ops.len());
+    for op in ops {
+        // Down never fails: it hides what the older version cannot express.
+        let down = lineage
+            .migrate_op(op, latest, version)
+            .unwrap_or_else(|_| crate::schema::MigratedOp { op: op.clone(), hidden: Vec::new() });
+        note_hidden(&mut hidden, &op.key, down.hidden);
+        migrated.push(down.op);
+    }
+    (OpsBytes::encode(migrated.iter()), hidden)
+}
+
+/// Adds `fields` to what `key` lost, once per field.
+fn note_hidden(hidden: &mut Vec<HiddenFields>, key: &RecordKey, fields: Vec<String>) {
+    if fields.is_empty() {
+        return;
+    }
+    let index = match hidden.iter().position(|h| &h.key == key) {
+        Some(index) => index,
+        None => {
+            hidden.push(HiddenFields { key: key.clone(), fields: Vec::new() });
+            hidden.len() - 1
+        }
+    };
+    for field in fields {
+        if !hidden[index].fields.contains(&field) {
+            hidden[index].fields.push(field);
+        }
     }
 }

@@ -26,7 +26,7 @@ pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
     let Some(server) = sim.server() else {
         return; // Convergence reports a server that is down.
     };
-    let schema = &server.config().schema;
+    let schema = server.config().schema();
     let mut expected = Records::default();
     for op in merged_ops(sim) {
         expected.apply(op, schema);

@@ -2,7 +2,12 @@
 //!
 //! Every op, local or remote, is checked against the schema before it is applied
 //! ([`Schema::validate`]); a local write that fails is refused, a remote op that fails is
-//! quarantined.
+//! quarantined. A [`SchemaLineage`] joins numbered versions by declarative migration steps
+//! ([`Step`]); [`VersionPolicy`] says which of them a server accepts, read-write or read-only.
+
+mod lineage;
+mod migrate;
+mod policy;
 
 use std::collections::BTreeMap;
 
@@ -11,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::SchemaViolation;
 use crate::op::{Op, OpBody};
 use crate::value::{FieldType, Value};
+
+pub use lineage::{Converter, LineageError, SchemaLineage, Step};
+pub use migrate::{MigratedOp, MigratedRecord, MigrationError};
+pub use policy::{Access, Negotiation, VersionPolicy};
 
 /// How concurrent writes to one field combine.
 #[derive(
@@ -46,19 +55,36 @@ impl MergePolicy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldSchema {
     pub ty: FieldType,
-    /// A required field must be present (and not null) when a record is put.
+    /// A required field must be present (and not null) when a record is put, unless it has a
+    /// default.
     pub required: bool,
     pub policy: MergePolicy,
+    /// What an absent field reads as. A field added by a migration step always has one, so
+    /// records written before it existed still read as complete.
+    pub default: Option<Value>,
+    /// Removed from this version: hidden from readers of it and refused in its local writes,
+    /// but still stored and merged, so clients of older versions keep reading and writing it.
+    pub deprecated: bool,
 }
 
 impl FieldSchema {
     pub fn new(ty: FieldType, policy: MergePolicy) -> FieldSchema {
-        FieldSchema { ty, required: false, policy }
+        FieldSchema { ty, required: false, policy, default: None, deprecated: false }
     }
 
     pub fn required(mut self) -> FieldSchema {
         self.required = true;
         self
+    }
+
+    pub fn with_default(mut self, value: Value) -> FieldSchema {
+        self.default = Some(value);
+        self
+    }
+
+    /// Whether a put may leave this field out.
+    fn may_be_absent(&self) -> bool {
+        !self.required || self.default.is_some()
     }
 }
 
@@ -95,6 +121,40 @@ impl Schema {
     /// The declaration of `collection.field`, if there is one.
     pub fn field(&self, collection: &str, field: &str) -> Option<&FieldSchema> {
         self.collections.get(collection)?.fields.get(field)
+    }
+
+    /// Fields this version shows to readers, with their declarations.
+    pub fn visible_fields(
+        &self,
+        collection: &str,
+    ) -> impl Iterator<Item = (&String, &FieldSchema)> {
+        self.collections
+            .get(collection)
+            .into_iter()
+            .flat_map(|c| c.fields.iter())
+            .filter(|(_, field)| !field.deprecated)
+    }
+
+    /// Whether readers of this version see `collection.field`.
+    pub fn shows(&self, collection: &str, field: &str) -> bool {
+        self.field(collection, field).is_some_and(|f| !f.deprecated)
+    }
+
+    /// A record's view as readers of this version see it: deprecated fields hidden, absent
+    /// fields with a default filled in.
+    pub fn present(
+        &self,
+        collection: &str,
+        mut view: crate::merge::RecordView,
+    ) -> crate::merge::RecordView {
+        view.retain(|name, _| self.field(collection, name).is_none_or(|f| !f.deprecated));
+        for (name, field) in self.visible_fields(collection) {
+            if let Some(default) = &field.default {
+                view.entry(name.clone())
+                    .or_insert_with(|| crate::merge::FieldView::One(default.clone()));
+            }
+        }
+        view
     }
 
     /// The merge policy of `collection.field`; unknown fields merge as last-writer-wins so a
@@ -137,12 +197,14 @@ impl Schema {
                     }
                 }
                 if matches!(op.body, OpBody::Put { .. }) {
-                    let missing = collection
-                        .fields
-                        .iter()
-                        .find(|(name, field)| field.required && !fields.contains_key(*name));
-                    if let Some((name, _)) = missing {
-                        let problem = "required field missing from put".to_owned();
+                    let missing = collection.fields.iter().find(|(name, field)| {
+                        !field.may_be_absent() && !fields.contains_key(*name)
+                    });
+                    if let Some((name, field)) = missing {
+                        let problem = format!(
+                            "required field missing from put: expected {}, found nothing",
+                            field.ty
+                        );
                         return Err(violation(Some(name), problem));
                     }
                 }
