@@ -101,9 +101,10 @@ impl<S: Store> Server<S> {
         batch.registration.acked_seq = op.id.seq;
         batch.registration.acked_stamp = Some(op.stamp);
         self.metrics.ops_pushed += 1;
-        let op = match self.migrate_up(op, version) {
-            Ok(op) => op,
-            Err((op, reason)) => {
+        let op = match self.migrate_up(&op, version) {
+            Ok(None) => op,
+            Ok(Some(migrated)) => migrated,
+            Err(reason) => {
                 self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
                 return true;
             }
@@ -135,9 +136,9 @@ impl<S: Store> Server<S> {
     }
 
     /// Validates `op` in the version it was written in, migrates it to the stored version and
-    /// validates it there: a push is checked before and after translation, and an op that
-    /// fails either way comes back, untouched, with the reason to quarantine it.
-    fn migrate_up(&mut self, op: Op, version: u32) -> Result<Op, (Op, QuarantineReason)> {
+    /// validates it there: a push is checked before and after translation. `None` means the op
+    /// is already in the stored version; an error is the reason to quarantine it.
+    fn migrate_up(&mut self, op: &Op, version: u32) -> Result<Option<Op>, QuarantineReason> {
         let lineage = &self.config.lineage;
         let Some(written_in) = lineage.schema(version) else {
             let problem = format!(
@@ -145,16 +146,13 @@ impl<S: Store> Server<S> {
                 lineage.first(),
                 lineage.latest()
             );
-            let reason = QuarantineReason::Invalid(SchemaViolationReason { field: None, problem });
-            return Err((op, reason));
+            return Err(QuarantineReason::Invalid(SchemaViolationReason { field: None, problem }));
         };
-        if let Err(violation) = written_in.validate(&op) {
-            return Err((op, QuarantineReason::from(violation)));
-        }
+        written_in.validate(op)?;
         if version == lineage.latest() {
-            return Ok(op);
+            return Ok(None);
         }
-        let migrated = match lineage.migrate_op(&op, version, lineage.latest()) {
+        let migrated = match lineage.migrate_op(op, version, lineage.latest()) {
             Ok(migrated) => migrated.op,
             Err(error) => {
                 let reason = QuarantineReason::Invalid(SchemaViolationReason {
@@ -164,7 +162,7 @@ impl<S: Store> Server<S> {
                         error.from, error.to, error.problem
                     ),
                 });
-                return Err((op, reason));
+                return Err(reason);
             }
         };
         if let Err(violation) = lineage.latest_schema().validate(&migrated) {
@@ -173,9 +171,9 @@ impl<S: Store> Server<S> {
                 v.problem =
                     format!("after migrating v{version} to v{}: {}", lineage.latest(), v.problem);
             }
-            return Err((op, reason));
+            return Err(reason);
         }
         self.metrics.ops_migrated_up += 1;
-        Ok(migrated)
+        Ok(Some(migrated))
     }
 }
