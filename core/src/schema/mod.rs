@@ -8,6 +8,8 @@
 mod lineage;
 mod migrate;
 mod policy;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
