@@ -10,7 +10,7 @@ use crate::time::MonoTime;
 /// Where a quarantined op was caught.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// In this node's own outbox (for example stale after a resync).
+    /// In this node's own outbox (for example stale after a resync, or refused by the server).
     Local,
     /// Arriving from a peer.
     Remote,

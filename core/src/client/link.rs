@@ -7,13 +7,14 @@
 use tracing::{debug, info_span, warn};
 
 use crate::client::Client;
-use crate::event::{ClientEvent, SyncState};
-use crate::ids::{BatchId, LogPos, Seq};
+use crate::event::{ClientEvent, Origin, QuarantineNotice, SyncState};
+use crate::ids::{BatchId, LogPos, OpId, Seq};
 use crate::op::Op;
 use crate::protocol::{
     Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, RejectReason,
     SnapshotRequest, Welcome, encode,
 };
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::retry::RetryDecision;
 use crate::store::{Mutation, Store};
 use crate::time::MonoTime;
@@ -302,6 +303,7 @@ impl<S: Store> Client<S> {
         self.pull_wanted = true;
         self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
         let mut mutations = Vec::new();
+        let refused_ops = self.refused_ops(&welcome.quarantined);
         if welcome.acked_seq > self.meta.acked_seq {
             self.forget_acked(welcome.acked_seq, &mut mutations);
         }
@@ -311,13 +313,14 @@ impl<S: Store> Client<S> {
             self.meta.resync_needed = true;
             mutations.push(self.meta_mutation());
         }
-        self.commit_acked(now, mutations, acked_before);
+        self.commit_acked(now, mutations, acked_before, refused_ops);
     }
 
     fn on_push_ack(&mut self, now: MonoTime, through: Seq, ack: PushAck) {
         let acked_before = self.meta.acked_seq;
         self.retry.on_success();
         let mut mutations = Vec::new();
+        let refused_ops = self.refused_ops(&ack.quarantined);
         if ack.acked_through > self.meta.acked_seq {
             self.forget_acked(ack.acked_through.min(through), &mut mutations);
         }
@@ -329,20 +332,52 @@ impl<S: Store> Client<S> {
             mutations.push(self.meta_mutation());
         }
         self.pull_wanted = true;
-        self.commit_acked(now, mutations, acked_before);
+        self.commit_acked(now, mutations, acked_before, refused_ops);
     }
 
-    /// Commits what an ack changed; the host hears of the ack only once it is durable.
-    fn commit_acked(&mut self, now: MonoTime, mutations: Vec<Mutation>, acked_before: Seq) {
+    /// Own outbox ops the server says it quarantined, with its reasons. Ops quarantined here
+    /// as stale at a resync were already kept and reported.
+    fn refused_ops(&self, notices: &[(OpId, QuarantineReason)]) -> Vec<QuarantinedOp> {
+        notices
+            .iter()
+            .filter(|(id, _)| id.seq > self.meta.stale_through)
+            .filter_map(|(id, reason)| {
+                let op = self.outbox.iter().find(|op| op.id == *id)?;
+                Some(QuarantinedOp { op: op.clone(), reason: reason.clone() })
+            })
+            .collect()
+    }
+
+    /// Commits what an ack changed, keeping the writes the server refused; the host hears of
+    /// the ack and of each refused write only once that is durable, so it hears of each once.
+    fn commit_acked(
+        &mut self,
+        now: MonoTime,
+        mut mutations: Vec<Mutation>,
+        acked_before: Seq,
+        refused_ops: Vec<QuarantinedOp>,
+    ) {
+        mutations.extend(refused_ops.iter().cloned().map(Mutation::Quarantine));
         if mutations.is_empty() {
             return;
         }
-        match self.commit(mutations) {
-            Ok(()) if self.meta.acked_seq > acked_before => {
-                self.events.push_back(ClientEvent::Acked { through: self.meta.acked_seq });
-            }
-            Ok(()) => {}
-            Err(_) => self.fail(now),
+        if self.commit(mutations).is_err() {
+            return self.fail(now);
+        }
+        for refused in refused_ops {
+            // The app wrote this op and may have shown it: it must learn the server refused it
+            // and why, not just see its effect vanish at the resync.
+            self.metrics.quarantined(refused.reason.kind());
+            self.events.push_back(ClientEvent::Quarantined(QuarantineNotice {
+                op: refused.op.id,
+                key: refused.op.key.clone(),
+                reason: refused.reason.clone(),
+                origin: Origin::Local,
+            }));
+            self.quarantine.push(refused);
+        }
+        if self.meta.acked_seq > acked_before {
+            self.events.push_back(ClientEvent::Acked { through: self.meta.acked_seq });
         }
     }
 
