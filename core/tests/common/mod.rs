@@ -5,8 +5,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use driftsync_core::protocol::{Message, decode};
+use driftsync_core::schema::{SchemaLineage, VersionPolicy};
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
     MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, ServerEvent,
@@ -100,9 +102,6 @@ impl World {
     ) -> World {
         let mut server_config = ServerConfig::new(schema());
         server_tweak(&mut server_config);
-        let now = MonoTime(0);
-        let server =
-            Server::new(server_config.clone(), MemoryStore::new(), now).expect("fresh store");
         let configs: Vec<ClientConfig> = (0..clients)
             .map(|i| {
                 let mut config = ClientConfig::new(ReplicaId(i as u64 + 1), schema());
@@ -110,6 +109,31 @@ impl World {
                 config
             })
             .collect();
+        World::from_configs(server_config, configs)
+    }
+
+    /// A world of clients at their own versions of `lineage`, served under `policy`: client
+    /// `i` runs the app of `versions[i]`.
+    pub fn with_lineage(
+        lineage: Arc<SchemaLineage>,
+        policy: VersionPolicy,
+        versions: &[u32],
+    ) -> World {
+        let server_config = ServerConfig::with_lineage(lineage.clone(), policy)
+            .expect("the policy fits the lineage");
+        let configs = versions
+            .iter()
+            .enumerate()
+            .map(|(i, version)| client_config(i, &lineage, *version))
+            .collect();
+        World::from_configs(server_config, configs)
+    }
+
+    /// A world from complete configs; client `i` is peer `i + 1` and must be replica `i + 1`.
+    pub fn from_configs(server_config: ServerConfig, configs: Vec<ClientConfig>) -> World {
+        let now = MonoTime(0);
+        let server =
+            Server::new(server_config.clone(), MemoryStore::new(), now).expect("fresh store");
         let clients = configs
             .iter()
             .enumerate()
@@ -222,6 +246,30 @@ impl World {
         self.clients.insert(i, restarted);
         self.server.disconnected(now, peer(i));
         self.drain();
+    }
+
+    /// Restarts client `i` from its store under a new config (an app upgrade or downgrade).
+    pub fn restart_client_with(&mut self, i: usize, config: ClientConfig) {
+        self.configs[i] = config;
+        self.crash_client(i);
+    }
+
+    /// Restarts the server from its store under a new config (a new policy: a rollout or a
+    /// rollback); every client's connection drops.
+    pub fn restart_server_with(&mut self, config: ServerConfig) {
+        self.server_config = config;
+        self.crash_server();
+    }
+
+    /// Every client shows what the server shows to readers of the client's own version, and
+    /// has nothing left to push.
+    pub fn assert_converged_per_version(&self) {
+        for (i, client) in self.clients.iter().enumerate() {
+            let version = client.config().schema_version;
+            let expected = self.server.view_as(version).expect("the client's version is known");
+            assert_eq!(client.view(), expected, "client {i} (v{version}) diverges from the server");
+            assert_eq!(client.outbox().count(), 0, "client {i} still has unacknowledged ops");
+        }
     }
 
     /// Restarts the server from its store; every client's connection drops.
@@ -373,4 +421,10 @@ impl World {
 
 pub fn peer(i: usize) -> PeerId {
     PeerId(i as u64 + 1)
+}
+
+/// The config of client `i` running the app of `version` of `lineage`.
+pub fn client_config(i: usize, lineage: &Arc<SchemaLineage>, version: u32) -> ClientConfig {
+    ClientConfig::with_lineage(ReplicaId(i as u64 + 1), lineage.clone(), version)
+        .expect("the version is in the lineage")
 }
