@@ -29,6 +29,11 @@ fn the_required_scenarios_are_shipped() {
         "conflict-storm",
         "tombstone-gc",
         "reconnect-herd",
+        "rolling-upgrade",
+        "server-ahead",
+        "client-ahead",
+        "rollback",
+        "invalid-payloads",
     ] {
         assert!(names.iter().any(|n| n == required), "{required} is missing from {names:?}");
     }
@@ -77,9 +82,36 @@ fn the_faults_a_scenario_asks_for_actually_fire() {
     assert!(fired("long-offline", "offline"));
     assert!(fired("clock-chaos", "clock-jump"));
     assert!(fired("reconnect-herd", "offline"));
+    assert!(fired("rolling-upgrade", "upgrade"));
+    assert!(fired("rolling-upgrade", "server-versions"));
+    assert!(fired("rollback", "server-versions"));
     let standard = shipped().into_iter().find(|s| s.spec.name == "standard").expect("shipped");
     let outcome = run(&plan(&standard.spec, Seed(1)), &RunOptions::default());
     assert!(outcome.stats.messages_lost > 0 && outcome.stats.messages_duplicated > 0);
+}
+
+/// Goal: the schema scenarios exercise what they are named for: mixed versions translate ops
+/// both ways, and injected invalid payloads are each quarantined.
+#[test]
+fn schema_scenarios_migrate_ops_and_quarantine_what_was_injected() {
+    let outcome_of = |name: &str| {
+        let scenario = shipped().into_iter().find(|s| s.spec.name == name).expect("shipped");
+        run(&plan(&scenario.spec, Seed(1)), &RunOptions::default())
+    };
+    for name in ["standard", "server-ahead", "client-ahead", "rollback", "rolling-upgrade"] {
+        let stats = outcome_of(name).stats;
+        assert!(stats.ops_migrated_up > 0, "{name} migrated nothing up");
+        assert!(stats.ops_migrated_down > 0, "{name} migrated nothing down");
+    }
+    let stats = outcome_of("invalid-payloads").stats;
+    assert!(stats.invalid_payloads_injected > 0);
+    let invalid = stats.quarantined_by_reason.get("invalid").copied().unwrap_or(0);
+    // Each injected op is quarantined by the server, and again by its writer on the ack.
+    assert!(
+        invalid >= stats.invalid_payloads_injected,
+        "{invalid} < {}",
+        stats.invalid_payloads_injected
+    );
 }
 
 #[test]

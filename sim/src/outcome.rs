@@ -16,6 +16,8 @@ pub mod checker {
     pub const MONOTONIC: &str = "monotonic";
     pub const LIVENESS: &str = "liveness";
     pub const QUARANTINE_ACCOUNTED: &str = "quarantine_accounted";
+    pub const NO_FIELD_LOSS: &str = "no_field_loss";
+    pub const OUTBOX_SURVIVES_UPGRADE: &str = "outbox_survives_upgrade";
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
     pub const PANIC: &str = "panic";
 }
@@ -65,6 +67,13 @@ pub struct RunStats {
     pub ops_migrated_down: u64,
     pub duplicates_dropped: u64,
     pub quarantined: u64,
+    /// Quarantined ops by reason kind, summed over nodes.
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+    /// Writes the plan corrupted into invalid payloads.
+    pub invalid_payloads_injected: u64,
+    /// Each node's schema version at the end: the app's for clients, the newest served for
+    /// the server.
+    pub schema_versions: BTreeMap<String, u32>,
     pub tombstones_collected: u64,
     pub clock_ahead_reports: u64,
     pub faults_fired: BTreeMap<String, u64>,

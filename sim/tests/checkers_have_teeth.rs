@@ -73,6 +73,43 @@ chaos_s = 60
 liveness_deadline_s = 300
 "#;
 
+/// v1 and v2 clients editing a few records on a v2 server: old clients' edits and newer fields
+/// meet on every record.
+const MIXED: &str = r#"
+name = "mixed"
+[topology]
+clients = 4
+[workload]
+writes_per_client = 40
+records = 4
+mix = { put = 0.3, update = 0.7, delete = 0.0, increment = 0.0 }
+writes_per_sec = 2
+[schema]
+client_versions = [1, 2]
+server = [{ at_s = 0, newest = 2, writable_from = 1, readable_from = 1 }]
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// v1 clients on a server that made v1 read-only: they queue writes until they upgrade.
+const READ_ONLY: &str = r#"
+name = "read-only"
+[topology]
+clients = 2
+[workload]
+writes_per_client = 40
+records = 10
+writes_per_sec = 2
+[schema]
+client_versions = 1
+upgrade_probability = 1.0
+server = [{ at_s = 0, newest = 2, writable_from = 2, readable_from = 1 }]
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
 fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outcome> {
     let spec = ScenarioSpec::from_toml_str(Path::new("teeth.toml"), scenario)
         .unwrap_or_else(|error| panic!("the test scenario is invalid: {error}"));
@@ -138,4 +175,14 @@ fn liveness_catches_a_client_that_never_comes_back() {
 #[test]
 fn quarantine_accounted_catches_a_quarantine_the_run_does_not_explain() {
     caught_by(checker::QUARANTINE_ACCOUNTED, CALM, Sabotage::CorruptPushedType, 1);
+}
+
+#[test]
+fn no_field_loss_catches_a_migration_that_lets_old_edits_overwrite_a_newer_field() {
+    caught_by(checker::NO_FIELD_LOSS, MIXED, Sabotage::BrokenMigration, 2);
+}
+
+#[test]
+fn outbox_survives_upgrade_catches_an_upgrade_that_loses_queued_writes() {
+    caught_by(checker::OUTBOX_SURVIVES_UPGRADE, READ_ONLY, Sabotage::LoseOutboxOnUpgrade, 2);
 }

@@ -309,7 +309,9 @@ impl<S: Store> Client<S> {
         }
         // Ops the server quarantined while we missed the ack: their effects are in our state.
         let refused = welcome.quarantined.iter().any(|(id, _)| id.seq > self.meta.stale_through);
-        if (welcome.resync || refused) && !self.meta.resync_needed {
+        // Records pulled in an older version lack what this session's version can carry.
+        let partial = self.meta.pulled_in.is_some_and(|pulled| pulled < schema_version);
+        if (welcome.resync || refused || partial) && !self.meta.resync_needed {
             self.meta.resync_needed = true;
             mutations.push(self.meta_mutation());
         }

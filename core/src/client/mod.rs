@@ -149,6 +149,9 @@ pub struct ClientMeta {
     /// upgrade leaves queued writes in the version they were made in, and the server migrates
     /// them up when they are pushed.
     pub written_versions: Vec<(Seq, u32)>,
+    /// Records were pulled in this version, older than the app's, so they may lack fields a
+    /// newer session would carry: a session in a newer version resyncs to fill them in.
+    pub pulled_in: Option<u32>,
 }
 
 impl ClientMeta {

@@ -75,6 +75,10 @@ impl<S: Store> Client<S> {
         // from a snapshot is what sheds them.
         self.meta.gc_horizon = self.meta.gc_horizon.max(batch.gc_horizon);
         self.meta.cursor = batch.to;
+        if session_version < self.config.schema_version {
+            self.meta.pulled_in =
+                self.meta.pulled_in.min(Some(session_version)).or(Some(session_version));
+        }
         mutations.push(self.meta_mutation());
         if self.commit(mutations).is_err() {
             self.fail(now);
@@ -264,6 +268,8 @@ impl<S: Store> Client<S> {
         self.meta.cursor = staging.at;
         self.meta.gc_horizon = staging.gc_horizon;
         self.meta.resync_needed = false;
+        let version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
+        self.meta.pulled_in = (version < self.config.schema_version).then_some(version);
         mutations.push(self.meta_mutation());
         if self.commit(mutations).is_err() {
             self.fail(now);

@@ -1,7 +1,12 @@
-//! `convergence`: every replica's state equals the server's.
+//! `convergence`: every replica's state equals the server's, migrated to the replica's schema
+//! version.
 //! `stability`: one more full sync round changes nothing.
 
-use crate::check::{Report, content, first_difference, snapshot};
+use std::collections::BTreeMap;
+
+use driftsync_core::Records;
+
+use crate::check::{Content, Report, content, first_difference, snapshot};
 use crate::engine::Sim;
 use crate::outcome::checker;
 
@@ -10,15 +15,30 @@ pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
         let detail = "the server is down at the end of the run".to_owned();
         return report(checker::CONVERGENCE, Some("server".to_owned()), None, detail);
     };
-    let expected = content(server.records());
-    for (node, client) in sim.client_nodes() {
+    let lineage = sim.lineage();
+    let mut expected_by_version: BTreeMap<u32, Content> = BTreeMap::new();
+    for ((node, client), version) in sim.client_nodes().zip(sim.client_versions()) {
         let Some(client) = client else {
             let detail = "down at the end of the run".to_owned();
             report(checker::CONVERGENCE, Some(node.to_string()), None, detail);
             continue;
         };
-        if let Some((key, how)) = first_difference(&expected, &content(client.records())) {
-            let detail = format!("differs from the server: {how}");
+        let expected = expected_by_version.entry(version).or_insert_with(|| {
+            if version == lineage.latest() {
+                return content(server.records());
+            }
+            let migrated: Records = server
+                .records()
+                .iter()
+                .map(|(key, state)| {
+                    let down = lineage.migrate_record(key, state, lineage.latest(), version);
+                    (key.clone(), down.state)
+                })
+                .collect();
+            content(&migrated)
+        });
+        if let Some((key, how)) = first_difference(expected, &content(client.records())) {
+            let detail = format!("differs from the server (as schema v{version}): {how}");
             report(checker::CONVERGENCE, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }

@@ -5,10 +5,11 @@
 mod convergence;
 mod oracle;
 mod quarantine;
+mod rollout;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Op, OpId, RecordKey, RecordView, Records, ReplicaId};
+use driftsync_core::{Metrics, Op, OpId, RecordKey, RecordView, Records, ReplicaId};
 
 use crate::engine::Sim;
 use crate::outcome::{Failure, RunStats};
@@ -17,8 +18,16 @@ use crate::plan::NodeId;
 /// What the harness saw happen, for the checkers.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    /// Every op a local write committed, in commit order.
+    /// Every op a local write committed, in commit order, migrated to the lineage's latest
+    /// version (the version the server stores).
     pub(crate) committed: Vec<Op>,
+    /// Committed writes the plan corrupts on the wire, and how.
+    pub(crate) injected: BTreeMap<OpId, crate::plan::InvalidPayload>,
+    /// Clients whose last handshake made them read-only, by client index.
+    pub(crate) read_only: BTreeSet<usize>,
+    /// Writes committed while their client was read-only: they must reach the server once it
+    /// upgrades.
+    pub(crate) queued_read_only: Vec<OpId>,
     /// Quarantines reported by an event: (reporting node, op).
     pub(crate) reported: BTreeSet<(NodeId, OpId)>,
     /// Clients the server reported evicting.
@@ -30,6 +39,8 @@ pub(crate) struct Ledger {
     pub(crate) faults_fired: BTreeMap<String, u64>,
     /// When each successful connection was made.
     pub(crate) connects_ms: Vec<u64>,
+    /// Counters of node incarnations that crashed (or restarted for an upgrade).
+    pub(crate) metrics_of_crashed: Metrics,
     /// One-shot sabotages fire once.
     pub(crate) sabotage_fired: bool,
 }
@@ -85,6 +96,8 @@ pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     oracle::oracle(sim, &mut found);
     oracle::no_resurrection(sim, &mut found);
     quarantine::quarantine_accounted(sim, &mut found);
+    rollout::no_field_loss(sim, &mut found);
+    rollout::outbox_survives_upgrade(sim, &mut found);
     failures
 }
 
@@ -106,23 +119,45 @@ pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
         conflicts: ledger.conflicts,
         clock_ahead_reports: ledger.clock_ahead_reports,
         faults_fired: ledger.faults_fired.clone(),
+        invalid_payloads_injected: ledger.injected.len() as u64,
         ..RunStats::default()
     };
+    stats.schema_versions.insert(NodeId::SERVER.to_string(), sim.server_policy().newest);
+    for ((node, _), version) in sim.client_nodes().zip(sim.client_versions()) {
+        stats.schema_versions.insert(node.to_string(), version);
+    }
     let metrics = sim
         .server()
         .map(|s| s.metrics())
         .into_iter()
         .chain(sim.client_nodes().filter_map(|(_, c)| c.map(|c| c.metrics())));
+    let mut total = ledger.metrics_of_crashed.clone();
     for m in metrics {
-        stats.retries += m.retries;
-        stats.resyncs += m.resyncs;
-        stats.ops_migrated_up += m.ops_migrated_up;
-        stats.ops_migrated_down += m.ops_migrated_down;
-        stats.duplicates_dropped += m.duplicates_dropped;
-        stats.quarantined += m.quarantined_total();
-        stats.tombstones_collected += m.tombstones_collected;
+        absorb_metrics(&mut total, m);
     }
+    stats.retries = total.retries;
+    stats.resyncs = total.resyncs;
+    stats.ops_migrated_up = total.ops_migrated_up;
+    stats.ops_migrated_down = total.ops_migrated_down;
+    stats.duplicates_dropped = total.duplicates_dropped;
+    stats.quarantined = total.quarantined_total();
+    stats.quarantined_by_reason = total.quarantined_by_reason;
+    stats.tombstones_collected = total.tombstones_collected;
     stats
+}
+
+/// Adds one node's counters to the run's. Nodes lose their counters when they crash, so the
+/// engine absorbs them into the ledger first (see [`Ledger::metrics_of_crashed`]).
+pub(crate) fn absorb_metrics(sum: &mut Metrics, m: &Metrics) {
+    sum.retries += m.retries;
+    sum.resyncs += m.resyncs;
+    sum.ops_migrated_up += m.ops_migrated_up;
+    sum.ops_migrated_down += m.ops_migrated_down;
+    sum.duplicates_dropped += m.duplicates_dropped;
+    sum.tombstones_collected += m.tombstones_collected;
+    for (reason, count) in &m.quarantined_by_reason {
+        *sum.quarantined_by_reason.entry(reason.clone()).or_default() += count;
+    }
 }
 
 /// The first key at which two states differ, and how.

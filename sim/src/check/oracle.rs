@@ -22,14 +22,22 @@ fn merged_ops<'a>(sim: &'a Sim<'_>) -> impl Iterator<Item = &'a Op> {
     sim.committed_ops().iter().filter(move |op| !held.contains(&op.id))
 }
 
+/// The merge of every committed op that was not quarantined, in the latest version.
+pub(super) fn expected_records(sim: &Sim<'_>) -> Records {
+    let schema = sim.lineage().latest_schema();
+    let mut expected = Records::default();
+    for op in merged_ops(sim) {
+        expected.apply(op, schema);
+    }
+    expected
+}
+
 pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
     let Some(server) = sim.server() else {
         return; // Convergence reports a server that is down.
     };
-    let schema = server.config().schema();
-    let mut expected = Records::default();
+    let expected = expected_records(sim);
     for op in merged_ops(sim) {
-        expected.apply(op, schema);
         let acked = server.registrations().get(&op.id.replica).map(|r| r.acked_seq);
         if acked.is_none_or(|acked| acked < op.id.seq) {
             let detail =

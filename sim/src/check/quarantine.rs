@@ -1,8 +1,11 @@
-//! `quarantine_accounted`: every quarantined op was reported by an event, and every quarantine
-//! has a cause the run explains (a stale op from an evicted writer; nothing else, because the
-//! simulated workload is always valid).
+//! `quarantine_accounted`: every quarantined op was reported by an event, every quarantine has
+//! a cause the run explains (a stale op from an evicted writer, or an invalid payload the plan
+//! injected; nothing else, because the simulated app only makes valid writes), and every
+//! injected invalid payload was quarantined by the server.
 
-use driftsync_core::QuarantineReason;
+use std::collections::BTreeSet;
+
+use driftsync_core::{OpId, QuarantineReason};
 
 use crate::check::Report;
 use crate::engine::Sim;
@@ -28,7 +31,8 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
             }
             let explained = match q.reason {
                 QuarantineReason::Stale { .. } => ledger.evicted.contains(&q.op.id.replica),
-                QuarantineReason::Invalid(_) | QuarantineReason::ForeignWriter { .. } => false,
+                QuarantineReason::Invalid(_) => ledger.injected.contains_key(&q.op.id),
+                QuarantineReason::ForeignWriter { .. } => false,
             };
             if !explained {
                 let detail = format!(
@@ -37,6 +41,17 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
                 );
                 report(checker::QUARANTINE_ACCOUNTED, Some(node.to_string()), record, detail);
             }
+        }
+    }
+    let Some(server) = sim.server() else {
+        return;
+    };
+    let held: BTreeSet<OpId> = server.quarantine().iter().map(|q| q.op.id).collect();
+    for (id, kind) in &ledger.injected {
+        if !held.contains(id) {
+            let detail =
+                format!("op {id} was sent as an invalid payload ({kind:?}) but not quarantined");
+            report(checker::QUARANTINE_ACCOUNTED, Some("server".to_owned()), None, detail);
         }
     }
 }

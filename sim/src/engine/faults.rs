@@ -1,8 +1,10 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
+use driftsync_core::schema::VersionPolicy;
 use driftsync_core::{Client, MonoTime, Server};
 use rand::RngCore;
 
+use crate::check;
 use crate::engine::nodes::{Link, Slot, peer};
 use crate::engine::store::SimStore;
 use crate::engine::{Event, Phase, Sabotage, Sim};
@@ -34,7 +36,45 @@ impl Sim<'_> {
             }
             Fault::Restart { node } => self.restart(*node),
             Fault::ClockJump { node, delta_ms } => self.clocks[node.0 as usize].jump(*delta_ms),
+            Fault::ServerVersions { newest, writable_from, readable_from } => {
+                let policy = VersionPolicy {
+                    newest: *newest,
+                    writable_from: *writable_from,
+                    readable_from: *readable_from,
+                };
+                self.redeploy_server(policy);
+            }
+            Fault::Upgrade { client, version } => {
+                self.upgrade_client(client_index(*client), *version);
+            }
         }
+    }
+
+    /// Restarts the server serving other schema versions (a crashed one picks them up when
+    /// it restarts). Stored data is untouched: that is what makes a rollback lose nothing.
+    fn redeploy_server(&mut self, policy: VersionPolicy) {
+        policy.check(&self.server.config.lineage).expect("validated: the policy fits the lineage");
+        self.server.config.policy = policy;
+        if self.server.slot.is_up() {
+            self.crash_server_now();
+            self.restart(NodeId::SERVER);
+        }
+    }
+
+    /// Installs another app version on a client: it restarts from its store (a crashed one
+    /// picks the version up when it restarts).
+    fn upgrade_client(&mut self, index: usize, version: u32) {
+        if self.clients[index].config.schema_version == version {
+            return;
+        }
+        self.clients[index].config.schema_version = version;
+        if self.clients[index].slot.is_up() {
+            self.crash_client_now(index);
+        }
+        if index == 0 && self.options.sabotage == Some(Sabotage::LoseOutboxOnUpgrade) {
+            self.clients[index].slot = Slot::Down(SimStore::default());
+        }
+        self.restart(NodeId::client(index as u32 + 1));
     }
 
     pub(super) fn crash_fallback(&mut self, node: NodeId) {
@@ -53,8 +93,14 @@ impl Sim<'_> {
         self.phase = Phase::Healing;
         self.network.heal();
         self.restart(NodeId::SERVER);
+        let policy = self.server.config.policy;
         for index in 0..self.clients.len() {
             self.restart(NodeId::client(index as u32 + 1));
+            // A client the server no longer lets write gets the update that lets it sync.
+            let version = self.clients[index].config.schema_version;
+            if !(policy.writable_from..=policy.newest).contains(&version) {
+                self.upgrade_client(index, policy.newest);
+            }
             let stays_away = index == 0 && self.options.sabotage == Some(Sabotage::NeverHeal);
             if stays_away {
                 self.go_offline(index);
@@ -107,6 +153,8 @@ impl Sim<'_> {
             state.slot = slot;
             return;
         };
+        check::absorb_metrics(&mut self.ledger.metrics_of_crashed, client.metrics());
+        let state = &mut self.clients[index];
         let store = client.into_store().after_crash();
         let durable = store.crashed_image().client_meta.clone().unwrap_or_default();
         let cursor_seen = state.cursor_seen;
@@ -134,6 +182,7 @@ impl Sim<'_> {
             self.server.slot = slot;
             return;
         };
+        check::absorb_metrics(&mut self.ledger.metrics_of_crashed, server.metrics());
         let store = server.into_store().after_crash();
         self.server.slot = Slot::Down(store);
         self.server.timer.reschedule(None);
@@ -207,5 +256,7 @@ fn fault_name(fault: &Fault) -> &'static str {
         Fault::Crash { .. } => "crash",
         Fault::Restart { .. } => "restart",
         Fault::ClockJump { .. } => "clock-jump",
+        Fault::ServerVersions { .. } => "server-versions",
+        Fault::Upgrade { .. } => "upgrade",
     }
 }

@@ -4,12 +4,12 @@
 
 use bytes::Bytes;
 use driftsync_core::protocol::{Message, decode};
-use driftsync_core::{Client, ClientEvent, MonoTime, Server, ServerEvent, WallTime};
+use driftsync_core::{Client, ClientEvent, MonoTime, Op, OpId, Server, ServerEvent, WallTime};
 
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
-use crate::engine::{Event, Sabotage, Sim, sabotage, workload};
+use crate::engine::{Event, Sabotage, Sim, invalid, sabotage, workload};
 use crate::outcome::checker;
 use crate::plan::NodeId;
 
@@ -145,6 +145,13 @@ impl Sim<'_> {
             ClientEvent::Quarantined(notice) => {
                 self.ledger.reported.insert((node, notice.op));
             }
+            ClientEvent::Negotiated { read_only, .. } => {
+                if read_only {
+                    self.ledger.read_only.insert(index);
+                } else {
+                    self.ledger.read_only.remove(&index);
+                }
+            }
             ClientEvent::Conflict(_) => self.ledger.conflicts += 1,
             ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
             _ => {}
@@ -166,6 +173,11 @@ impl Sim<'_> {
                 }
             }
             _ => bytes,
+        };
+        let bytes = if self.ledger.injected.is_empty() {
+            bytes
+        } else {
+            invalid::corrupt_push(&self.ledger.injected, &bytes).unwrap_or(bytes)
         };
         self.route(NodeId::client(index as u32 + 1), NodeId::SERVER, epoch, bytes);
     }
@@ -260,18 +272,45 @@ impl Sim<'_> {
             format!("write #{index} by {}", write.client)
         });
         let client = write.client.0 as usize - 1;
+        // The write's push may leave during this very input: mark its id before it does.
+        let next_id = self.clients[client]
+            .slot
+            .get()
+            .map(|c| OpId { replica: c.replica(), seq: c.meta().next_seq });
+        if let (Some(kind), Some(id)) = (write.invalid, next_id) {
+            self.ledger.injected.insert(id, kind);
+        }
         let done = self.with_client(client, |client, now| {
-            workload::perform(client, now, write).map(|_| client.outbox().last().cloned())
+            let version = client.config().schema_version;
+            workload::perform(client, now, write)
+                .map(|_| (client.outbox().last().cloned(), version))
         });
         match done {
             None => self.ledger.writes_skipped_down += 1,
-            Some(Ok(Some(op))) => self.ledger.committed.push(op),
-            Some(Ok(None)) => unreachable!("a committed write is in the outbox"),
+            Some(Ok((Some(op), version))) => self.note_committed(client, op, version),
+            Some(Ok((None, _))) => unreachable!("a committed write is in the outbox"),
             Some(Err(error)) => {
                 tracing::debug!(%error, "write refused");
                 self.ledger.writes_refused += 1;
+                if let Some(id) = next_id {
+                    self.ledger.injected.remove(&id);
+                }
             }
         }
+    }
+
+    /// Records a committed write in the ledger, in the version the server stores.
+    fn note_committed(&mut self, client: usize, op: Op, version: u32) {
+        if self.ledger.read_only.contains(&client) {
+            self.ledger.queued_read_only.push(op.id);
+        }
+        let latest = self.lineage.latest();
+        let op = match self.lineage.migrate_op(&op, version, latest) {
+            Ok(up) => up.op,
+            // The oracle then expects the op as written; the server will disagree, loudly.
+            Err(_) => op,
+        };
+        self.ledger.committed.push(op);
     }
 
     pub(super) fn reschedule_client_timer(&mut self, index: usize) {

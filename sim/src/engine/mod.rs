@@ -9,6 +9,7 @@
 
 mod clock;
 mod faults;
+mod invalid;
 mod io;
 mod network;
 mod nodes;
@@ -18,7 +19,10 @@ mod store;
 mod trace;
 mod workload;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use driftsync_core::schema::{SchemaLineage, VersionPolicy};
 use driftsync_core::{Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
@@ -60,6 +64,11 @@ pub enum Sabotage {
     /// A pushed value of client 1 is given the wrong type, so the server quarantines it
     /// although the workload never injected anything invalid.
     CorruptPushedType,
+    /// The server runs a broken v2 migration: it maps the old `low` field onto `priority`
+    /// instead of adding `priority`, so older clients' edits overwrite a newer field.
+    BrokenMigration,
+    /// Client 1's upgrade reinstalls the app from scratch, losing the writes it had queued.
+    LoseOutboxOnUpgrade,
 }
 
 /// How to run one plan.
@@ -129,6 +138,8 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Outcome {
 
 pub(crate) struct Sim<'p> {
     plan: &'p Plan,
+    /// The app's schema lineage, as clients and the checkers know it.
+    lineage: Arc<SchemaLineage>,
     options: RunOptions,
     now_ms: u64,
     queue: EventQueue<Event>,
@@ -152,10 +163,24 @@ impl<'p> Sim<'p> {
     fn new(plan: &'p Plan, options: &RunOptions) -> Sim<'p> {
         let params = &plan.params;
         let seed = Seed(plan.seed);
-        let schema = workload::schema(&params.workload.collections);
+        let collections = &params.workload.collections;
+        let version_max = params.schema.version_max();
+        let lineage = Arc::new(workload::lineage(collections, version_max, false));
+        let broken = options.sabotage == Some(Sabotage::BrokenMigration);
+        let server_lineage = match broken {
+            true => Arc::new(workload::lineage(collections, version_max, true)),
+            false => lineage.clone(),
+        };
         let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
         let mut node_seeds = stream(seed, Stream::Nodes);
-        let mut server_config = ServerConfig::new(schema.clone());
+        let first = params.schema.server[0];
+        let policy = VersionPolicy {
+            newest: first.newest,
+            writable_from: first.writable_from,
+            readable_from: first.readable_from,
+        };
+        let mut server_config = ServerConfig::with_lineage(server_lineage, policy)
+            .expect("validated: the scenario serves versions of the lineage");
         server_config.gc_interval_ms = params.server.gc_interval_s * 1_000;
         server_config.client_eviction_ms = params.server.client_eviction_s * 1_000;
         server_config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
@@ -164,7 +189,10 @@ impl<'p> Sim<'p> {
         let clients = (1..=params.clients)
             .map(|i| {
                 let node = NodeId::client(i);
-                let mut config = ClientConfig::new(nodes::replica(node), schema.clone());
+                let version = params.schema.client_versions[i as usize - 1];
+                let mut config =
+                    ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
+                        .expect("validated: client versions are in the lineage");
                 config.sync_interval_ms = params.client.sync_interval_s * 1_000;
                 config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
                 config.retry = RetryConfig::default();
@@ -177,6 +205,7 @@ impl<'p> Sim<'p> {
         let clocks = params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
         let mut sim = Sim {
             plan,
+            lineage,
             options: options.clone(),
             now_ms: 0,
             queue: EventQueue::new(),
@@ -386,5 +415,18 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn committed_ops(&self) -> &[Op] {
         &self.ledger.committed
+    }
+
+    pub(crate) fn lineage(&self) -> &SchemaLineage {
+        &self.lineage
+    }
+
+    pub(crate) fn server_policy(&self) -> VersionPolicy {
+        self.server.config.policy
+    }
+
+    /// Each client's app schema version.
+    pub(crate) fn client_versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.clients.iter().map(|node| node.config.schema_version)
     }
 }

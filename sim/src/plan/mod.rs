@@ -21,6 +21,7 @@
 //! ```
 
 mod faults;
+mod rollout;
 mod values;
 mod workload;
 
@@ -69,6 +70,10 @@ pub mod fields {
     pub const COUNT: &str = "count";
     /// Optional string kept as multiple values until a person resolves it.
     pub const TAGS: &str = "tags";
+    /// `body` as schema v2 and later name it.
+    pub const NOTES: &str = "notes";
+    /// Optional i64, last writer wins, added in schema v2 (default 0).
+    pub const PRIORITY: &str = "priority";
     /// The fields `Put` and `Update` may set besides the title: every field but the counter.
     pub const OPTIONAL_NON_COUNTER: [&str; 7] = [BODY, DONE, WEIGHT, BLOB, HIGH, LOW, TAGS];
 }
@@ -172,6 +177,23 @@ pub enum Fault {
         /// The jump.
         delta_ms: i64,
     },
+    /// The server is redeployed serving other schema versions (an upgrade, or a rollback when
+    /// `newest` goes down); it restarts from its store.
+    ServerVersions {
+        /// The newest version served.
+        newest: u32,
+        /// The oldest version served read-write.
+        writable_from: u32,
+        /// The oldest version served at all (read-only below `writable_from`).
+        readable_from: u32,
+    },
+    /// The client's app is upgraded to `version`; it restarts from its store.
+    Upgrade {
+        /// The client.
+        client: NodeId,
+        /// The app's new schema version.
+        version: u32,
+    },
 }
 
 impl Fault {
@@ -187,6 +209,8 @@ impl Fault {
             Fault::Offline { client } => (4, client.0),
             Fault::Crash { node } => (5, node.0),
             Fault::ClockJump { node, .. } => (6, node.0),
+            Fault::ServerVersions { newest, .. } => (7, *newest),
+            Fault::Upgrade { client, .. } => (8, client.0),
         }
     }
 }
@@ -205,6 +229,18 @@ pub struct PlannedWrite {
     pub record: u32,
     /// What the write does.
     pub action: WriteAction,
+    /// Corrupted on the wire into an invalid payload, which the server must quarantine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<InvalidPayload>,
+}
+
+/// How a write is corrupted on its way to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvalidPayload {
+    /// One written value gets a type its field does not have.
+    TypeMismatch,
+    /// A put loses its required title (a non-put gets a type mismatch instead).
+    MissingRequired,
 }
 
 /// What a planned write does to its record.
@@ -243,7 +279,8 @@ pub enum WriteAction {
 pub fn plan(spec: &ScenarioSpec, seed: Seed) -> Plan {
     let mut streams = Streams::new(seed);
     let params = spec.draw_from(&mut streams);
-    let faults = faults::schedule(&params, &mut streams);
-    let workload = workload::generate(&params, &mut streams.workload);
+    let mut faults = faults::schedule(&params, &mut streams);
+    let mut workload = workload::generate(&params, &mut streams.workload);
+    rollout::schedule(&params, &mut streams.schema, &mut faults, &mut workload);
     Plan { scenario: spec.name.clone(), seed: seed.0, params, faults, workload }
 }

@@ -110,6 +110,13 @@ fn assert_faults_are_balanced(run: &Plan) {
             Fault::Crash { node } => assert!(down.insert(*node), "{node} crashed while down"),
             Fault::Restart { node } => assert!(down.remove(node), "{node} restarted while up"),
             Fault::ClockJump { node, .. } => assert!(node.0 < nodes_count),
+            Fault::ServerVersions { newest, writable_from, readable_from } => {
+                assert!(readable_from <= writable_from && writable_from <= newest);
+            }
+            Fault::Upgrade { client, version } => {
+                assert!(!client.is_server() && client.0 < nodes_count);
+                assert!(*version <= crate::scenario::SCHEMA_VERSION_MAX);
+            }
         }
     }
     assert!(

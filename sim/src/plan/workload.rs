@@ -43,6 +43,7 @@ fn client_writes(params: &Params, client: NodeId, rng: &mut impl RngCore) -> Vec
             collection,
             record,
             action: values::action(rng, &workload.mix),
+            invalid: None,
         });
     }
     compress_into_window(&mut writes, params.chaos_ms());

@@ -46,6 +46,7 @@ impl ScenarioSpec {
         let offline = self.draw_offline(&mut streams.faults, clients);
         let crashes = self.draw_crashes(&mut streams.crashes);
         let clocks = draw_clocks(self.faults.clocks.as_ref(), &mut streams.clocks, clients);
+        let schema = self.schema.draw(streams, clients);
         Params {
             clients,
             workload,
@@ -57,6 +58,7 @@ impl ScenarioSpec {
             server: self.server,
             client: self.client,
             run: self.run,
+            schema,
         }
     }
 

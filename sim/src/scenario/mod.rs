@@ -21,6 +21,7 @@ mod error;
 pub mod limits;
 mod params;
 mod range;
+mod rollout;
 mod source;
 mod spec;
 mod validate;
@@ -38,6 +39,7 @@ pub use params::{
     WorkloadParams,
 };
 pub use range::{Bound, Range};
+pub use rollout::{SCHEMA_VERSION_MAX, SchemaParams, SchemaSpec, ServerVersions};
 pub use spec::{
     ClientSettings, ClocksSpec, CrashesSpec, FaultsSpec, Mix, NetworkSpec, OfflineSpec,
     PartitionKind, PartitionsSpec, RunSettings, ScenarioSpec, ServerSettings, TopologySpec,

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::rollout::SchemaParams;
 use super::spec::{ClientSettings, Mix, PartitionKind, RunSettings, ServerSettings};
 
 /// Every drawn parameter of one run.
@@ -34,6 +35,8 @@ pub struct Params {
     pub client: ClientSettings,
     /// Phase lengths.
     pub run: RunSettings,
+    /// Schema versions in play.
+    pub schema: SchemaParams,
 }
 
 impl Params {
@@ -224,10 +227,27 @@ impl fmt::Display for Params {
             "client     sync_interval_s {}, clock_ahead_ms_max {}",
             self.client.sync_interval_s, self.client.clock_ahead_ms_max
         )?;
-        write!(
+        writeln!(
             f,
             "run        chaos_s {}, liveness_deadline_s {}",
             self.run.chaos_s, self.run.liveness_deadline_s
-        )
+        )?;
+        let schema = &self.schema;
+        let versions: Vec<String> = schema.client_versions.iter().map(u32::to_string).collect();
+        write!(
+            f,
+            "schema     client_versions [{}], upgrade_probability {}, invalid_payload_rate {}",
+            versions.join(", "),
+            schema.upgrade_probability,
+            schema.invalid_payload_rate
+        )?;
+        for entry in &schema.server {
+            write!(
+                f,
+                "\n  server from {} s: newest v{}, writable from v{}, readable from v{}",
+                entry.at_s, entry.newest, entry.writable_from, entry.readable_from
+            )?;
+        }
+        Ok(())
     }
 }

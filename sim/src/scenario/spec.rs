@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::range::Range;
+use super::rollout::SchemaSpec;
 
 /// A validated scenario: what to simulate, with ranged values still undrawn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ pub struct ScenarioSpec {
     /// Phase lengths.
     #[serde(default)]
     pub run: RunSettings,
+    /// Schema versions in play: mixed clients, upgrades, server upgrades and rollbacks.
+    #[serde(default)]
+    pub schema: SchemaSpec,
 }
 
 /// `[topology]`: one server (node 0) and `clients` clients (nodes 1..=clients).

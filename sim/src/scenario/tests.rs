@@ -22,13 +22,18 @@ fn every_shipped_scenario_file_parses_and_plans() {
     let scenarios = load_scenarios(&[shipped_scenarios_directory()]).expect("shipped scenarios");
     let names: Vec<&str> = scenarios.iter().map(|s| s.spec.name.as_str()).collect();
     let expected = [
+        "client-ahead",
         "clock-chaos",
         "conflict-storm",
         "crash-restart",
         "flaky-network",
+        "invalid-payloads",
         "long-offline",
         "partition-heal",
         "reconnect-herd",
+        "rollback",
+        "rolling-upgrade",
+        "server-ahead",
         "standard",
         "tombstone-gc",
     ];

@@ -24,6 +24,7 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     check_value("client.clock_ahead_ms_max", client.clock_ahead_ms_max, 0, ahead_max)?;
     check_value("run.chaos_s", run.chaos_s, 1, limits::DURATION_S_MAX)?;
     check_value("run.liveness_deadline_s", run.liveness_deadline_s, 1, limits::DURATION_S_MAX)?;
+    spec.schema.validate(run.chaos_s)?;
     Ok(())
 }
 

@@ -1,0 +1,79 @@
+//! `no_field_loss`: a field added in a newer schema version holds, on the server, exactly what
+//! the writes that know it made of it: older clients' edits never erase or change it.
+//! `outbox_survives_upgrade`: writes queued while their client was read-only reach the server
+//! once it upgrades.
+
+use std::collections::BTreeSet;
+
+use driftsync_core::schema::Step;
+
+use crate::check::oracle::expected_records;
+use crate::check::{Content, Report, content, first_difference};
+use crate::engine::Sim;
+use crate::outcome::checker;
+
+pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(server) = sim.server() else {
+        return;
+    };
+    let added = added_fields(sim);
+    if added.is_empty() {
+        return;
+    }
+    let only_added = |content: Content| -> Content {
+        content
+            .into_iter()
+            .map(|(key, (live, mut fields))| {
+                fields.retain(|name, _| added.contains(name.as_str()));
+                (key, (live, fields))
+            })
+            .filter(|(_, (_, fields))| !fields.is_empty())
+            .collect()
+    };
+    let expected = only_added(content(&expected_records(sim)));
+    let actual = only_added(content(server.records()));
+    if let Some((key, how)) = first_difference(&expected, &actual) {
+        let detail = format!("a field added by a newer schema version was changed: {how}");
+        report(checker::NO_FIELD_LOSS, Some("server".to_owned()), Some(key.to_string()), detail);
+    }
+}
+
+/// Fields some older version does not have, by their name in the latest version.
+fn added_fields(sim: &Sim<'_>) -> BTreeSet<String> {
+    let lineage = sim.lineage();
+    let mut added = BTreeSet::new();
+    for version in lineage.first() + 1..=lineage.latest() {
+        for step in lineage.steps_into(version) {
+            match step {
+                Step::AddField { field, .. } => {
+                    added.insert(field.clone());
+                }
+                Step::RenameField { from, to, .. } if added.remove(from) => {
+                    added.insert(to.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    added
+}
+
+pub(super) fn outbox_survives_upgrade(sim: &Sim<'_>, report: &mut Report<'_>) {
+    let Some(server) = sim.server() else {
+        return;
+    };
+    for id in &sim.ledger().queued_read_only {
+        let acked = server.registrations().get(&id.replica).map(|r| r.acked_seq);
+        if acked.is_none_or(|acked| acked < id.seq) {
+            let detail = format!(
+                "op {id}, written while its client was read-only, never reached the server"
+            );
+            report(
+                checker::OUTBOX_SURVIVES_UPGRADE,
+                Some(format!("client-{}", id.replica.0)),
+                None,
+                detail,
+            );
+        }
+    }
+}
