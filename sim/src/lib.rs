@@ -11,5 +11,6 @@ pub mod engine;
 pub mod outcome;
 pub mod plan;
 pub mod repro;
+pub mod report;
 pub mod scenario;
 pub mod seed;

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::TraceEntry;
+use crate::report::measures::Measures;
 
 /// The names of the checkers, as they appear in failures.
 pub mod checker {
@@ -88,6 +89,9 @@ pub struct Outcome {
     pub connects_ms: Vec<u64>,
     #[serde(skip)]
     pub trace: Vec<TraceEntry>,
+    /// Latencies, reconnects, batch sizes and hotspots, for the report.
+    #[serde(skip)]
+    pub measures: Measures,
 }
 
 impl Outcome {

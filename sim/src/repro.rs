@@ -241,6 +241,7 @@ mod tests {
             stats: RunStats::default(),
             connects_ms: Vec::new(),
             trace: Vec::new(),
+            measures: Default::default(),
         }
     }
 

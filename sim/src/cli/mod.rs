@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod exit;
 mod pool;
 pub mod progress;
+pub mod publish;
 pub mod render;
 pub mod shard;
 pub mod sweep;
@@ -107,7 +108,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(progress::colour_enabled(std::io::stderr().is_terminal()))
         .with_target(false)
         .try_init();
 }

@@ -122,6 +122,17 @@ pub fn failure_block(
     }
 }
 
+/// The one command that replays (or reruns) a failing seed, as the failure block prints it.
+pub fn replay_command(hint: &ReplayHint) -> String {
+    match hint {
+        ReplayHint::Repro(path) => format!("{REPLAY_COMMAND} {}", shell_word(path)),
+        ReplayHint::Rerun { scenario_path, seed, .. } => format!(
+            "cargo run --release -p driftsync-sim -- run {} --seed {seed}",
+            shell_word(scenario_path)
+        ),
+    }
+}
+
 /// The last line of every command: `N passed, M failed`.
 pub fn totals(out: &mut dyn Write, passed_count: u64, failed_count: u64) -> io::Result<()> {
     writeln!(out, "{passed_count} passed, {failed_count} failed")
@@ -169,6 +180,7 @@ mod tests {
             stats: RunStats::default(),
             connects_ms: Vec::new(),
             trace: Vec::new(),
+            measures: Default::default(),
         }
     }
 

@@ -136,6 +136,7 @@ pub fn sweep_each(
         on_result(result);
     };
     pool::run_ordered(count, jobs, work, consume, || progress.borrow_mut().tick());
+    progress.borrow().finish();
     progress.borrow().elapsed()
 }
 
@@ -216,6 +217,7 @@ fn panic_outcome(scenario: &str, seed: u64, detail: String) -> Outcome {
         stats: RunStats::default(),
         connects_ms: Vec::new(),
         trace: Vec::new(),
+        measures: Default::default(),
     }
 }
 

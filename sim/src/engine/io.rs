@@ -61,6 +61,7 @@ impl Sim<'_> {
         }
         let transmits: Vec<Bytes> = std::iter::from_fn(|| client.poll_transmit()).collect();
         let (cursor, hlc) = (client.cursor(), client.hlc());
+        self.observer.client_input(index, self.now_ms, client, state.link);
         let went_back = if cursor < state.cursor_seen {
             Some(format!("cursor went from {} back to {}", state.cursor_seen.0, cursor.0))
         } else if hlc < state.hlc_seen {
@@ -93,6 +94,7 @@ impl Sim<'_> {
             return self.crash_server_now();
         }
         let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+        self.observer.server_input(self.now_ms, server);
         let head = server.head();
         if head < self.server.head_seen {
             let detail =
@@ -118,9 +120,13 @@ impl Sim<'_> {
                     self.ledger.evicted.insert(client);
                 }
                 ServerEvent::Quarantined(notice) => {
+                    self.observer.quarantined(notice.op, notice.reason.kind());
                     self.ledger.reported.insert((NodeId::SERVER, notice.op));
                 }
-                ServerEvent::Conflict(_) => self.ledger.conflicts += 1,
+                ServerEvent::Conflict(report) => {
+                    self.observer.conflict(&report.key, report.rule);
+                    self.ledger.conflicts += 1;
+                }
                 ServerEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
                 _ => {}
             }
@@ -131,6 +137,7 @@ impl Sim<'_> {
         let node = NodeId::client(index as u32 + 1);
         match event {
             ClientEvent::WantsConnection => {
+                self.observer.dialing(index, self.now_ms);
                 self.clients[index].link = Link::Dialing;
                 // A dial takes a round trip before it is known to have worked.
                 let rtt_ms = self.network.latency_ms() + self.network.latency_ms();
@@ -138,14 +145,20 @@ impl Sim<'_> {
             }
             ClientEvent::CloseConnection => {
                 if let Link::Up { epoch } = self.clients[index].link {
+                    self.observer.closed(index, self.now_ms);
                     self.clients[index].link = Link::Down;
                     self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
                 }
             }
             ClientEvent::Quarantined(notice) => {
+                self.observer.quarantined(notice.op, notice.reason.kind());
                 self.ledger.reported.insert((node, notice.op));
             }
-            ClientEvent::Conflict(_) => self.ledger.conflicts += 1,
+            ClientEvent::Conflict(report) => {
+                self.observer.conflict(&report.key, report.rule);
+                self.ledger.conflicts += 1;
+            }
+            ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
             ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
             _ => {}
         }
@@ -265,7 +278,10 @@ impl Sim<'_> {
         });
         match done {
             None => self.ledger.writes_skipped_down += 1,
-            Some(Ok(Some(op))) => self.ledger.committed.push(op),
+            Some(Ok(Some(op))) => {
+                self.observer.written(client, op.id, self.now_ms);
+                self.ledger.committed.push(op);
+            }
             Some(Ok(None)) => unreachable!("a committed write is in the outbox"),
             Some(Err(error)) => {
                 tracing::debug!(%error, "write refused");
