@@ -40,6 +40,9 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::sweep(args, &mut stdout),
         Command::Replay(args) => commands::replay::replay(args, &mut stdout),
         Command::CheckDeterminism(args) => commands::determinism::check(args, &mut stdout),
+        Command::Report(args::ReportCommand::Merge(args)) => {
+            commands::report::merge(args, &mut stdout)
+        }
     };
     let flushed = stdout.flush();
     let code = match (result, flushed) {

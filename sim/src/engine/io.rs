@@ -185,6 +185,7 @@ impl Sim<'_> {
 
     /// Hands a message to the network and queues its arrival (or arrivals).
     fn route(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
+        log_message("sent", self.now_ms, from, to, &bytes);
         match self.network.route(from, to, self.now_ms) {
             Delivery::Drop(_) => {}
             Delivery::Deliver { at_ms, duplicate_at_ms } => {
@@ -199,6 +200,7 @@ impl Sim<'_> {
 
     pub(super) fn deliver(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
         self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
+        log_message("delivered", self.now_ms, from, to, &bytes);
         let client = if to.is_server() { from } else { to };
         let index = client.0 as usize - 1;
         if self.clients[index].link != (Link::Up { epoch }) {
@@ -314,6 +316,22 @@ fn describe(from: NodeId, to: NodeId, bytes: &[u8]) -> String {
     match decode(bytes, &Default::default()) {
         Ok(message) => format!("{} {from} -> {to}{}", message.kind_name(), batch_of(&message)),
         Err(error) => format!("undecodable {from} -> {to}: {error}"),
+    }
+}
+
+/// A debug log line per message sent and delivered. The batch id is the correlation id: the
+/// same id on the client's and the server's lines is the same batch. Decoding only happens when
+/// debug logging is on, and reads the bytes without changing anything.
+fn log_message(what: &str, now_ms: u64, from: NodeId, to: NodeId, bytes: &[u8]) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    match decode(bytes, &Default::default()) {
+        Ok(message) => {
+            let batch = message.batch().map(|b| b.to_string()).unwrap_or_default();
+            tracing::debug!(sim_ms = now_ms, %from, %to, kind = message.kind_name(), batch, "{what}");
+        }
+        Err(error) => tracing::debug!(sim_ms = now_ms, %from, %to, %error, "{what} (undecodable)"),
     }
 }
 

@@ -12,13 +12,13 @@ use super::svg::{PALETTE, escape, percentile_chart, timeline_chart};
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d232b;background:#f5f6f8}
 header{padding:20px 32px;color:#fff}header.pass{background:#1e7b3a}header.fail{background:#b3261e}
-header h1{margin:0 0 4px;font-size:26px}header p{margin:0;opacity:.9}
+header h1{margin:0 0 4px;font-size:26px}header p{margin:0;opacity:.95}header code{background:#ffffff33;color:inherit}
 main{padding:8px 32px 40px}section{background:#fff;border-radius:8px;padding:12px 20px;margin:16px 0;box-shadow:0 1px 3px #0002}
 h2{font-size:18px;margin:6px 0 10px}table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:4px 8px;border-bottom:1px solid #e3e6ea;text-align:right}th:first-child,td:first-child{text-align:left}
 th{background:#f0f2f5;font-weight:600}.ok{color:#1e7b3a;font-weight:600}.bad{color:#b3261e;font-weight:600}
 code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12.5px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px}
 .chart{width:100%;height:auto;background:#fff}.timeline{width:100%;height:auto}
 .grid{stroke:#e3e6ea;stroke-width:1}.tick{font-size:10.5px;fill:#59636e}.title{font-size:13px;font-weight:600;fill:#1d232b}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:3px;margin-right:5px;vertical-align:middle}

@@ -19,7 +19,7 @@ const NINES_MAX: f64 = 5.0;
 /// A percentile plot: value (log scale) against percentile, on HdrHistogram's "number of
 /// nines" axis, one line per series.
 pub(crate) fn percentile_chart(title: &str, unit: &str, series: &[(String, Distribution)]) -> String {
-    let (width, height, left, right, top, bottom) = (540.0, 280.0, 56.0, 12.0, 28.0, 40.0);
+    let (width, height, left, right, top, bottom) = (540.0, 280.0, 56.0, 30.0, 28.0, 40.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
     let value_max = series.iter().map(|(_, d)| d.histogram().max()).max().unwrap_or(1).max(1);
@@ -91,7 +91,7 @@ pub(crate) fn timeline_chart(timeline: &Timeline) -> String {
     let rows = timeline.clients as usize + 2;
     let (left, right, top, row_h) = (84.0, 16.0, 24.0, 22.0);
     let width = 1100.0;
-    let height = top + row_h * rows as f64 + 36.0;
+    let height = top + row_h * rows as f64 + 40.0;
     let plot_w = width - left - right;
     let end_ms = timeline.end_ms.max(1) as f64;
     let x = |ms: u64| left + plot_w * ms as f64 / end_ms;
@@ -166,13 +166,17 @@ pub(crate) fn timeline_chart(timeline: &Timeline) -> String {
         }
     }
     let bottom = row_y(rows);
-    for (ms, class, label) in [(Some(timeline.heal_at_ms), "heal", "heal"), (timeline.converged_at_ms, "converged", "converged")] {
+    // The heal is labelled above the rows, convergence (often right after it) below them.
+    let marks = [
+        (Some(timeline.heal_at_ms), "heal", "heal", top - 6.0),
+        (timeline.converged_at_ms, "converged", "converged", bottom + 28.0),
+    ];
+    for (ms, class, label, label_y) in marks {
         if let Some(ms) = ms {
             let px = x(ms);
             let _ = write!(
                 svg,
-                r#"<line x1="{px:.1}" y1="{top}" x2="{px:.1}" y2="{bottom:.1}" class="{class}"/><text x="{px:.1}" y="{:.1}" class="tick" text-anchor="middle">{label}</text>"#,
-                top - 6.0
+                r#"<line x1="{px:.1}" y1="{top}" x2="{px:.1}" y2="{bottom:.1}" class="{class}"/><text x="{px:.1}" y="{label_y:.1}" class="tick" text-anchor="end">{label}</text>"#
             );
         }
     }
