@@ -101,7 +101,8 @@ fn a_sweep_writes_a_report_folder_and_points_latest_at_it() {
     let output = driftsync(&[&"sweep", &tiny, &"--seeds", &"4", &"--reports-dir", &reports], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let latest = reports.join("latest");
-    for file in ["summary.json", "summary.md", "index.html", "junit.xml", "tiny.write_to_ack_ms.hgrm"]
+    for file in
+        ["summary.json", "summary.md", "index.html", "junit.xml", "tiny.write_to_ack_ms.hgrm"]
     {
         assert!(latest.join(file).is_file(), "{file} is missing from the report");
     }
@@ -114,11 +115,16 @@ fn a_sweep_writes_a_report_folder_and_points_latest_at_it() {
     );
     let html = std::fs::read_to_string(latest.join("index.html")).expect("readable");
     assert!(html.contains("<svg") && !html.contains("<script"));
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing from the network");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing from the network"
+    );
     let summary = summary(&latest);
     assert_eq!(summary["schema_version"], 1);
     assert_eq!(summary["scenarios"][0]["passed"], 4);
-    assert!(summary["scenarios"][0]["distributions"]["write_to_ack_ms"]["count"].as_u64() > Some(0));
+    assert!(
+        summary["scenarios"][0]["distributions"]["write_to_ack_ms"]["count"].as_u64() > Some(0)
+    );
 }
 
 /// Goal: CI systems read the JUnit file: one case per scenario plus one per failing seed, each
@@ -157,7 +163,10 @@ fn merged_shards_equal_the_unsharded_run() {
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
             vec![&"sweep", &tiny, &slow, &"--seeds", &"6", &"--reports-dir", &reports];
         if let Some(shard) = shard {
-            args.extend([&"--shard" as &dyn AsRef<std::ffi::OsStr>, &*Box::leak(Box::new(shard.to_owned()))]);
+            args.extend([
+                &"--shard" as &dyn AsRef<std::ffi::OsStr>,
+                &*Box::leak(Box::new(shard.to_owned())),
+            ]);
         }
         let output = driftsync(&args, &[]);
         assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
@@ -167,8 +176,14 @@ fn merged_shards_equal_the_unsharded_run() {
     let first = sweep(&dir.path("first"), Some("1/2"));
     let second = sweep(&dir.path("second"), Some("2/2"));
     let merged_root = dir.path("merged");
-    let output = driftsync(&[&"report", &"merge", &first, &second, &"--reports-dir", &merged_root], &[]);
-    assert_eq!(output.status.code(), Some(1), "failing seeds stay failing: {}", text(&output.stderr));
+    let output =
+        driftsync(&[&"report", &"merge", &first, &second, &"--reports-dir", &merged_root], &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "failing seeds stay failing: {}",
+        text(&output.stderr)
+    );
     // Each sweep wrote its repro files into its own reports folder: name them alike.
     let alike = |report: &Path| {
         let mut text = summary(report).to_string();
@@ -180,7 +195,10 @@ fn merged_shards_equal_the_unsharded_run() {
     let merged = alike(&merged_root.join("latest"));
     let whole = alike(&whole);
     assert_eq!(merged["scenarios"], whole["scenarios"]);
-    assert_eq!((merged["passed"].clone(), merged["failed"].clone()), (whole["passed"].clone(), whole["failed"].clone()));
+    assert_eq!(
+        (merged["passed"].clone(), merged["failed"].clone()),
+        (whole["passed"].clone(), whole["failed"].clone())
+    );
     assert_eq!(merged["run"]["shards"], serde_json::json!(["1/2", "2/2"]));
 }
 
@@ -192,14 +210,22 @@ fn merging_a_missing_corrupt_or_foreign_report_exits_65_naming_the_file() {
     let missing = dir.path("no-such-report");
     let output = driftsync(&[&"report", &"merge", &missing, &"--reports-dir", &out], &[]);
     assert_eq!(output.status.code(), Some(65));
-    assert!(text(&output.stderr).contains("no-such-report: no such report folder"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("no-such-report: no such report folder"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let corrupt = dir.path("corrupt");
     std::fs::create_dir_all(&corrupt).expect("creatable");
     std::fs::write(corrupt.join("summary.json"), "{\"schema\": ").expect("writable");
     let output = driftsync(&[&"report", &"merge", &corrupt, &"--reports-dir", &out], &[]);
     assert_eq!(output.status.code(), Some(65));
-    assert!(text(&output.stderr).contains("corrupt/summary.json: not JSON"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("corrupt/summary.json: not JSON"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let future = dir.path("future");
     std::fs::create_dir_all(&future).expect("creatable");
@@ -208,7 +234,10 @@ fn merging_a_missing_corrupt_or_foreign_report_exits_65_naming_the_file() {
     let output = driftsync(&[&"report", &"merge", &future, &"--reports-dir", &out], &[]);
     assert_eq!(output.status.code(), Some(65));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("future/summary.json: schema version 99; this driftsync reads version 1"), "{stderr}");
+    assert!(
+        stderr.contains("future/summary.json: schema version 99; this driftsync reads version 1"),
+        "{stderr}"
+    );
     assert!(!out.exists(), "nothing is written when an input is bad");
 }
 
@@ -222,7 +251,10 @@ fn github_actions_gets_a_job_summary_and_at_most_ten_annotations() {
     let reports = dir.path("reports");
     let output = driftsync(
         &[&"sweep", &slow, &"--seeds", &"12", &"--reports-dir", &reports],
-        &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", step_summary.to_str().expect("UTF-8"))],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", step_summary.to_str().expect("UTF-8")),
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let written = std::fs::read_to_string(&step_summary).expect("readable");
@@ -230,9 +262,19 @@ fn github_actions_gets_a_job_summary_and_at_most_ten_annotations() {
     let stderr = text(&output.stderr);
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::error ")).collect();
     assert_eq!(errors.len(), 10, "{stderr}");
-    assert!(errors[0].starts_with(&format!("::error file={},title=driftsync slow seed 0::", slow.display())), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .starts_with(&format!("::error file={},title=driftsync slow seed 0::", slow.display())),
+        "{}",
+        errors[0]
+    );
     let notices: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::notice ")).collect();
-    assert_eq!(notices, ["::notice title=driftsync::2 more failing seeds are not annotated; see the job summary or summary.json"]);
+    assert_eq!(
+        notices,
+        [
+            "::notice title=driftsync::2 more failing seeds are not annotated; see the job summary or summary.json"
+        ]
+    );
 }
 
 /// Goal: every field of summary.json is documented in reports/README.md, and every documented
@@ -240,14 +282,17 @@ fn github_actions_gets_a_job_summary_and_at_most_ten_annotations() {
 #[test]
 fn summary_json_matches_the_schema_documented_in_reports_readme() {
     let dir = TempDir::new("schema");
-    let with_faults = format!("{SLOW_SCENARIO}[faults]\npartitions = {{ count = 1, duration_s = [1, 3], kinds = [\"symmetric\"] }}\n");
+    let with_faults = format!(
+        "{SLOW_SCENARIO}[faults]\npartitions = {{ count = 1, duration_s = [1, 3], kinds = [\"symmetric\"] }}\n"
+    );
     let slow = dir.file("slow.toml", &with_faults);
     let reports = dir.path("reports");
     // A failing single-seed run covers failing seeds and the timeline in one report.
     let output = driftsync(&[&"run", &slow, &"--seed", &"1", &"--reports-dir", &reports], &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/README.md"))
-        .expect("reports/README.md exists");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/README.md"))
+            .expect("reports/README.md exists");
     let table = readme
         .split("<!-- summary-schema:start -->")
         .nth(1)
@@ -267,7 +312,9 @@ fn summary_json_matches_the_schema_documented_in_reports_readme() {
     let undocumented: Vec<&String> = found.difference(&documented).collect();
     let absent: Vec<&String> = documented
         .iter()
-        .filter(|p| !found.contains(*p) && !empty.iter().any(|e: &String| p.starts_with(e.as_str())))
+        .filter(|p| {
+            !found.contains(*p) && !empty.iter().any(|e: &String| p.starts_with(e.as_str()))
+        })
         .collect();
     assert!(undocumented.is_empty(), "fields missing from reports/README.md: {undocumented:?}");
     assert!(absent.is_empty(), "documented fields the report lacks: {absent:?}");
@@ -320,7 +367,11 @@ fn walk(
 #[test]
 fn the_report_page_renders_in_headless_chromium_when_it_is_installed() {
     if !Path::new("/usr/bin/chromium").exists() {
-        eprintln!("skipped: chromium not found at /usr/bin/chromium");
+        // The skip must be visible in the test output, which is what stderr is for here.
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipped: chromium not found at /usr/bin/chromium");
+        }
         return;
     }
     let dir = TempDir::new("chromium");

@@ -116,7 +116,10 @@ fn live_bar(total: u64) -> indicatif::ProgressBar {
     } else {
         "{elapsed_precise} [{bar:40}] {pos}/{len} seeds, eta {eta} {msg}"
     };
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     // The templates above are fixed and valid; a failure would only lose the styling.
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));

@@ -17,7 +17,14 @@ pub const STEP_SUMMARY_BYTES_MAX: usize = 1024 * 1024 - 4 * 1024;
 pub const ANNOTATIONS_MAX: usize = 10;
 
 /// The `run` part of a summary, stamped with the wall clock.
-pub(crate) fn run_info(command: &str, seeds_start: u64, seeds_count: u64, shards: Vec<String>, jobs: u64, wall_s: f64) -> RunInfo {
+pub(crate) fn run_info(
+    command: &str,
+    seeds_start: u64,
+    seeds_count: u64,
+    shards: Vec<String>,
+    jobs: u64,
+    wall_s: f64,
+) -> RunInfo {
     RunInfo {
         command: command.to_owned(),
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -31,7 +38,11 @@ pub(crate) fn run_info(command: &str, seeds_start: u64, seeds_count: u64, shards
 }
 
 /// Writes the report folder and does what the CI environment asks for; returns the folder.
-pub(crate) fn publish(reports_dir: &Path, summary: &Summary, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, CliError> {
+pub(crate) fn publish(
+    reports_dir: &Path,
+    summary: &Summary,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PathBuf, CliError> {
     let name = files::folder_name(progress::utc_now_s(), &summary.run.command);
     let dir = write_report(reports_dir, &name, summary).map_err(|error| match error.kind {
         ReportErrorKind::Write => CliError::internal(error.to_string()),
@@ -51,11 +62,18 @@ pub(crate) fn publish(reports_dir: &Path, summary: &Summary, env: &dyn Fn(&str) 
 fn append_step_summary(path: &Path, summary: &Summary) -> Result<(), CliError> {
     let note = "_(cut to fit GitHub's 1 MiB job summary; the full report is `summary.md` in the report folder)_";
     let text = markdown::truncated(&markdown::render(summary), STEP_SUMMARY_BYTES_MAX, note);
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|error| {
-        CliError::internal(format!("cannot open GITHUB_STEP_SUMMARY {}: {error}", path.display()))
-    })?;
+    let mut file =
+        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|error| {
+            CliError::internal(format!(
+                "cannot open GITHUB_STEP_SUMMARY {}: {error}",
+                path.display()
+            ))
+        })?;
     file.write_all(text.as_bytes()).map_err(|error| {
-        CliError::internal(format!("cannot append to GITHUB_STEP_SUMMARY {}: {error}", path.display()))
+        CliError::internal(format!(
+            "cannot append to GITHUB_STEP_SUMMARY {}: {error}",
+            path.display()
+        ))
     })
 }
 

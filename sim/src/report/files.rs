@@ -79,11 +79,15 @@ pub fn read_summary(dir: &Path) -> Result<Summary, ReportError> {
         return Err(bad(dir, "no such report folder".to_owned()));
     }
     let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| bad(&path, format!("cannot read: {e}")))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| bad(&path, format!("cannot read: {e}")))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(&path, format!("not JSON: {e}")))?;
     if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA_NAME) {
-        return Err(bad(&path, format!("not a driftsync report (`schema` is not \"{SCHEMA_NAME}\")")));
+        return Err(bad(
+            &path,
+            format!("not a driftsync report (`schema` is not \"{SCHEMA_NAME}\")"),
+        ));
     }
     let version = value.get("schema_version").and_then(|v| v.as_u64());
     if version != Some(u64::from(SCHEMA_VERSION)) {
@@ -116,7 +120,8 @@ fn civil(utc_s: u64) -> (String, String) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
@@ -151,7 +156,9 @@ fn point_latest(root: &Path, dir: &Path) -> std::io::Result<()> {
 
 /// A scenario name as part of a file name: anything but letters, digits, `-` and `_` becomes `_`.
 fn file_word(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
 }
 
 #[cfg(test)]

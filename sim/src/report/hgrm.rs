@@ -26,7 +26,11 @@ pub fn percentile_text(distribution: &Distribution) -> String {
     let digits = usize::from(histogram.sigfig());
     let mut text = String::new();
     // Writing into a String cannot fail; the results are ignored for that reason throughout.
-    let _ = write!(text, "{:>12} {:>14} {:>10} {:>14}\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+    let _ = write!(
+        text,
+        "{:>12} {:>14} {:>10} {:>14}\n\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
     let mut total_count = 0u64;
     if !histogram.is_empty() {
         for step in histogram.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
@@ -49,8 +53,10 @@ pub fn percentile_text(distribution: &Distribution) -> String {
     } else {
         (histogram.mean(), histogram.stdev(), histogram.max() as f64)
     };
-    let _ = writeln!(text, "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stddev:>12.digits$}]");
-    let _ = writeln!(text, "#[Max     = {max:>12.digits$}, Total count    = {:>12}]", histogram.len());
+    let _ =
+        writeln!(text, "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stddev:>12.digits$}]");
+    let _ =
+        writeln!(text, "#[Max     = {max:>12.digits$}, Total count    = {:>12}]", histogram.len());
     let _ = writeln!(
         text,
         "#[Buckets = {:>12}, SubBuckets     = {:>12}]",

@@ -72,7 +72,10 @@ fn scenarios_table(page: &mut String, summary: &Summary) {
     page.push_str("<section><h2>Scenarios</h2><table><tr><th>scenario</th><th>result</th><th>passed</th><th>failed</th><th>write→ack p50 / p99 ms</th><th>write→visible p99 ms</th><th>heal→converged p99 ms</th><th>hottest records</th></tr>");
     for s in &summary.scenarios {
         let p = |key: &str, pick: fn(&super::distribution::DistributionSummary) -> u64| {
-            s.distributions.get(key).filter(|d| d.count > 0).map_or("–".to_owned(), |d| pick(d).to_string())
+            s.distributions
+                .get(key)
+                .filter(|d| d.count > 0)
+                .map_or("–".to_owned(), |d| pick(d).to_string())
         };
         let _ = write!(
             page,
@@ -117,14 +120,24 @@ fn failing_seeds(page: &mut String, summary: &Summary) {
 fn charts(page: &mut String, summary: &Summary) {
     page.push_str("<section><h2>Distributions in simulated time</h2><p class=\"legend\">");
     for (index, s) in summary.scenarios.iter().enumerate() {
-        let _ = write!(page, "<span><i style=\"background:{}\"></i>{}</span>", PALETTE[index % PALETTE.len()], escape(&s.name));
+        let _ = write!(
+            page,
+            "<span><i style=\"background:{}\"></i>{}</span>",
+            PALETTE[index % PALETTE.len()],
+            escape(&s.name)
+        );
     }
     page.push_str("</p><div class=\"charts\">");
     for (key, unit, what) in METRICS {
         let series: Vec<(String, Distribution)> = summary
             .scenarios
             .iter()
-            .map(|s| (s.name.clone(), s.distributions.get(key).map(|d| d.distribution()).unwrap_or_default()))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.distributions.get(key).map(|d| d.distribution()).unwrap_or_default(),
+                )
+            })
             .collect();
         page.push_str(&percentile_chart(what, unit, &series));
     }
@@ -154,7 +167,8 @@ fn counters_table(page: &mut String, summary: &Summary) {
             .map(|map| map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
             .map(|text| if text.is_empty() { "–".to_owned() } else { text })
             .collect();
-        let _ = write!(page, "<td style=\"text-align:left\">{}</td></tr>", escape(&maps.join(" · ")));
+        let _ =
+            write!(page, "<td style=\"text-align:left\">{}</td></tr>", escape(&maps.join(" · ")));
     }
     page.push_str("</table></section>");
 }

@@ -76,10 +76,15 @@ fn failing_seeds(md: &mut String, scenarios: &[ScenarioSummary]) {
         let _ = writeln!(md, "### {} (`{}`): {} failed\n", s.name, s.path, s.failed);
         for seed in s.failing_seeds.iter().take(FAILING_SEEDS_SHOWN_MAX) {
             let first = seed.failures.first().map(ToString::to_string).unwrap_or_default();
-            let _ = writeln!(md, "- seed {}: {} failures; first: {first}", seed.seed, seed.failures_count);
+            let _ = writeln!(
+                md,
+                "- seed {}: {} failures; first: {first}",
+                seed.seed, seed.failures_count
+            );
             let _ = writeln!(md, "  ```sh\n  {}\n  ```", seed.replay);
         }
-        let hidden = s.failed.saturating_sub(s.failing_seeds.len().min(FAILING_SEEDS_SHOWN_MAX) as u64);
+        let hidden =
+            s.failed.saturating_sub(s.failing_seeds.len().min(FAILING_SEEDS_SHOWN_MAX) as u64);
         if hidden > 0 {
             let _ = writeln!(md, "- … and {hidden} more failing seeds (see `summary.json`)");
         }
@@ -87,7 +92,13 @@ fn failing_seeds(md: &mut String, scenarios: &[ScenarioSummary]) {
     }
 }
 
-fn percentile_table(md: &mut String, scenarios: &[ScenarioSummary], key: &str, unit: &str, what: &str) {
+fn percentile_table(
+    md: &mut String,
+    scenarios: &[ScenarioSummary],
+    key: &str,
+    unit: &str,
+    what: &str,
+) {
     let _ = writeln!(md, "### {what} ({unit})\n");
     let _ = writeln!(md, "| scenario | count | p50 | p90 | p99 | p99.9 | max |");
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
@@ -131,7 +142,8 @@ fn counters(md: &mut String, scenarios: &[ScenarioSummary]) {
         let _ = writeln!(md, "| {} | {} |", s.name, cells.join(" | "));
     }
     let _ = writeln!(md);
-    let _ = writeln!(md, "| scenario | faults injected | conflicts by rule | quarantined by reason |");
+    let _ =
+        writeln!(md, "| scenario | faults injected | conflicts by rule | quarantined by reason |");
     let _ = writeln!(md, "|---|---|---|---|");
     for s in scenarios {
         let maps: Vec<String> = ["faults_fired", "conflicts_by_rule", "quarantined_by_reason"]
@@ -170,9 +182,11 @@ fn number(value: Option<&Value>) -> String {
 
 fn pairs(value: Option<&Value>) -> String {
     match value.and_then(Value::as_object) {
-        Some(map) if !map.is_empty() => {
-            map.iter().map(|(k, v)| format!("{k} {}", number(Some(v)))).collect::<Vec<_>>().join(", ")
-        }
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| format!("{k} {}", number(Some(v))))
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => "–".to_owned(),
     }
 }

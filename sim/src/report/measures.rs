@@ -10,7 +10,11 @@ use super::distribution::Distribution;
 /// The distributions of a report: key in `summary.json`, unit, and what is measured.
 pub const METRICS: [(&str, &str, &str); 9] = [
     ("write_to_ack_ms", "ms", "write → acknowledged by the server"),
-    ("write_to_visible_everywhere_ms", "ms", "write → applied on the server and every other client"),
+    (
+        "write_to_visible_everywhere_ms",
+        "ms",
+        "write → applied on the server and every other client",
+    ),
     ("heal_to_converged_ms", "ms", "heal → every replica converged"),
     ("reconnect_attempts_per_outage", "dials", "dials from a lost link to the next connection"),
     ("reconnect_backoff_ms", "ms", "lost link or failed dial → next dial"),

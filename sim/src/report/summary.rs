@@ -39,7 +39,8 @@ pub struct Summary {
 impl Summary {
     /// The summary of finished scenarios.
     pub fn new(run: RunInfo, scenarios: &[ScenarioTotals], timeline: Option<Timeline>) -> Summary {
-        let scenarios: Vec<ScenarioSummary> = scenarios.iter().map(ScenarioTotals::summary).collect();
+        let scenarios: Vec<ScenarioSummary> =
+            scenarios.iter().map(ScenarioTotals::summary).collect();
         Summary {
             schema: SCHEMA_NAME.to_owned(),
             schema_version: SCHEMA_VERSION,
@@ -133,7 +134,10 @@ impl ScenarioTotals {
             simulated_ms: 0,
             failing_seeds: Vec::new(),
             failing_seeds_omitted: 0,
-            distributions: METRICS.iter().map(|(key, ..)| (key.to_string(), Distribution::new())).collect(),
+            distributions: METRICS
+                .iter()
+                .map(|(key, ..)| (key.to_string(), Distribution::new()))
+                .collect(),
             counters: Map::new(),
             conflicts_by_record: BTreeMap::new(),
         }
@@ -215,8 +219,9 @@ impl ScenarioTotals {
     /// The running totals a summary was written from.
     pub fn from_summary(summary: &ScenarioSummary) -> Result<ScenarioTotals, String> {
         let mut seeds_digest = [0u8; 16];
-        parse_hex(&summary.seeds_digest, &mut seeds_digest)
-            .ok_or_else(|| format!("scenario {}: seeds_digest is not 32 hex digits", summary.name))?;
+        parse_hex(&summary.seeds_digest, &mut seeds_digest).ok_or_else(|| {
+            format!("scenario {}: seeds_digest is not 32 hex digits", summary.name)
+        })?;
         Ok(ScenarioTotals {
             name: summary.name.clone(),
             path: summary.path.clone(),
@@ -268,7 +273,8 @@ fn seed_counters(outcome: &Outcome) -> Map<String, Value> {
         "writes_not_visible_everywhere".to_owned(),
         measures.writes_not_visible_everywhere.into(),
     );
-    counters.insert("seeds_converged".to_owned(), u64::from(outcome.converged_at_ms.is_some()).into());
+    counters
+        .insert("seeds_converged".to_owned(), u64::from(outcome.converged_at_ms.is_some()).into());
     counters
 }
 
@@ -316,12 +322,16 @@ mod tests {
     #[test]
     fn counters_add_numbers_and_nested_maps() {
         let mut sum = serde_json::json!({"retries": 2, "faults": {"crash": 1}});
-        let more = serde_json::json!({"retries": 3, "faults": {"crash": 1, "offline": 4}, "new": 7});
+        let more =
+            serde_json::json!({"retries": 3, "faults": {"crash": 1, "offline": 4}, "new": 7});
         let (Value::Object(sum_map), Value::Object(more_map)) = (&mut sum, &more) else {
             unreachable!("both literals are objects");
         };
         add_counters(sum_map, more_map);
-        assert_eq!(sum, serde_json::json!({"retries": 5, "faults": {"crash": 2, "offline": 4}, "new": 7}));
+        assert_eq!(
+            sum,
+            serde_json::json!({"retries": 5, "faults": {"crash": 2, "offline": 4}, "new": 7})
+        );
     }
 
     /// Goal: the seeds digest survives the text form a summary stores it in.

@@ -18,7 +18,11 @@ const NINES_MAX: f64 = 5.0;
 
 /// A percentile plot: value (log scale) against percentile, on HdrHistogram's "number of
 /// nines" axis, one line per series.
-pub(crate) fn percentile_chart(title: &str, unit: &str, series: &[(String, Distribution)]) -> String {
+pub(crate) fn percentile_chart(
+    title: &str,
+    unit: &str,
+    series: &[(String, Distribution)],
+) -> String {
     let (width, height, left, right, top, bottom) = (540.0, 280.0, 56.0, 30.0, 28.0, 40.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
@@ -73,7 +77,9 @@ pub(crate) fn percentile_chart(title: &str, unit: &str, series: &[(String, Distr
         let points: Vec<String> = distribution
             .histogram()
             .iter_quantiles(TICKS_PER_HALF_DISTANCE)
-            .map(|step| format!("{:.1},{:.1}", x(step.quantile_iterated_to()), y(step.value_iterated_to())))
+            .map(|step| {
+                format!("{:.1},{:.1}", x(step.quantile_iterated_to()), y(step.value_iterated_to()))
+            })
             .collect();
         let _ = write!(
             svg,
@@ -134,7 +140,11 @@ pub(crate) fn timeline_chart(timeline: &Timeline) -> String {
         for (second, count) in writes {
             let px = x(second * 1_000);
             let tick_h = (2.0 + *count as f64).min(row_h * 0.35);
-            let _ = write!(svg, r#"<line x1="{px:.1}" y1="{base:.1}" x2="{px:.1}" y2="{:.1}" class="write"/>"#, base - tick_h);
+            let _ = write!(
+                svg,
+                r#"<line x1="{px:.1}" y1="{base:.1}" x2="{px:.1}" y2="{:.1}" class="write"/>"#,
+                base - tick_h
+            );
         }
     }
     for fault in &timeline.faults {
@@ -144,7 +154,14 @@ pub(crate) fn timeline_chart(timeline: &Timeline) -> String {
             node => node.trim_start_matches("client-").parse::<usize>().map_or(0, |i| i + 1),
         };
         let py = row_y(row) + 2.0;
-        let tip = format!("{} {} {} – {} {}", fault.kind, fault.node, seconds(fault.from_ms), seconds(fault.to_ms), fault.detail);
+        let tip = format!(
+            "{} {} {} – {} {}",
+            fault.kind,
+            fault.node,
+            seconds(fault.from_ms),
+            seconds(fault.to_ms),
+            fault.detail
+        );
         if fault.kind == "clock-jump" {
             let px = x(fault.from_ms);
             let _ = write!(
@@ -183,7 +200,12 @@ pub(crate) fn timeline_chart(timeline: &Timeline) -> String {
     let step_s = nice_step(timeline.end_ms / 1_000 / 10);
     let mut second = 0;
     while second * 1_000 <= timeline.end_ms {
-        let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{second} s</text>"#, x(second * 1_000), bottom + 16.0);
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{second} s</text>"#,
+            x(second * 1_000),
+            bottom + 16.0
+        );
         second += step_s;
     }
     svg.push_str("</svg>");

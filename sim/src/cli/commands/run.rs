@@ -10,9 +10,9 @@ use crate::cli::args::{Format, RunArgs};
 use crate::cli::render::{self, ReplayHint};
 use crate::cli::sweep::{plan_guarded, run_plan_guarded};
 use crate::cli::{CliError, exit, pool, publish};
+use crate::engine::RunOptions;
 use crate::report::summary::{ScenarioTotals, Summary};
 use crate::report::timeline::Timeline;
-use crate::engine::RunOptions;
 use crate::seed::Seed;
 
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {

@@ -50,7 +50,14 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     let wall = sweep_each(&scenarios, seeds.clone(), &options, |result| report.add(out, result));
     report.finish(out)?;
     let shards = vec![format!("{}/{}", shard.number(), shard.count())];
-    let run = publish::run_info("sweep", seeds.start, args.range.seeds, shards, options.jobs as u64, wall.as_secs_f64());
+    let run = publish::run_info(
+        "sweep",
+        seeds.start,
+        args.range.seeds,
+        shards,
+        options.jobs as u64,
+        wall.as_secs_f64(),
+    );
     let summary = Summary::new(run, &report.totals, None);
     let env = |name: &str| std::env::var(name).ok();
     let published = publish::publish(&args.reports.reports_dir, &summary, &env);
