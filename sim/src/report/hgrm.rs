@@ -10,7 +10,7 @@
 //!       980.00 1.000000000000       1000
 //! #[Mean    =       312.00, StdDeviation   =       201.00]
 //! #[Max     =       980.00, Total count    =         1000]
-//! #[Buckets =            4, SubBuckets     =          256]
+//! #[Buckets =            3, SubBuckets     =          256]
 //! ```
 
 use std::fmt::Write;
@@ -94,9 +94,9 @@ mod tests {
         assert_eq!(lines[1], "");
         assert_eq!(lines[2], "        1.00 0.000000000000          1           1.00");
         let footer = &lines[lines.len() - 3..];
-        assert_eq!(footer[0], "#[Mean    =       500.53, StdDeviation   =       288.73]");
+        assert_eq!(footer[0], "#[Mean    =       500.87, StdDeviation   =       288.84]");
         assert_eq!(footer[1], "#[Max     =      1003.00, Total count    =         1000]");
-        assert_eq!(footer[2], "#[Buckets =            4, SubBuckets     =          256]");
+        assert_eq!(footer[2], "#[Buckets =            3, SubBuckets     =          256]");
     }
 
     /// Goal: the rows climb to 100 % and the last one, without the 1/(1-p) column, counts all.
