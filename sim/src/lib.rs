@@ -10,6 +10,7 @@ pub mod cli;
 pub mod engine;
 pub mod outcome;
 pub mod plan;
+pub mod report;
 pub mod repro;
 pub mod scenario;
 pub mod seed;

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::TraceEntry;
+use crate::report::measures::Measures;
 
 /// The names of the checkers, as they appear in failures.
 pub mod checker {
@@ -71,9 +72,9 @@ pub struct RunStats {
     pub quarantined_by_reason: BTreeMap<String, u64>,
     /// Writes the plan corrupted into invalid payloads.
     pub invalid_payloads_injected: u64,
-    /// Each node's schema version at the end: the app's for clients, the newest served for
-    /// the server.
-    pub schema_versions: BTreeMap<String, u32>,
+    /// Each node's schema version at the end (the app's for clients, the newest served for
+    /// the server), as `"client-2 v3": 1`; summed over a sweep, how many seeds ended so.
+    pub nodes_at_schema_version: BTreeMap<String, u64>,
     pub tombstones_collected: u64,
     pub clock_ahead_reports: u64,
     pub faults_fired: BTreeMap<String, u64>,
@@ -92,11 +93,17 @@ pub struct Outcome {
     pub converged_at_ms: Option<u64>,
     pub failures: Vec<Failure>,
     pub stats: RunStats,
+    /// Every quarantine reported, as `node: op on record: reason` (the first 1,000).
+    #[serde(skip)]
+    pub quarantines: Vec<String>,
     /// When each client connection was established, in simulated milliseconds.
     #[serde(skip)]
     pub connects_ms: Vec<u64>,
     #[serde(skip)]
     pub trace: Vec<TraceEntry>,
+    /// Latencies, reconnects, batch sizes and hotspots, for the report.
+    #[serde(skip)]
+    pub measures: Measures,
 }
 
 impl Outcome {

@@ -240,7 +240,9 @@ mod tests {
             }],
             stats: RunStats::default(),
             connects_ms: Vec::new(),
+            quarantines: Vec::new(),
             trace: Vec::new(),
+            measures: Default::default(),
         }
     }
 

@@ -143,7 +143,12 @@ fn run_prints_the_drawn_parameters_and_passes() {
     assert!(header < params && params < verdict, "{text}");
     assert!(text.contains("digest "), "{text}");
     assert_eq!(last_line(&text), "1 passed, 0 failed");
-    assert!(!dir.reports().exists(), "a passing run writes no repro file");
+    let repro_files = std::fs::read_dir(dir.reports())
+        .expect("the run wrote its report folder")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("repro-"))
+        .count();
+    assert_eq!(repro_files, 0, "a passing run writes no repro file");
 }
 
 /// Goal: scripts can parse every command's stdout as one JSON document.
@@ -151,14 +156,21 @@ fn run_prints_the_drawn_parameters_and_passes() {
 fn json_output_is_one_parseable_document() {
     let dir = TempDir::new("json");
     let tiny = dir.file("tiny.toml", TINY_SCENARIO);
-    let run = driftsync(&[&"run", &tiny, &"--seed", &"3", &"--format", &"json"], &[]);
+    let reports = dir.reports();
+    let run = driftsync(
+        &[&"run", &tiny, &"--seed", &"3", &"--format", &"json", &"--reports-dir", &reports],
+        &[],
+    );
     assert_eq!(code(&run), 0, "{}", stderr(&run));
     let run = json(&run);
     assert_eq!(run["outcome"]["seed"], 3);
     assert_eq!(run["params"]["clients"], 2);
     assert_eq!(run["passed"], true);
 
-    let sweep = driftsync(&[&"sweep", &tiny, &"--seeds", &"3", &"--format", &"json"], &[]);
+    let sweep = driftsync(
+        &[&"sweep", &tiny, &"--seeds", &"3", &"--format", &"json", &"--reports-dir", &reports],
+        &[],
+    );
     assert_eq!(code(&sweep), 0, "{}", stderr(&sweep));
     let sweep = json(&sweep);
     assert_eq!(sweep["passed"], 3);

@@ -9,7 +9,9 @@ mod rollout;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Metrics, Op, OpId, RecordKey, RecordView, Records, ReplicaId};
+use driftsync_core::{
+    Metrics, Op, OpId, QuarantineNotice, RecordKey, RecordView, Records, ReplicaId,
+};
 
 use crate::engine::Sim;
 use crate::outcome::{Failure, RunStats};
@@ -39,11 +41,27 @@ pub(crate) struct Ledger {
     pub(crate) faults_fired: BTreeMap<String, u64>,
     /// When each successful connection was made.
     pub(crate) connects_ms: Vec<u64>,
+    /// Every quarantine reported, as `node: op on record: reason`, up to a bound.
+    pub(crate) quarantines: Vec<String>,
     /// Counters of node incarnations that crashed (or restarted for an upgrade).
     pub(crate) metrics_of_crashed: Metrics,
     /// One-shot sabotages fire once.
     pub(crate) sabotage_fired: bool,
 }
+
+impl Ledger {
+    /// Records a quarantine a node reported, with its reason, for the checkers and the report.
+    pub(crate) fn note_quarantine(&mut self, node: NodeId, notice: &QuarantineNotice) {
+        self.reported.insert((node, notice.op));
+        if self.quarantines.len() < QUARANTINES_LISTED_MAX {
+            self.quarantines
+                .push(format!("{node}: op {} on {}: {}", notice.op, notice.key, notice.reason));
+        }
+    }
+}
+
+/// Quarantines listed by reason in a run's outcome; the counters count them all.
+pub(crate) const QUARANTINES_LISTED_MAX: usize = 1_000;
 
 /// What replicas must agree on: every record that is more than a bare tombstone, whether it
 /// exists, and every field value it holds, visible or not. Field values of a record that was
@@ -122,9 +140,10 @@ pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
         invalid_payloads_injected: ledger.injected.len() as u64,
         ..RunStats::default()
     };
-    stats.schema_versions.insert(NodeId::SERVER.to_string(), sim.server_policy().newest);
+    let server_version = format!("{} v{}", NodeId::SERVER, sim.server_policy().newest);
+    stats.nodes_at_schema_version.insert(server_version, 1);
     for ((node, _), version) in sim.client_nodes().zip(sim.client_versions()) {
-        stats.schema_versions.insert(node.to_string(), version);
+        stats.nodes_at_schema_version.insert(format!("{node} v{version}"), 1);
     }
     let metrics = sim
         .server()

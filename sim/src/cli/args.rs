@@ -48,6 +48,31 @@ pub enum Command {
     /// Run each seed twice and compare trace digests; name the first differing event.
     #[command(after_help = exit::HELP)]
     CheckDeterminism(DeterminismArgs),
+    /// Work with report folders (`report merge`).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `driftsync report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the report folders of the shards of one sweep into one report, written as a new
+    /// folder under --reports-dir (and pointed at by its `latest`). Counters add, histograms
+    /// merge exactly, failing seeds are united.
+    #[command(after_help = exit::HELP)]
+    Merge(MergeArgs),
+}
+
+/// `driftsync report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report folders, each holding a summary.json.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportsArgs,
 }
 
 /// How results are printed on stdout.
@@ -70,7 +95,7 @@ pub struct OutputArgs {
 /// Where failing seeds write their repro files.
 #[derive(Debug, Args)]
 pub struct ReportsArgs {
-    /// Directory for repro files of failing seeds; created if missing.
+    /// Directory for repro files of failing seeds and for report folders; created if missing.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports_dir: PathBuf,
 }

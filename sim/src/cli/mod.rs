@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod exit;
 mod pool;
 pub mod progress;
+pub mod publish;
 pub mod render;
 pub mod shard;
 pub mod sweep;
@@ -39,6 +40,9 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::sweep(args, &mut stdout),
         Command::Replay(args) => commands::replay::replay(args, &mut stdout),
         Command::CheckDeterminism(args) => commands::determinism::check(args, &mut stdout),
+        Command::Report(args::ReportCommand::Merge(args)) => {
+            commands::report::merge(args, &mut stdout)
+        }
     };
     let flushed = stdout.flush();
     let code = match (result, flushed) {
@@ -107,7 +111,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(progress::colour_enabled(std::io::stderr().is_terminal()))
         .with_target(false)
         .try_init();
 }

@@ -5,8 +5,8 @@
 // exception the ban's own comment names, and nothing it returns is handed to the engine.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The least time between two progress lines.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
@@ -27,11 +27,13 @@ impl Stopwatch {
     }
 }
 
-/// Prints a plain progress line to stderr at most every [`PROGRESS_INTERVAL`]: no cursor
-/// movement or colours, so CI logs stay readable.
+/// Shows progress on stderr: a live bar on a terminal; elsewhere (CI logs) a plain line at most
+/// every [`PROGRESS_INTERVAL`], with no cursor movement or colours, so logs stay readable.
 #[derive(Debug)]
 pub struct Progress {
     enabled: bool,
+    /// The live bar, when stderr is a terminal.
+    bar: Option<indicatif::ProgressBar>,
     total: u64,
     done: u64,
     failed: u64,
@@ -42,8 +44,10 @@ pub struct Progress {
 impl Progress {
     /// A progress display for `total` items; a disabled one only counts.
     pub fn new(total: u64, enabled: bool) -> Progress {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| live_bar(total));
         Progress {
             enabled,
+            bar,
             total,
             done: 0,
             failed: 0,
@@ -58,12 +62,18 @@ impl Progress {
         if !passed {
             self.failed += 1;
         }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if !passed {
+                bar.set_message(format!("{} failed", self.failed));
+            }
+        }
         self.tick();
     }
 
     /// Prints a line if one is due; call it also while waiting, so a slow seed shows up.
     pub fn tick(&mut self) {
-        if !self.enabled || self.last_printed.elapsed() < PROGRESS_INTERVAL {
+        if !self.enabled || self.bar.is_some() || self.last_printed.elapsed() < PROGRESS_INTERVAL {
             return;
         }
         self.last_printed = Instant::now();
@@ -76,8 +86,43 @@ impl Progress {
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 
+    /// Takes the live bar off the terminal, so the results print on a clean line.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
     /// The wall time since the display was created.
     pub fn elapsed(&self) -> Duration {
         self.stopwatch.elapsed()
     }
+}
+
+/// Seconds since 1970 in UTC, for naming report folders; 0 if the clock is before 1970.
+pub fn utc_now_s() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Whether output may be coloured: never with `NO_COLOR` set (to anything but ""), and only on a
+/// terminal. See <https://no-color.org>.
+pub fn colour_enabled(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+fn live_bar(total: u64) -> indicatif::ProgressBar {
+    let template = if colour_enabled(true) {
+        "{elapsed_precise} [{bar:40.cyan/blue}] {pos}/{len} seeds, eta {eta} {msg:.red}"
+    } else {
+        "{elapsed_precise} [{bar:40}] {pos}/{len} seeds, eta {eta} {msg}"
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    // The templates above are fixed and valid; a failure would only lose the styling.
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

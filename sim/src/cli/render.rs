@@ -76,11 +76,31 @@ pub fn outcome_summary(out: &mut dyn Write, outcome: &Outcome) -> io::Result<()>
         "  upkeep       {} quarantined, {} tombstones collected, {} clock-ahead reports",
         stats.quarantined, stats.tombstones_collected, stats.clock_ahead_reports
     )?;
+    let versions: Vec<&str> = stats.nodes_at_schema_version.keys().map(String::as_str).collect();
+    writeln!(
+        out,
+        "  schema       {}; {} ops migrated up, {} down; {} invalid payloads injected",
+        versions.join(", "),
+        stats.ops_migrated_up,
+        stats.ops_migrated_down,
+        stats.invalid_payloads_injected
+    )?;
     let fired: Vec<String> =
         stats.faults_fired.iter().map(|(fault, count)| format!("{fault} {count}")).collect();
     let fired = if fired.is_empty() { "none".to_owned() } else { fired.join(", ") };
-    writeln!(out, "  faults fired {fired}")
+    writeln!(out, "  faults fired {fired}")?;
+    for line in outcome.quarantines.iter().take(QUARANTINES_SHOWN_MAX) {
+        writeln!(out, "  quarantined  {line}")?;
+    }
+    let more = outcome.quarantines.len().saturating_sub(QUARANTINES_SHOWN_MAX);
+    if more > 0 {
+        writeln!(out, "  quarantined  … and {more} more (see summary.json counters by reason)")?;
+    }
+    Ok(())
 }
+
+/// Quarantines listed one per line in a run's output.
+const QUARANTINES_SHOWN_MAX: usize = 20;
 
 /// The failure block of one failing seed: where, what, and one line to copy to replay it.
 pub fn failure_block(
@@ -119,6 +139,17 @@ pub fn failure_block(
                 shell_word(scenario_path)
             )
         }
+    }
+}
+
+/// The one command that replays (or reruns) a failing seed, as the failure block prints it.
+pub fn replay_command(hint: &ReplayHint) -> String {
+    match hint {
+        ReplayHint::Repro(path) => format!("{REPLAY_COMMAND} {}", shell_word(path)),
+        ReplayHint::Rerun { scenario_path, seed, .. } => format!(
+            "cargo run --release -p driftsync-sim -- run {} --seed {seed}",
+            shell_word(scenario_path)
+        ),
     }
 }
 
@@ -168,7 +199,9 @@ mod tests {
             }],
             stats: RunStats::default(),
             connects_ms: Vec::new(),
+            quarantines: Vec::new(),
             trace: Vec::new(),
+            measures: Default::default(),
         }
     }
 

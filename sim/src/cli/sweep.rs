@@ -125,6 +125,8 @@ pub fn sweep_each(
     let progress = RefCell::new(Progress::new(count as u64, options.progress));
     let work = |index: usize| {
         let (scenario_index, seed) = item(&selected, index);
+        let name = &scenarios[scenario_index].spec.name;
+        let _span = tracing::info_span!("seed", scenario = %name, seed).entered();
         let stopwatch = Stopwatch::start();
         let run = run_seed(&scenarios[scenario_index].spec, Seed(seed), &run_options);
         let plan = if run.outcome.passed() { None } else { run.plan };
@@ -136,6 +138,7 @@ pub fn sweep_each(
         on_result(result);
     };
     pool::run_ordered(count, jobs, work, consume, || progress.borrow_mut().tick());
+    progress.borrow().finish();
     progress.borrow().elapsed()
 }
 
@@ -215,7 +218,9 @@ fn panic_outcome(scenario: &str, seed: u64, detail: String) -> Outcome {
         }],
         stats: RunStats::default(),
         connects_ms: Vec::new(),
+        quarantines: Vec::new(),
         trace: Vec::new(),
+        measures: Default::default(),
     }
 }
 

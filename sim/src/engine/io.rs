@@ -61,6 +61,7 @@ impl Sim<'_> {
         }
         let transmits: Vec<Bytes> = std::iter::from_fn(|| client.poll_transmit()).collect();
         let (cursor, hlc) = (client.cursor(), client.hlc());
+        self.observer.client_input(index, self.now_ms, client, state.link);
         let went_back = if cursor < state.cursor_seen {
             Some(format!("cursor went from {} back to {}", state.cursor_seen.0, cursor.0))
         } else if hlc < state.hlc_seen {
@@ -93,6 +94,7 @@ impl Sim<'_> {
             return self.crash_server_now();
         }
         let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+        self.observer.server_input(self.now_ms, server);
         let head = server.head();
         if head < self.server.head_seen {
             let detail =
@@ -118,9 +120,13 @@ impl Sim<'_> {
                     self.ledger.evicted.insert(client);
                 }
                 ServerEvent::Quarantined(notice) => {
-                    self.ledger.reported.insert((NodeId::SERVER, notice.op));
+                    self.observer.quarantined(notice.op);
+                    self.ledger.note_quarantine(NodeId::SERVER, &notice);
                 }
-                ServerEvent::Conflict(_) => self.ledger.conflicts += 1,
+                ServerEvent::Conflict(report) => {
+                    self.observer.conflict(&report.key, report.rule);
+                    self.ledger.conflicts += 1;
+                }
                 ServerEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
                 _ => {}
             }
@@ -131,6 +137,7 @@ impl Sim<'_> {
         let node = NodeId::client(index as u32 + 1);
         match event {
             ClientEvent::WantsConnection => {
+                self.observer.dialing(index, self.now_ms);
                 self.clients[index].link = Link::Dialing;
                 // A dial takes a round trip before it is known to have worked.
                 let rtt_ms = self.network.latency_ms() + self.network.latency_ms();
@@ -138,12 +145,14 @@ impl Sim<'_> {
             }
             ClientEvent::CloseConnection => {
                 if let Link::Up { epoch } = self.clients[index].link {
+                    self.observer.closed(index, self.now_ms);
                     self.clients[index].link = Link::Down;
                     self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
                 }
             }
             ClientEvent::Quarantined(notice) => {
-                self.ledger.reported.insert((node, notice.op));
+                self.observer.quarantined(notice.op);
+                self.ledger.note_quarantine(node, &notice);
             }
             ClientEvent::Negotiated { read_only, .. } => {
                 if read_only {
@@ -152,7 +161,11 @@ impl Sim<'_> {
                     self.ledger.read_only.remove(&index);
                 }
             }
-            ClientEvent::Conflict(_) => self.ledger.conflicts += 1,
+            ClientEvent::Conflict(report) => {
+                self.observer.conflict(&report.key, report.rule);
+                self.ledger.conflicts += 1;
+            }
+            ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
             ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
             _ => {}
         }
@@ -184,6 +197,7 @@ impl Sim<'_> {
 
     /// Hands a message to the network and queues its arrival (or arrivals).
     fn route(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
+        log_message("sent", self.now_ms, from, to, &bytes);
         match self.network.route(from, to, self.now_ms) {
             Delivery::Drop(_) => {}
             Delivery::Deliver { at_ms, duplicate_at_ms } => {
@@ -198,6 +212,7 @@ impl Sim<'_> {
 
     pub(super) fn deliver(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
         self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
+        log_message("delivered", self.now_ms, from, to, &bytes);
         let client = if to.is_server() { from } else { to };
         let index = client.0 as usize - 1;
         if self.clients[index].link != (Link::Up { epoch }) {
@@ -287,7 +302,10 @@ impl Sim<'_> {
         });
         match done {
             None => self.ledger.writes_skipped_down += 1,
-            Some(Ok((Some(op), version))) => self.note_committed(client, op, version),
+            Some(Ok((Some(op), version))) => {
+                self.observer.written(client, op.id, self.now_ms);
+                self.note_committed(client, op, version);
+            }
             Some(Ok((None, _))) => unreachable!("a committed write is in the outbox"),
             Some(Err(error)) => {
                 tracing::debug!(%error, "write refused");
@@ -337,6 +355,22 @@ fn describe(from: NodeId, to: NodeId, bytes: &[u8]) -> String {
     match decode(bytes, &Default::default()) {
         Ok(message) => format!("{} {from} -> {to}{}", message.kind_name(), batch_of(&message)),
         Err(error) => format!("undecodable {from} -> {to}: {error}"),
+    }
+}
+
+/// A debug log line per message sent and delivered. The batch id is the correlation id: the
+/// same id on the client's and the server's lines is the same batch. Decoding only happens when
+/// debug logging is on, and reads the bytes without changing anything.
+fn log_message(what: &str, now_ms: u64, from: NodeId, to: NodeId, bytes: &[u8]) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    match decode(bytes, &Default::default()) {
+        Ok(message) => {
+            let batch = message.batch().map(|b| b.to_string()).unwrap_or_default();
+            tracing::debug!(sim_ms = now_ms, %from, %to, kind = message.kind_name(), batch, "{what}");
+        }
+        Err(error) => tracing::debug!(sim_ms = now_ms, %from, %to, %error, "{what} (undecodable)"),
     }
 }
 

@@ -13,6 +13,7 @@ mod invalid;
 mod io;
 mod network;
 mod nodes;
+mod observe;
 mod queue;
 mod sabotage;
 mod store;
@@ -38,6 +39,7 @@ use crate::seed::{Seed, Stream, stream};
 use clock::WallClock;
 use network::Network;
 use nodes::{ClientNode, ServerNode, Slot};
+use observe::Observer;
 use queue::EventQueue;
 use store::SimStore;
 use trace::Trace;
@@ -157,6 +159,8 @@ pub(crate) struct Sim<'p> {
     converged_at_ms: Option<u64>,
     /// Views captured when the stability round starts.
     stability_baseline: Option<check::Snapshot>,
+    /// Measures for the report; observes only, never steers.
+    observer: Observer,
 }
 
 impl<'p> Sim<'p> {
@@ -227,6 +231,7 @@ impl<'p> Sim<'p> {
             heal_at_ms: params.chaos_ms(),
             converged_at_ms: None,
             stability_baseline: None,
+            observer: Observer::new(params.clients as usize),
         };
         for (index, write) in plan.workload.iter().enumerate() {
             sim.queue.push(write.at_ms, Event::Write(index));
@@ -348,6 +353,8 @@ impl<'p> Sim<'p> {
             self.failures.extend(found);
         }
         let stats = check::stats(&self);
+        let observer = std::mem::replace(&mut self.observer, Observer::new(0));
+        let measures = observer.finish(self.heal_at_ms, self.converged_at_ms, self.now_ms);
         Outcome {
             scenario: self.plan.scenario.clone(),
             seed: self.plan.seed,
@@ -359,7 +366,9 @@ impl<'p> Sim<'p> {
             failures: self.failures,
             stats,
             connects_ms: std::mem::take(&mut self.ledger.connects_ms),
+            quarantines: std::mem::take(&mut self.ledger.quarantines),
             trace: self.trace.take_recorded(),
+            measures,
         }
     }
 

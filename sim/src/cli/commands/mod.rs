@@ -3,6 +3,7 @@
 
 pub(super) mod determinism;
 pub(super) mod replay;
+pub(super) mod report;
 pub(super) mod run;
 pub(super) mod sweep;
 

@@ -9,8 +9,10 @@ use super::{load, write_repro};
 use crate::cli::args::{Format, RunArgs};
 use crate::cli::render::{self, ReplayHint};
 use crate::cli::sweep::{plan_guarded, run_plan_guarded};
-use crate::cli::{CliError, exit, pool};
+use crate::cli::{CliError, exit, pool, publish};
 use crate::engine::RunOptions;
+use crate::report::summary::{ScenarioTotals, Summary};
+use crate::report::timeline::Timeline;
 use crate::seed::Seed;
 
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {
@@ -45,11 +47,21 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             write_repro(&args.reports.reports_dir, &scenario.path, plan, None, &outcome);
         (Some(hint), error)
     };
+    let mut totals = ScenarioTotals::new(&scenario.spec.name, &scenario.path.display().to_string());
+    totals.add(&outcome, hint.as_ref().map(render::replay_command));
+    let run = publish::run_info("run", args.seed, 1, vec!["1/1".to_owned()], 1, 0.0);
+    let timeline = plan.map(|plan| Timeline::new(plan, &outcome));
+    let summary = Summary::new(run, &[totals], timeline);
+    let env = |name: &str| std::env::var(name).ok();
+    let published = publish::publish(&args.reports.reports_dir, &summary, &env);
     match format {
         Format::Human => {
             render::outcome_summary(out, &outcome)?;
             if let Some(hint) = &hint {
                 render::failure_block(out, &scenario.path, &outcome, hint)?;
+            }
+            if let Ok(dir) = &published {
+                writeln!(out, "report: {}", dir.join("index.html").display())?;
             }
             let passed = u64::from(outcome.passed());
             render::totals(out, passed, 1 - passed)?;
@@ -67,6 +79,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {
                 "passed": outcome.passed(),
                 "outcome": outcome,
                 "repro": repro,
+                "report": published.as_ref().ok(),
             });
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
@@ -75,5 +88,6 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     if let Some(error) = repro_error {
         return Err(error);
     }
+    published?;
     Ok(if outcome.passed() { exit::PASSED } else { exit::FAILED })
 }

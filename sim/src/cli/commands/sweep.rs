@@ -11,7 +11,8 @@ use crate::cli::args::{Format, SweepArgs};
 use crate::cli::render::{self, ReplayHint, shell_word};
 use crate::cli::shard::{self, SelectedSeeds};
 use crate::cli::sweep::{SeedResult, SweepOptions, sweep_each};
-use crate::cli::{CliError, exit};
+use crate::cli::{CliError, exit, publish};
+use crate::report::summary::{ScenarioTotals, Summary};
 use crate::scenario::Scenario;
 
 /// Failing seeds per scenario that get a repro file and a full failure block; past this, a
@@ -48,6 +49,18 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
     let wall = sweep_each(&scenarios, seeds.clone(), &options, |result| report.add(out, result));
     report.finish(out)?;
+    let shards = vec![format!("{}/{}", shard.number(), shard.count())];
+    let run = publish::run_info(
+        "sweep",
+        seeds.start,
+        args.range.seeds,
+        shards,
+        options.jobs as u64,
+        wall.as_secs_f64(),
+    );
+    let summary = Summary::new(run, &report.totals, None);
+    let env = |name: &str| std::env::var(name).ok();
+    let published = publish::publish(&args.reports.reports_dir, &summary, &env);
     let passed_count: u64 = report.tallies.iter().map(|tally| tally.passed_count).sum();
     let failed_count: u64 = report.tallies.iter().map(|tally| tally.failed_count).sum();
     match format {
@@ -60,6 +73,9 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
                 options.jobs,
                 per_minute(passed_count + failed_count, wall)
             )?;
+            if let Ok(dir) = &published {
+                writeln!(out, "report: {}", dir.join("index.html").display())?;
+            }
             render::totals(out, passed_count, failed_count)?;
         }
         Format::Json => {
@@ -82,6 +98,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
                 "passed": passed_count,
                 "failed": failed_count,
                 "wall_s": wall.as_secs_f64(),
+                "report": published.as_ref().ok(),
             });
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
@@ -90,6 +107,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     if let Some(error) = report.first_error {
         return Err(error);
     }
+    published?;
     Ok(if failed_count == 0 { exit::PASSED } else { exit::FAILED })
 }
 
@@ -104,6 +122,10 @@ struct Report<'a> {
     failures_json: Vec<Value>,
     /// The first error of writing a repro file or the output; the sweep goes on regardless.
     first_error: Option<CliError>,
+    /// The report's running totals, one per scenario, fed as results arrive.
+    totals: Vec<ScenarioTotals>,
+    /// The replay command of the failing seed being added.
+    replay: Option<String>,
 }
 
 impl<'a> Report<'a> {
@@ -116,6 +138,11 @@ impl<'a> Report<'a> {
             lines_printed_count: 0,
             failures_json: Vec::new(),
             first_error: None,
+            totals: scenarios
+                .iter()
+                .map(|s| ScenarioTotals::new(&s.spec.name, &s.path.display().to_string()))
+                .collect(),
+            replay: None,
         }
     }
 
@@ -125,6 +152,8 @@ impl<'a> Report<'a> {
             if result.passed() { Ok(()) } else { self.failed(out, &result) }
         });
         self.keep_first(written.map_err(CliError::from));
+        let replay = self.replay.take();
+        self.totals[result.scenario_index].add(&result.outcome, replay);
     }
 
     fn failed(&mut self, out: &mut dyn Write, result: &SeedResult) -> std::io::Result<()> {
@@ -145,6 +174,7 @@ impl<'a> Report<'a> {
             (hint, None)
         };
         self.keep_first(error.map_or(Ok(()), Err));
+        self.replay = Some(render::replay_command(&hint));
         match self.format {
             Format::Human if failed_count <= FAILURE_BLOCKS_MAX_PER_SCENARIO => {
                 render::failure_block(out, &scenario.path, outcome, &hint)
