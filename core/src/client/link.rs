@@ -4,6 +4,8 @@
 //! step from the durable state alone (resync, then push, then pull), which is what makes a
 //! restart or a lost message harmless: the same state always leads to the same next request.
 
+use std::borrow::Cow;
+
 use tracing::{debug, info_span, warn};
 
 use crate::client::Client;
@@ -152,17 +154,18 @@ impl<S: Store> Client<S> {
         };
         let written = self.meta.written_version(self.outbox.front()?.id.seq);
         let batch_version = written.min(session_version);
-        let mut ops: Vec<Op> = Vec::new();
+        // Ops already in a version the server reads are sent as they are, without a copy.
+        let mut ops: Vec<Cow<'_, Op>> = Vec::new();
         for op in self.outbox.iter().take(self.config.push_batch_ops_max) {
             if self.meta.written_version(op.id.seq) != written {
                 break;
             }
             if written <= session_version {
-                ops.push(op.clone());
+                ops.push(Cow::Borrowed(op));
                 continue;
             }
             match self.config.lineage.migrate_op(op, written, session_version) {
-                Ok(down) if down.hidden.is_empty() => ops.push(down.op),
+                Ok(down) if down.hidden.is_empty() => ops.push(Cow::Owned(down.op)),
                 Ok(down) => {
                     if ops.is_empty() && self.held_reported != Some(op.id) {
                         self.held_reported = Some(op.id);
@@ -180,7 +183,7 @@ impl<S: Store> Client<S> {
         let through = ops.last()?.id.seq;
         self.metrics.ops_pushed += ops.len() as u64;
         self.metrics.push_batch_sizes.record(ops.len());
-        let ops = OpsBytes::encode(ops.iter());
+        let ops = OpsBytes::encode(ops.iter().map(|op| op.as_ref()));
         let push = Push { batch: self.next_batch(), schema_version: batch_version, ops };
         Some((Message::Push(push), RequestKind::Push { through }))
     }

@@ -323,10 +323,11 @@ impl Sim<'_> {
             self.ledger.queued_read_only.push(op.id);
         }
         let latest = self.lineage.latest();
-        let op = match self.lineage.migrate_op(&op, version, latest) {
-            Ok(up) => up.op,
-            // The oracle then expects the op as written; the server will disagree, loudly.
-            Err(_) => op,
+        let op = if version == latest {
+            op
+        } else {
+            // On an error the oracle expects the op as written; the server will disagree, loudly.
+            self.lineage.migrate_op(&op, version, latest).map_or(op, |up| up.op)
         };
         self.ledger.committed.push(op);
     }
