@@ -56,7 +56,7 @@ pub fn render(summary: &Summary) -> String {
     if let Some(timeline) = &summary.timeline {
         let _ = write!(
             page,
-            "<section><h2>Timeline: {} seed {}</h2><p>Orange: partitions · grey: offline · red: crashed · purple: clock jumps · green bars: connected · blue ticks: writes per second · dashed: heal and convergence.</p>{}</section>",
+            "<section><h2>Timeline: {} seed {}</h2><p>Orange: partitions · grey: offline · red: crashed · purple: clock jumps · brown: server redeploys (schema versions) · teal: app upgrades · green bars: connected · blue ticks: writes per second · dashed: heal and convergence.</p>{}</section>",
             escape(&timeline.scenario),
             timeline.seed,
             timeline_chart(timeline)
