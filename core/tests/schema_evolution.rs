@@ -11,8 +11,9 @@ use common::{Direction, World, client_config, fields, key, text};
 use driftsync_core::protocol::{Message, RejectReason};
 use driftsync_core::schema::{Converter, SchemaLineage, Step, VersionPolicy};
 use driftsync_core::{
-    ClientEvent, FieldSchema, FieldType, FieldView, MergePolicy, QuarantineReason, RecordKey,
-    RecordView, Schema, ServerConfig, Value,
+    ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime, Mutation,
+    OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig, ServerMeta,
+    Store, Value,
 };
 
 /// The harness schema plus a page count kept as text and a flag, both retired in v2.
@@ -419,4 +420,41 @@ fn a_push_claiming_a_version_its_ops_do_not_fit_is_quarantined_before_migration(
     world.settle();
     let reason = world.server.quarantine()[0].reason.to_string();
     assert_eq!(reason, "invalid field colour: unknown field (schema v1)");
+}
+
+#[test]
+fn a_new_server_release_migrates_its_stored_data_to_the_newer_version_once() {
+    // The old release knows only v1; the new one ships v2 and restarts on the same store.
+    let old_release = Arc::new(SchemaLineage::new(base()));
+    let old_config = ServerConfig::with_lineage(old_release.clone(), ONLY_V1).expect("v1 only");
+    let clients = vec![client_config(0, &old_release, 1)];
+    let mut world = World::from_configs(old_config, clients);
+    let now = world.now;
+    let note = fields(&[("title", text("t")), ("body", text("kept")), ("size", text("12"))]);
+    world.client(0).put(now, key("r"), note).expect("valid in v1");
+    world.settle();
+    world.restart_server_with(server_config(BOTH_WRITABLE));
+    world.settle();
+    assert_eq!(world.server.meta().schema_version, 2);
+    let as_v2 = world.server.view_as(2).expect("v2 is known");
+    assert_eq!(value(&as_v2, "r", "text"), Some(text("kept")), "stored under the new name");
+    assert_eq!(value(&as_v2, "r", "size"), Some(Value::I64(12)), "stored as the new type");
+    let old_name_in_log = world
+        .server
+        .log()
+        .any(|op| matches!(&op.body, OpBody::Put { fields } if fields.contains_key("body")));
+    assert!(!old_name_in_log, "the log is migrated too");
+    world.assert_converged_per_version();
+}
+
+#[test]
+fn a_store_newer_than_the_servers_build_is_refused_with_how_to_roll_back() {
+    let mut store = MemoryStore::new();
+    let meta = ServerMeta { schema_version: 2, ..Default::default() };
+    store.commit(vec![Mutation::ServerMeta(meta)]).expect("memory stores commit");
+    let v1_build = ServerConfig::new(base());
+    let error = Server::new(v1_build, store, MonoTime(0))
+        .expect_err("v2 data cannot be read by a v1 build");
+    assert!(error.message.contains("schema v2 data"), "{error}");
+    assert!(error.message.contains("version policy"), "{error}");
 }

@@ -25,7 +25,7 @@ use crate::op::{Op, OpBody};
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
-use crate::store::{MemoryStore, Store};
+use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, WallTime};
 
 /// How a server behaves.
@@ -97,6 +97,8 @@ pub struct ServerMeta {
     /// The newest tombstone collected so far.
     pub gc_horizon: Option<Stamp>,
     pub hlc: Hlc,
+    /// The schema version records and log are stored in (0 before the first start).
+    pub schema_version: u32,
 }
 
 /// What the server knows of one client.
@@ -164,10 +166,12 @@ pub struct Server<S: Store = MemoryStore> {
 impl<S: Store> Server<S> {
     /// Starts (or restarts) a server from whatever `store` holds.
     pub fn new(config: ServerConfig, store: S, now: MonoTime) -> Result<Server<S>, StorageError> {
+        let mut store = store;
         let stored = store.load()?;
-        let meta = stored.server_meta.unwrap_or_default();
-        let log: VecDeque<Op> = stored.log.into_values().collect();
-        let records: Records = stored.records.into_iter().collect();
+        let mut meta = stored.server_meta.unwrap_or_default();
+        let mut log: VecDeque<Op> = stored.log.into_values().collect();
+        let mut records: Records = stored.records.into_iter().collect();
+        upgrade_stored(&config.lineage, &mut store, &mut meta, &mut records, &mut log)?;
         let tombstone_pos = tombstone_positions(&records, &log, meta.compacted_through);
         Ok(Server {
             clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
@@ -360,6 +364,60 @@ impl<S: Store> Server<S> {
     fn send(&mut self, to: PeerId, message: &crate::protocol::Message) {
         self.transmits.push_back(Transmit { to, payload: crate::protocol::encode(message) });
     }
+}
+
+/// Brings stored data to the lineage's latest version: a new release of the server migrates
+/// every record and log entry up once, in one commit, before it serves anything. A store newer
+/// than this build is refused: a rollback lowers [`VersionPolicy::newest`] on the newer build
+/// instead, which keeps the data readable.
+fn upgrade_stored<S: Store>(
+    lineage: &SchemaLineage,
+    store: &mut S,
+    meta: &mut ServerMeta,
+    records: &mut Records,
+    log: &mut VecDeque<Op>,
+) -> Result<(), StorageError> {
+    let latest = lineage.latest();
+    let from = meta.schema_version;
+    if from == latest {
+        return Ok(());
+    }
+    if from > latest {
+        return Err(StorageError {
+            message: format!(
+                "the store holds schema v{from} data but this build knows v{}..=v{latest}; run \
+                 the newer build with an older `newest` in its version policy to roll back",
+                lineage.first()
+            ),
+        });
+    }
+    let mut mutations = Vec::new();
+    if from != 0 {
+        *records = records
+            .iter()
+            .map(|(key, state)| {
+                (key.clone(), lineage.migrate_record(key, state, from, latest).state)
+            })
+            .collect();
+        mutations.extend(
+            records
+                .iter()
+                .map(|(k, s)| Mutation::Record { key: k.clone(), state: Some(s.clone()) }),
+        );
+        for (offset, op) in log.iter_mut().enumerate() {
+            // An entry a converter refuses stays as written: it was valid when it was applied,
+            // and its record state above already dropped what cannot be expressed.
+            if let Ok(up) = lineage.migrate_op(op, from, latest) {
+                *op = up.op;
+            }
+            let pos = LogPos(meta.compacted_through.0 + offset as u64 + 1);
+            mutations.push(Mutation::LogAppend { pos, op: op.clone() });
+        }
+        tracing::info!(from, to = latest, records = records.len(), "migrated stored data");
+    }
+    meta.schema_version = latest;
+    mutations.push(Mutation::ServerMeta(meta.clone()));
+    store.commit(mutations)
 }
 
 /// Rebuilds where each tombstone sits. A delete that was compacted away is at or before the
