@@ -85,6 +85,10 @@
 //! - A pull batch is verified against its manifest, then its ops and the new cursor are
 //!   committed together: a crash resumes without reprocessing and without skipping.
 //! - Nothing is dropped silently: invalid or stale ops are quarantined, kept and reported.
+//! - Clients of different schema versions share one server: ops are translated between
+//!   versions on the way in and out ([`schema`]), an older client's edit never erases a field
+//!   it does not know, and a client the server has moved past keeps its writes queued until it
+//!   upgrades.
 
 pub mod client;
 pub mod error;
@@ -114,7 +118,10 @@ pub use metrics::Metrics;
 pub use op::{FieldWrite, Op, OpBody};
 pub use quarantine::{QuarantineReason, QuarantinedOp};
 pub use retry::RetryConfig;
-pub use schema::{CollectionSchema, FieldSchema, MergePolicy, Schema};
+pub use schema::{
+    Access, CollectionSchema, Converter, FieldSchema, LineageError, MergePolicy, Schema,
+    SchemaLineage, Step, VersionPolicy,
+};
 pub use server::{Registration, Server, ServerConfig, ServerMeta, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};
 pub use time::{MonoTime, WallTime};
