@@ -23,11 +23,11 @@ const FIELDS_PER_COLLECTION_MAX: usize = 4;
 const VERSIONS_MAX: usize = 5;
 const STEPS_PER_VERSION_MAX: usize = 3;
 const OPS_MAX: usize = 8;
-/// Integers a conversion to f64 carries exactly: `Converter::I64ToF64` is exact below 2^53.
+/// Integers a conversion to f64 carries: `Converter::I64ToF64` refuses anything larger.
 const INTEGER_MAGNITUDE_MAX: i64 = 1 << 53;
 const CHOICES: usize = 256;
 
-/// Up converters that accept every value of their source type, with the converter that undoes
+/// Up converters that accept every value the test draws of their source type, with the converter that undoes
 /// each exactly. A fallible up converter (`StrToI64`) would refuse ops valid in the base.
 const REVERSIBLE: [(Converter, Converter); 3] = [
     (Converter::I64ToStr, Converter::StrToI64),

@@ -54,7 +54,8 @@ pub enum Converter {
     I64ToStr,
     /// Parses decimal text; fails on anything else.
     StrToI64,
-    /// Exact below 2^53 in magnitude; never fails.
+    /// Fails above 2^53 in magnitude, where an f64 can no longer hold every integer: a
+    /// conversion either keeps the exact value or refuses.
     I64ToF64,
     /// Fails unless the float is integral and in range.
     F64ToI64,
@@ -91,7 +92,9 @@ impl Converter {
             (_, Value::Null) => Ok(Value::Null),
             (Converter::I64ToStr, Value::I64(n)) => Ok(Value::Str(n.to_string())),
             (Converter::StrToI64, Value::Str(s)) => s.parse().map(Value::I64).map_err(|_| refuse()),
-            (Converter::I64ToF64, Value::I64(n)) => Ok(Value::F64(*n as f64)),
+            (Converter::I64ToF64, Value::I64(n)) if n.unsigned_abs() <= F64_EXACT_INTEGER_MAX => {
+                Ok(Value::F64(*n as f64))
+            }
             (Converter::F64ToI64, Value::F64(x)) => {
                 // The cast saturates; the round trip tells an exact integer from a clipped one.
                 let n = *x as i64;
@@ -104,6 +107,9 @@ impl Converter {
         }
     }
 }
+
+/// The largest integer magnitude below which every integer has an exact f64.
+const F64_EXACT_INTEGER_MAX: u64 = 1 << 53;
 
 /// A step that is not valid where it stands, or a policy the lineage cannot serve.
 #[derive(Clone, Debug, PartialEq, Eq)]

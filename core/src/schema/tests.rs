@@ -448,12 +448,18 @@ fn a_default_the_up_converter_refuses_fails_at_evolve() {
 
 #[test]
 fn every_converter_converts_what_it_can_and_refuses_the_rest_with_why() {
-    let cases: [(Converter, Value, Result<Value, &str>); 14] = [
+    let cases: [(Converter, Value, Result<Value, &str>); 16] = [
         (Converter::I64ToStr, Value::I64(-7), Ok(text("-7"))),
         (Converter::StrToI64, text("-7"), Ok(Value::I64(-7))),
         (Converter::StrToI64, text("seven"), Err("cannot convert string \"seven\" to i64")),
         (Converter::StrToI64, text("9223372036854775808"), Err("cannot convert string")),
         (Converter::I64ToF64, Value::I64(3), Ok(Value::F64(3.0))),
+        (Converter::I64ToF64, Value::I64(-(1 << 53)), Ok(Value::F64(-9007199254740992.0))),
+        (
+            Converter::I64ToF64,
+            Value::I64((1 << 53) + 1),
+            Err("cannot convert i64 9007199254740993"),
+        ),
         (Converter::F64ToI64, Value::F64(-4.0), Ok(Value::I64(-4))),
         (Converter::F64ToI64, Value::F64(0.5), Err("cannot convert f64 0.5 to i64")),
         (Converter::F64ToI64, Value::F64(1e19), Err("cannot convert f64")),
