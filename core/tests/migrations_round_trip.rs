@@ -27,8 +27,8 @@ const OPS_MAX: usize = 8;
 const INTEGER_MAGNITUDE_MAX: i64 = 1 << 53;
 const CHOICES: usize = 256;
 
-/// Up converters that accept every value the test draws of their source type, with the converter that undoes
-/// each exactly. A fallible up converter (`StrToI64`) would refuse ops valid in the base.
+/// Up converters that accept every value the test draws, with the converter that undoes each
+/// exactly. A fallible up converter (`StrToI64`) would refuse ops valid in the base.
 const REVERSIBLE: [(Converter, Converter); 3] = [
     (Converter::I64ToStr, Converter::StrToI64),
     (Converter::I64ToF64, Converter::F64ToI64),
