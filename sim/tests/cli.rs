@@ -1,8 +1,12 @@
 //! The `driftsync` binary as a user and a CI job see it: exit codes, output formats, sharding
 //! from the environment, and failing seeds that replay from their repro files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{SLOW_SCENARIO, TempDir, code, driftsync, stderr, stdout};
 
 use driftsync_sim::cli::sweep::{SweepOptions, run_sweep};
 use driftsync_sim::engine::Sabotage;
@@ -24,74 +28,7 @@ chaos_s = 20
 liveness_deadline_s = 120
 "#;
 
-/// Messages take 5 s but convergence is due 1 s after the heal: every seed fails liveness.
-const SLOW_SCENARIO: &str = r#"
-name = "slow"
-[topology]
-clients = 2
-[workload]
-writes_per_client = 5
-[network]
-latency_ms = 5000
-[run]
-chaos_s = 10
-liveness_deadline_s = 1
-"#;
-
 const REPLAY_PREFIX: &str = "replay: cargo run --release -p driftsync-sim -- replay ";
-
-/// A directory of its own for one test, removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("driftsync-cli-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("the temporary directory can be created");
-        TempDir(path)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("the temporary file can be written");
-        path
-    }
-
-    fn reports(&self) -> PathBuf {
-        self.0.join("reports")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs the binary with a clean sharding environment, so that a test suite running inside a
-/// sharded CI job does not shard the sweeps under test.
-fn driftsync(args: &[&dyn AsRef<std::ffi::OsStr>], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_driftsync"));
-    command.args(args.iter().map(|arg| arg.as_ref()));
-    for name in ["CI_NODE_INDEX", "CI_NODE_TOTAL", "JOB_COMPLETION_INDEX", "JOB_COMPLETION_TOTAL"] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("the driftsync binary starts")
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("the binary exits rather than being killed")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
 
 fn last_line(text: &str) -> &str {
     text.lines().last().unwrap_or_default()

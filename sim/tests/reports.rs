@@ -3,8 +3,12 @@
 //! `report merge` of shards equal to the unsharded run, and clear errors for bad input.
 
 use std::collections::BTreeSet;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+use common::{SLOW_SCENARIO, TempDir, driftsync};
 
 use serde_json::Value;
 
@@ -23,65 +27,6 @@ partitions = { count = [0, 2], duration_s = [1, 5], kinds = ["symmetric"] }
 chaos_s = 20
 liveness_deadline_s = 120
 "#;
-
-/// Messages take 5 s but convergence is due 1 s after the heal: every seed fails liveness.
-const SLOW_SCENARIO: &str = r#"
-name = "slow"
-[topology]
-clients = 2
-[workload]
-writes_per_client = 5
-[network]
-latency_ms = 5000
-[run]
-chaos_s = 10
-liveness_deadline_s = 1
-"#;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("driftsync-reports-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("the temporary directory can be created");
-        TempDir(path)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("the temporary file can be written");
-        path
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn driftsync(args: &[&dyn AsRef<std::ffi::OsStr>], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_driftsync"));
-    command.args(args.iter().map(|arg| arg.as_ref()));
-    for name in [
-        "CI_NODE_INDEX",
-        "CI_NODE_TOTAL",
-        "JOB_COMPLETION_INDEX",
-        "JOB_COMPLETION_TOTAL",
-        "GITHUB_STEP_SUMMARY",
-        "GITHUB_ACTIONS",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("the driftsync binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
