@@ -1,6 +1,7 @@
-//! Wall time, for throughput figures and the progress line. This module is the only reader of
-//! wall time in the crate: what it measures goes to the person watching and to the benchmark
-//! figures, and never into a simulation, whose time is the engine's own simulated clock.
+//! Wall time, for throughput figures, the progress line and report folder names. This module is
+//! the only reader of wall time in the crate: what it measures goes to the person watching, the
+//! benchmark figures and the `run` block of `summary.json` (`created_utc`, `wall_s`, which the
+//! snapshots leave out), and never into a simulation, whose time is the engine's own clock.
 // The workspace bans `Instant` so that wall time cannot leak into a run; this module is the
 // exception the ban's own comment names, and nothing it returns is handed to the engine.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
