@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SchemaViolation;
 use crate::op::Op;
+use crate::schema::MigrationError;
 
 /// Why an op was quarantined.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -30,6 +31,13 @@ pub struct SchemaViolationReason {
 impl From<SchemaViolation> for QuarantineReason {
     fn from(v: SchemaViolation) -> QuarantineReason {
         QuarantineReason::Invalid(SchemaViolationReason { field: v.field, problem: v.problem })
+    }
+}
+
+impl From<MigrationError> for QuarantineReason {
+    fn from(e: MigrationError) -> QuarantineReason {
+        let problem = format!("migrating v{} to v{}: {}", e.from, e.to, e.problem);
+        QuarantineReason::Invalid(SchemaViolationReason { field: e.field, problem })
     }
 }
 

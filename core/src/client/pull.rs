@@ -15,7 +15,7 @@ use crate::ids::{LogPos, RecordKey, Seq};
 use crate::merge::RecordState;
 use crate::op::Op;
 use crate::protocol::{HiddenFields, PullBatch, SnapshotPage};
-use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
 use crate::version::VersionVector;
@@ -117,14 +117,7 @@ impl<S: Store> Client<S> {
             match &migrated {
                 Ok(up) => &up.op,
                 Err(error) => {
-                    let reason = QuarantineReason::Invalid(SchemaViolationReason {
-                        field: error.field.clone(),
-                        problem: format!(
-                            "migrating v{} to v{}: {}",
-                            error.from, error.to, error.problem
-                        ),
-                    });
-                    self.hold_remote(op, reason, events, quarantined);
+                    self.hold_remote(op, error.clone().into(), events, quarantined);
                     return;
                 }
             }
@@ -145,6 +138,7 @@ impl<S: Store> Client<S> {
         }
     }
 
+    /// Quarantines a remote op this client cannot apply, reporting it.
     fn hold_remote(
         &mut self,
         op: &Op,
@@ -152,16 +146,14 @@ impl<S: Store> Client<S> {
         events: &mut Vec<ClientEvent>,
         quarantined: &mut Vec<QuarantinedOp>,
     ) {
-        {
-            self.metrics.quarantined(reason.kind());
-            events.push(ClientEvent::Quarantined(QuarantineNotice {
-                op: op.id,
-                key: op.key.clone(),
-                reason: reason.clone(),
-                origin: Origin::Remote,
-            }));
-            quarantined.push(QuarantinedOp { op: op.clone(), reason });
-        }
+        self.metrics.quarantined(reason.kind());
+        events.push(ClientEvent::Quarantined(QuarantineNotice {
+            op: op.id,
+            key: op.key.clone(),
+            reason: reason.clone(),
+            origin: Origin::Remote,
+        }));
+        quarantined.push(QuarantinedOp { op: op.clone(), reason });
     }
 
     pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {

@@ -152,19 +152,7 @@ impl<S: Store> Server<S> {
         if version == lineage.latest() {
             return Ok(None);
         }
-        let migrated = match lineage.migrate_op(op, version, lineage.latest()) {
-            Ok(migrated) => migrated.op,
-            Err(error) => {
-                let reason = QuarantineReason::Invalid(SchemaViolationReason {
-                    field: error.field,
-                    problem: format!(
-                        "migrating v{} to v{}: {}",
-                        error.from, error.to, error.problem
-                    ),
-                });
-                return Err(reason);
-            }
-        };
+        let migrated = lineage.migrate_op(op, version, lineage.latest())?.op;
         if let Err(violation) = lineage.latest_schema().validate(&migrated) {
             let mut reason = QuarantineReason::from(violation);
             if let QuarantineReason::Invalid(v) = &mut reason {
