@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Sabotage;
 use crate::outcome::{Failure, Outcome};
-use crate::plan::Plan;
+use crate::plan::{Fault, Plan};
 use crate::scenario::Params;
 
 /// The version of the harness that writes repro files; a file whose major version differs is
@@ -200,6 +200,51 @@ fn check_consistent(path: &Path, repro: &Repro) -> Result<(), ReproError> {
     if repro.params != repro.plan.params {
         return Err(inconsistent("params", "differs from plan.params".to_owned()));
     }
+    check_schema_rollout(&repro.plan).map_err(|message| inconsistent("plan", message))
+}
+
+/// The schema versions a plan names must exist and be served in order, or the engine would
+/// be asked to build a server or a client it cannot.
+fn check_schema_rollout(plan: &Plan) -> Result<(), String> {
+    let schema = &plan.params.schema;
+    if schema.server.is_empty() {
+        return Err("schema.server has no entry: the server would serve no version".into());
+    }
+    let version_max = schema.version_max();
+    if version_max > crate::scenario::SCHEMA_VERSION_MAX {
+        return Err(format!("names schema v{version_max}; the simulated app has v1..=v3"));
+    }
+    if schema.client_versions.len() != plan.params.clients as usize
+        || schema.client_versions.contains(&0)
+    {
+        return Err("schema.client_versions needs one version of 1 or more per client".into());
+    }
+    let policies = schema.server.iter().map(|s| (s.newest, s.writable_from, s.readable_from));
+    let faults = plan.faults.iter().filter_map(|timed| match timed.fault {
+        Fault::ServerVersions { newest, writable_from, readable_from } => {
+            Some((newest, writable_from, readable_from))
+        }
+        _ => None,
+    });
+    for (newest, writable_from, readable_from) in policies.chain(faults) {
+        if !(1 <= readable_from && readable_from <= writable_from && writable_from <= newest)
+            || newest > version_max
+        {
+            return Err(format!(
+                "a server serving v{readable_from}..v{writable_from}..=v{newest} is out of order \
+                 or beyond v{version_max}"
+            ));
+        }
+    }
+    for timed in &plan.faults {
+        if let Fault::Upgrade { client, version } = timed.fault
+            && (client.is_server()
+                || client.0 > plan.params.clients
+                || !(1..=version_max).contains(&version))
+        {
+            return Err(format!("an upgrade of {client} to v{version} cannot happen in this plan"));
+        }
+    }
     Ok(())
 }
 
@@ -326,6 +371,20 @@ mod tests {
             (&edited(&|v| v["seed"] = 77.into()), "field `seed`"),
             (&edited(&|v| v["scenario"] = "other".into()), "field `scenario`"),
             (&edited(&|v| v["params"]["clients"] = 99.into()), "field `params`"),
+            (
+                &edited(&|v| {
+                    let upgrade = serde_json::json!({ "Upgrade": { "client": 1, "version": 9 } });
+                    v["plan"]["faults"] = serde_json::json!([{ "at_ms": 1, "fault": upgrade }]);
+                }),
+                "an upgrade of client-1 to v9",
+            ),
+            (
+                &edited(&|v| {
+                    v["params"]["schema"]["server"] = serde_json::json!([]);
+                    v["plan"]["params"]["schema"]["server"] = serde_json::json!([]);
+                }),
+                "schema.server has no entry",
+            ),
         ];
         for (text, expected) in cases {
             let error = parse(path, text).expect_err(text).to_string();
