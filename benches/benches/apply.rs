@@ -186,7 +186,6 @@ fn pull_batch(batch: BatchId, cursor: LogPos, ops: &[Op]) -> Message {
         head: to,
         ops: OpsBytes::encode(ops),
         manifest: OpsBytes::encode(ops).manifest(),
-        gc_horizon: None,
         hidden: Vec::new(),
     })
 }

@@ -64,9 +64,10 @@ pub enum ClientEvent {
     BreakerOpened {
         until: MonoTime,
     },
+    /// A resync from a snapshot is done: the local state is the server's plus every pending
+    /// local write.
     ResyncFinished {
         records: usize,
-        stale_ops: usize,
     },
     /// The server acknowledged the client's ops through this seq.
     Acked {
@@ -100,9 +101,6 @@ pub enum ClientEvent {
 pub enum Eviction {
     /// Silent for longer than `client_eviction_ms`.
     Silent,
-    /// New to a server that had already compacted: anything it wrote before its first sync may
-    /// predate a collected tombstone.
-    JoinedAfterCompaction,
 }
 
 /// What a server reports.
@@ -123,8 +121,8 @@ pub enum ServerEvent {
         peer: PeerId,
         client: Option<ReplicaId>,
     },
-    /// The client no longer holds back garbage collection; its ops older than the horizon
-    /// will be quarantined as stale, and it resyncs from a snapshot when it returns.
+    /// The client no longer holds back collection until it catches up again; when it returns
+    /// behind the compaction point it resyncs from a snapshot.
     ClientEvicted {
         client: ReplicaId,
         why: Eviction,

@@ -101,6 +101,7 @@ pub mod op;
 pub mod protocol;
 pub mod quarantine;
 pub mod retry;
+mod rtt;
 pub mod schema;
 pub mod server;
 pub mod store;

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SchemaViolation;
+use crate::hlc::Stamp;
 use crate::op::Op;
 use crate::schema::MigrationError;
 
@@ -13,10 +14,12 @@ use crate::schema::MigrationError;
 pub enum QuarantineReason {
     /// The op does not fit the schema it was checked against.
     Invalid(SchemaViolationReason),
-    /// The op was written before a garbage-collection horizon by a client that had not seen
-    /// everything the horizon covers (evicted, or new to the server): applying it could
-    /// resurrect a record whose tombstone is gone.
-    Stale { horizon_wall_ms: u64 },
+    /// The op is older than deletes the server has forgotten (their retention window passed),
+    /// and its record is one the server no longer holds, or re-created since it forgot them:
+    /// the server cannot tell whether a forgotten delete hides the op, so applying it could
+    /// resurrect what that delete removed. Every forgotten delete, and so the op, is older than
+    /// the retention window by the server's clock.
+    Stale { forgotten_through: Stamp },
     /// The op claims a writer other than the client that sent it.
     ForeignWriter { sender: u64 },
 }
@@ -59,11 +62,11 @@ impl fmt::Display for QuarantineReason {
                 Some(field) => write!(f, "invalid field {field}: {}", v.problem),
                 None => write!(f, "invalid: {}", v.problem),
             },
-            QuarantineReason::Stale { horizon_wall_ms } => write!(
+            QuarantineReason::Stale { forgotten_through } => write!(
                 f,
-                "written before the garbage-collection horizon ({horizon_wall_ms} ms) by a client \
-                 that had not seen everything it covers; applying it could resurrect a collected \
-                 record"
+                "older than deletes the server no longer remembers (through {forgotten_through}) \
+                 on a record it no longer holds or re-created since; applying it could resurrect \
+                 what one of them removed"
             ),
             QuarantineReason::ForeignWriter { sender } => {
                 write!(f, "sent by client {sender} but written by another replica")

@@ -55,6 +55,9 @@ pub enum Mutation {
     ServerMeta(crate::server::ServerMeta),
     /// Upserts the server's record of one client.
     Registration { client: ReplicaId, registration: crate::server::Registration },
+    /// Notes (`Some`) or forgets (`None`) that the server re-created a record after it had
+    /// forgotten deletes through the given stamp.
+    RecreatedOver { key: RecordKey, forgotten_through: Option<Stamp> },
 }
 
 /// The records a batch of ops changed, and which of their fields, so that a commit writes
@@ -131,6 +134,7 @@ pub struct Stored {
     pub client_meta: Option<crate::client::ClientMeta>,
     pub server_meta: Option<crate::server::ServerMeta>,
     pub registrations: BTreeMap<ReplicaId, crate::server::Registration>,
+    pub recreated_over: BTreeMap<RecordKey, Stamp>,
 }
 
 impl Stored {
@@ -172,6 +176,12 @@ impl Stored {
                 Mutation::ServerMeta(meta) => self.server_meta = Some(meta),
                 Mutation::Registration { client, registration } => {
                     self.registrations.insert(client, registration);
+                }
+                Mutation::RecreatedOver { key, forgotten_through: Some(stamp) } => {
+                    self.recreated_over.insert(key, stamp);
+                }
+                Mutation::RecreatedOver { key, forgotten_through: None } => {
+                    self.recreated_over.remove(&key);
                 }
             }
         }

@@ -275,7 +275,6 @@ fn sample_messages() -> Vec<Message> {
             head: LogPos(99),
             manifest: OpsBytes::encode(&ops).manifest(),
             ops: OpsBytes::encode(&ops),
-            gc_horizon: stamp,
             hidden: vec![HiddenFields {
                 key: RecordKey::new("items", "r0"),
                 fields: vec!["due".into()],
@@ -294,7 +293,6 @@ fn sample_messages() -> Vec<Message> {
             records,
             next: Some(RecordKey::new("items", "r9")),
             applied: vec![(ReplicaId(1), Seq(6)), (ReplicaId(2), Seq(1))],
-            gc_horizon: stamp,
             hidden: Vec::new(),
         }),
         Message::Poke { head: LogPos(41) },

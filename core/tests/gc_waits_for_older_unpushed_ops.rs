@@ -59,8 +59,12 @@ impl Wires {
 #[test]
 fn a_reconnect_past_a_delete_does_not_let_gc_drop_a_tombstone_an_unpushed_op_predates() {
     let now = MonoTime(0);
-    let mut server =
-        Server::new(ServerConfig::new(schema()), MemoryStore::new(), now).expect("fresh");
+    // Windows short enough that, at the collection pass below, only A's pending put can
+    // still hold the tombstone.
+    let mut config = ServerConfig::new(schema());
+    config.client_eviction_ms = 15_000;
+    config.tombstone_retention_ms = 15_000;
+    let mut server = Server::new(config, MemoryStore::new(), now).expect("fresh");
     server.observe_wall_clock(WallTime(WALL_MS));
     let clients = (1..=2)
         .map(|r| {

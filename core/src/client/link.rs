@@ -49,7 +49,7 @@ pub(super) enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Pending {
     None,
-    Request { batch: BatchId, kind: RequestKind, deadline: MonoTime },
+    Request { batch: BatchId, kind: RequestKind, sent_at: MonoTime, deadline: MonoTime },
     Backoff { until: MonoTime },
 }
 
@@ -95,9 +95,9 @@ impl<S: Store> Client<S> {
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
         debug!(replica = self.config.replica.0, "sending");
         self.transmits.push_back(encode(&message));
-        let deadline = now.plus_ms(self.config.response_timeout_ms);
+        let deadline = now.plus_ms(self.response_timeout.wait_ms());
         if let Link::Connected(conn) = &mut self.link {
-            conn.pending = Pending::Request { batch, kind, deadline };
+            conn.pending = Pending::Request { batch, kind, sent_at: now, deadline };
         }
     }
 
@@ -200,9 +200,10 @@ impl<S: Store> Client<S> {
 
     pub(super) fn on_message(&mut self, now: MonoTime, message: Message) {
         let expected = match &self.link {
-            Link::Connected(Conn { pending: Pending::Request { batch, kind, .. }, .. }) => {
-                Some((*batch, *kind))
-            }
+            Link::Connected(Conn {
+                pending: Pending::Request { batch, kind, sent_at, .. },
+                ..
+            }) => Some((*batch, *kind, *sent_at)),
             _ => None,
         };
         if let Message::Poke { head } = message {
@@ -212,12 +213,14 @@ impl<S: Store> Client<S> {
             }
             return;
         }
-        let Some((batch, kind)) = expected.filter(|(batch, _)| message.batch() == Some(*batch))
+        let Some((batch, kind, sent_at)) =
+            expected.filter(|(batch, ..)| message.batch() == Some(*batch))
         else {
             // A duplicate, or an answer to a request that already timed out.
             debug!(replica = self.config.replica.0, kind = message.kind_name(), "stale response");
             return;
         };
+        self.response_timeout.on_response(now.0.saturating_sub(sent_at.0));
         let _span = info_span!("response", batch = %batch, kind = message.kind_name()).entered();
         self.set_pending(Pending::None);
         match (kind, message) {
@@ -311,7 +314,7 @@ impl<S: Store> Client<S> {
             self.forget_acked(welcome.acked_seq, &mut mutations);
         }
         // Ops the server quarantined while we missed the ack: their effects are in our state.
-        let refused = welcome.quarantined.iter().any(|(id, _)| id.seq > self.meta.stale_through);
+        let refused = !refused_ops.is_empty();
         // Records pulled in an older version lack what this session's version can carry.
         let partial = self.meta.pulled_in.is_some_and(|pulled| pulled < schema_version);
         if (welcome.resync || refused || partial) && !self.meta.resync_needed {
@@ -329,8 +332,7 @@ impl<S: Store> Client<S> {
         if ack.acked_through > self.meta.acked_seq {
             self.forget_acked(ack.acked_through.min(through), &mut mutations);
         }
-        let unexpected = ack.quarantined.iter().any(|(id, _)| id.seq > self.meta.stale_through);
-        if unexpected {
+        if !refused_ops.is_empty() {
             // The server refused ops whose effects are in our local state: rebuild it from the
             // server's state plus what is still pending.
             self.meta.resync_needed = true;
@@ -340,12 +342,10 @@ impl<S: Store> Client<S> {
         self.commit_acked(now, mutations, acked_before, refused_ops);
     }
 
-    /// Own outbox ops the server says it quarantined, with its reasons. Ops quarantined here
-    /// as stale at a resync were already kept and reported.
+    /// Own outbox ops the server says it quarantined, with its reasons.
     fn refused_ops(&self, notices: &[(OpId, QuarantineReason)]) -> Vec<QuarantinedOp> {
         notices
             .iter()
-            .filter(|(id, _)| id.seq > self.meta.stale_through)
             .filter_map(|(id, reason)| {
                 let op = self.outbox.iter().find(|op| op.id == *id)?;
                 Some(QuarantinedOp { op: op.clone(), reason: reason.clone() })
@@ -448,6 +448,7 @@ impl<S: Store> Client<S> {
 
     pub(super) fn on_response_timeout(&mut self, now: MonoTime) {
         debug!(replica = self.config.replica.0, "request timed out");
+        self.response_timeout.on_timeout();
         self.fail(now);
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StorageError;
 use crate::event::{ClientEvent, SyncState};
-use crate::hlc::{Hlc, HlcClock, Stamp};
+use crate::hlc::{Hlc, HlcClock};
 use crate::ids::{BatchId, LogPos, RecordKey, ReplicaId, Seq};
 use crate::merge::{RecordState, RecordView, Records};
 use crate::metrics::Metrics;
@@ -26,6 +26,7 @@ use crate::op::Op;
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
+use crate::rtt::ResponseTimeout;
 use crate::schema::{LineageError, Schema, SchemaLineage};
 use crate::store::{MemoryStore, Store};
 use crate::time::{MonoTime, WallTime};
@@ -51,8 +52,11 @@ pub struct ClientConfig {
     pub snapshot_page_records_max: u32,
     /// Local writes are refused once this many ops wait in the outbox.
     pub outbox_ops_max: usize,
-    /// How long a request may go unanswered before it counts as failed.
+    /// How long a request may go unanswered before it counts as failed, at least: on a link
+    /// whose measured round trip needs it the client waits longer, and after each timeout
+    /// twice as long, up to `response_timeout_ms_max`.
     pub response_timeout_ms: u64,
+    pub response_timeout_ms_max: u64,
     /// The period of the background sync timer.
     pub sync_interval_ms: u64,
     /// Remote stamps further ahead of the local wall clock than this are reported.
@@ -116,6 +120,7 @@ impl ClientConfig {
             snapshot_page_records_max: 256,
             outbox_ops_max: 100_000,
             response_timeout_ms: 3_000,
+            response_timeout_ms_max: 60_000,
             sync_interval_ms: 10_000,
             clock_ahead_ms_max: 60_000,
             schema_retry_ms: 300_000,
@@ -139,10 +144,6 @@ pub struct ClientMeta {
     pub acked_seq: Seq,
     /// The local state may hold effects the server refused: rebuild it from a snapshot.
     pub resync_needed: bool,
-    /// Outbox ops through this seq were found stale at a resync: quarantined here, and not
-    /// part of the local state; they are still pushed so the server records them too.
-    pub stale_through: Seq,
-    pub gc_horizon: Option<Stamp>,
     /// The schema version the local records are held in (0 before the first start).
     pub schema_version: u32,
     /// From which seq on local ops were written in which version, oldest first: an app
@@ -192,6 +193,7 @@ pub struct Client<S: Store = MemoryStore> {
     meta: ClientMeta,
     link: Link,
     retry: Retry,
+    response_timeout: ResponseTimeout,
     staging: Option<Staging>,
     /// The queued write last reported as held back (so it is reported once).
     held_reported: Option<crate::ids::OpId>,
@@ -229,6 +231,10 @@ impl<S: Store> Client<S> {
             quarantine: stored.quarantine,
             held_reported: None,
             retry: Retry::new(config.retry, rng),
+            response_timeout: ResponseTimeout::new(
+                config.response_timeout_ms,
+                config.response_timeout_ms_max,
+            ),
             meta,
             config,
             store,

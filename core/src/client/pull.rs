@@ -30,8 +30,10 @@ pub struct Staging {
     pub at: LogPos,
     pub records: BTreeMap<RecordKey, RecordState>,
     pub applied: VersionVector,
-    pub gc_horizon: Option<Stamp>,
     pub next: Option<RecordKey>,
+    /// The newest stamp in any staged record: the clock moves past it when the resync ends,
+    /// as it moves past every pulled op.
+    pub newest: Option<Stamp>,
 }
 
 impl<S: Store> Client<S> {
@@ -69,11 +71,8 @@ impl<S: Store> Client<S> {
         }
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
-        // Clients keep their tombstones. A stamp horizon cannot tell a client which of its
-        // tombstones the server has collected (the server collects by log position), and a
-        // tombstone dropped too early lets an older op pulled later show through. A resync
-        // from a snapshot is what sheds them.
-        self.meta.gc_horizon = self.meta.gc_horizon.max(batch.gc_horizon);
+        // Clients keep their tombstones: the server serves nothing a tombstone it forgot could
+        // hide (it quarantines such ops), and a resync from a snapshot is what sheds them.
         self.meta.cursor = batch.to;
         if session_version < self.config.schema_version {
             self.meta.pulled_in =
@@ -169,8 +168,8 @@ impl<S: Store> Client<S> {
             at: page.at,
             records: BTreeMap::new(),
             applied: VersionVector::default(),
-            gc_horizon: page.gc_horizon,
             next: None,
+            newest: None,
         });
         if staging.records.is_empty() && staging.next.is_none() {
             for (replica, seq) in &page.applied {
@@ -179,6 +178,7 @@ impl<S: Store> Client<S> {
         }
         let mut events = cautions(page.hidden);
         for (key, state) in page.records {
+            staging.newest = staging.newest.max(state.newest_stamp());
             if version == self.config.schema_version {
                 staging.records.insert(key, state);
                 continue;
@@ -199,49 +199,33 @@ impl<S: Store> Client<S> {
         }
     }
 
-    /// Replaces the local state by the snapshot plus every pending local op, quarantining the
-    /// pending ops written before the server's collection horizon.
+    /// Replaces the local state by the snapshot plus every pending local op. The server
+    /// decides each pending op when it arrives (merged, or quarantined and reported back), so
+    /// none is judged here: the snapshot carries every tombstone the server still holds, and
+    /// a pending op older than one of them is hidden by it here exactly as there.
     fn finish_resync(&mut self, now: MonoTime) {
         let Some(staging) = self.staging.take() else {
             return;
         };
         let mut mutations = Vec::new();
-        let mut events = Vec::new();
-        let mut stale = 0;
+        if let Some(newest) = staging.newest {
+            self.clock.observe(newest.hlc, self.wall);
+        }
         let mut records: crate::merge::Records = staging.records.into_iter().collect();
         for op in &self.outbox {
-            let is_stale = staging.gc_horizon.is_some_and(|h| op.stamp <= h);
-            if is_stale && op.id.seq > self.meta.stale_through {
-                stale += 1;
-                let reason = QuarantineReason::Stale {
-                    horizon_wall_ms: staging.gc_horizon.map_or(0, |h| h.hlc.wall_ms),
-                };
-                self.metrics.quarantined(reason.kind());
-                events.push(ClientEvent::Quarantined(QuarantineNotice {
-                    op: op.id,
-                    key: op.key.clone(),
-                    reason: reason.clone(),
-                    origin: Origin::Local,
-                }));
-                self.meta.stale_through = op.id.seq;
-                let quarantined = QuarantinedOp { op: op.clone(), reason };
-                mutations.push(Mutation::Quarantine(quarantined.clone()));
-                self.quarantine.push(quarantined);
-            } else if op.id.seq > self.meta.stale_through {
-                // Our own pending writes were validated when they were made, in the version
-                // they were made in.
-                let written = self.meta.written_version(op.id.seq);
-                let schema = self.config.schema();
-                if written == self.config.schema_version {
-                    records.apply(op, schema);
-                } else if let Ok(up) =
-                    self.config.lineage.migrate_op(op, written, self.config.schema_version)
-                {
-                    records.apply(&up.op, schema);
-                }
-                // An op that cannot be migrated up is refused by the server too, and its
-                // quarantine notice comes back with the ack.
+            // Our own pending writes were validated when they were made, in the version they
+            // were made in.
+            let written = self.meta.written_version(op.id.seq);
+            let schema = self.config.schema();
+            if written == self.config.schema_version {
+                records.apply(op, schema);
+            } else if let Ok(up) =
+                self.config.lineage.migrate_op(op, written, self.config.schema_version)
+            {
+                records.apply(&up.op, schema);
             }
+            // An op that cannot be migrated up is refused by the server too, and its
+            // quarantine notice comes back with the ack.
         }
         for (key, _) in self.records.iter() {
             if records.get(key).is_none() {
@@ -258,7 +242,6 @@ impl<S: Store> Client<S> {
         self.records = records;
         self.meta.applied = applied;
         self.meta.cursor = staging.at;
-        self.meta.gc_horizon = staging.gc_horizon;
         self.meta.resync_needed = false;
         let version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
         self.meta.pulled_in = (version < self.config.schema_version).then_some(version);
@@ -268,9 +251,7 @@ impl<S: Store> Client<S> {
             return;
         }
         self.metrics.resyncs += 1;
-        self.events.extend(events);
-        self.events
-            .push_back(ClientEvent::ResyncFinished { records: record_count, stale_ops: stale });
+        self.events.push_back(ClientEvent::ResyncFinished { records: record_count });
         self.pull_wanted = true;
         self.set_state(SyncState::Syncing);
     }

@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::error::WriteError;
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
+use crate::merge::RecordState;
 use crate::op::{FieldWrite, Op, OpBody};
 use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
@@ -106,6 +107,12 @@ impl<S: Store> Client<S> {
                 field: Some(field.to_owned()),
                 problem: format!("removed in schema v{}", schema.version),
             }));
+        }
+        // The write replaces what it saw, so it must be stamped after all of it. Pulled ops
+        // moved the clock past their stamps already; this also covers state that arrived in a
+        // snapshot, or any other way, without passing the clock.
+        if let Some(newest) = self.records.get(&op.key).and_then(RecordState::newest_stamp) {
+            self.clock.observe(newest.hlc, self.wall);
         }
         op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
         let mut changes = Changes::default();

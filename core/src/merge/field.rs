@@ -193,6 +193,19 @@ impl FieldState {
         }
     }
 
+    /// The newest stamp the field holds, superseding writes included.
+    pub(crate) fn newest_stamp(&self) -> Option<Stamp> {
+        match self {
+            FieldState::Register(current) => current.as_ref().map(|e| e.stamp),
+            FieldState::Counter { deltas, .. } => deltas.keys().next_back().copied(),
+            FieldState::Extremum { frontier, .. } => frontier.iter().map(|e| e.stamp).max(),
+            FieldState::Multi { entries, superseded } => {
+                let entries = entries.values().map(|e| e.stamp);
+                entries.chain(superseded.values().copied()).max()
+            }
+        }
+    }
+
     /// The ops whose values the field currently shows.
     pub(crate) fn current_ops(&self) -> Vec<OpId> {
         match self {

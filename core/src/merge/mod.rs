@@ -102,6 +102,14 @@ impl RecordState {
         self.deleted.is_some() && !self.is_live() && self.fields.is_empty()
     }
 
+    /// The newest stamp anything in this record carries: a local write to it must be stamped
+    /// after it, or a write could be older than a value it saw and replaced (see
+    /// [`crate::client`]'s writes).
+    pub fn newest_stamp(&self) -> Option<Stamp> {
+        let fields = self.fields.values().filter_map(FieldState::newest_stamp);
+        self.created.into_iter().chain(self.deleted).chain(fields).max()
+    }
+
     /// The ops whose values `field` currently shows, which a new write to it has seen.
     pub fn seen(&self, field: &str) -> Vec<crate::ids::OpId> {
         self.fields.get(field).map(FieldState::current_ops).unwrap_or_default()

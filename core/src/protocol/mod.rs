@@ -16,7 +16,7 @@ use crate::merge::RecordState;
 use crate::quarantine::QuarantineReason;
 
 /// The protocol revision this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Every message either side sends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -179,8 +179,6 @@ pub struct PullBatch {
     /// The entries, encoded; `manifest` is a digest of exactly these bytes.
     pub ops: OpsBytes,
     pub manifest: Manifest,
-    /// The newest tombstone the server has collected (the stale-op horizon).
-    pub gc_horizon: Option<Stamp>,
     /// Records whose ops in this batch lost fields on the way down to the session's version.
     pub hidden: Vec<HiddenFields>,
 }
@@ -204,7 +202,6 @@ pub struct SnapshotPage {
     pub next: Option<RecordKey>,
     /// The server's version vector when this page was read.
     pub applied: Vec<(ReplicaId, Seq)>,
-    pub gc_horizon: Option<Stamp>,
     pub manifest: Manifest,
     /// Records of this page that lost fields on the way down to the session's version.
     pub hidden: Vec<HiddenFields>,

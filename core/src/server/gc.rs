@@ -1,16 +1,26 @@
-//! The collection pass: evict silent clients, collect tombstones, compact the log.
+//! The collection pass: evict silent clients, compact the log, forget old tombstones.
 //!
-//! A tombstone may go only when no client can ever need it again: every registered client
-//! (not evicted) has pulled past its delete, and none still holds an unpushed op older than it.
-//! After pulling the delete a client's clock is past the tombstone, so any op it writes later is
-//! newer and would be hidden by nothing; the only danger is an older op still in an outbox, and
-//! each client reports its oldest, with its cursor, in every Hello and pull request. An evicted client no longer holds anything
-//! back: when it returns it resyncs from a snapshot, and its ops older than the horizon are
-//! quarantined as stale instead of applied.
+//! The log is compacted behind the cursor of every client the server still waits for (every
+//! registered client that is not evicted); a client behind the compaction point resyncs from a
+//! snapshot. A tombstone stays among the records, and so in every snapshot, until it may be
+//! forgotten: nothing but the tombstone is left of its record, every client the server waits
+//! for has pulled past its delete and holds no unpushed op older than it, and its retention
+//! window has passed (the delete's stamp is older than [`ServerConfig::retention_ms`] by the
+//! server's wall clock). Until then an op older than the delete, from any client, known or
+//! brand new, merges against it and is hidden, exactly as if nothing had been collected.
+//!
+//! After a client pulls a delete its clock is past the tombstone, so any op it writes later is
+//! newer; the only danger is an older op still in an outbox, and each client reports its
+//! oldest, with its cursor, in every Hello and pull request. An evicted client or a fresh install
+//! can hold older ops the server knows nothing of: the retention window is what protects them,
+//! and only an op older than that window can meet a forgotten delete (see `push.rs`).
+//!
+//! [`ServerConfig::retention_ms`]: crate::server::ServerConfig::retention_ms
 
 use tracing::info;
 
 use crate::event::{Eviction, ServerEvent};
+use crate::hlc::Stamp;
 use crate::ids::RecordKey;
 use crate::server::Server;
 use crate::store::{Mutation, Store};
@@ -23,7 +33,9 @@ impl<S: Store> Server<S> {
         let safe_pos =
             active.iter().map(|r| r.cursor).min().unwrap_or(self.meta.head).min(self.meta.head);
         let oldest_pending = active.iter().filter_map(|r| r.outbox_oldest).min();
-        let collectable: Vec<(RecordKey, crate::hlc::Stamp)> = self
+        let retention_ms = self.config.retention_ms();
+        let wall_ms = self.wall.0;
+        let forgettable: Vec<(RecordKey, Stamp)> = self
             .tombstone_pos
             .iter()
             .filter(|(_, pos)| **pos <= safe_pos)
@@ -31,13 +43,19 @@ impl<S: Store> Server<S> {
                 let state = self.records.get(key)?;
                 let deleted = state.deleted?;
                 let pending_older = oldest_pending.is_some_and(|oldest| oldest < deleted);
-                (state.is_bare_tombstone() && !pending_older).then(|| (key.clone(), deleted))
+                let retained = deleted.hlc.wall_ms.saturating_add(retention_ms) >= wall_ms;
+                (state.is_bare_tombstone() && !pending_older && !retained)
+                    .then(|| (key.clone(), deleted))
             })
             .collect();
-        for (key, deleted) in &collectable {
+        for (key, deleted) in &forgettable {
             self.records.remove(key);
             self.tombstone_pos.remove(key);
-            self.meta.gc_horizon = self.meta.gc_horizon.max(Some(*deleted));
+            if self.recreated_over.remove(key).is_some() {
+                mutations
+                    .push(Mutation::RecreatedOver { key: key.clone(), forgotten_through: None });
+            }
+            self.meta.forgotten_through = self.meta.forgotten_through.max(Some(*deleted));
             mutations.push(Mutation::Record { key: key.clone(), state: None });
         }
         let compact_to = safe_pos.max(self.meta.compacted_through);
@@ -57,7 +75,7 @@ impl<S: Store> Server<S> {
         if self.commit(mutations).is_err() {
             return; // Reloaded from the store; the next pass tries again.
         }
-        let tombstones = collectable.len() as u64;
+        let tombstones = forgettable.len() as u64;
         self.metrics.tombstones_collected += tombstones;
         if tombstones > 0 || dropped > 0 {
             info!(tombstones, compacted_through = compact_to.0, "collected");

@@ -2,8 +2,9 @@
 //!
 //! Methods are grouped as for the client: construction, getters, inputs, outputs. The server
 //! acknowledges a push only after the store has committed it, and serves pulls from its log;
-//! a periodic collection pass evicts long-silent clients, collects tombstones every client has
-//! seen, and compacts the log behind every client's cursor.
+//! a periodic collection pass evicts long-silent clients, compacts the log behind every
+//! client's cursor, and forgets tombstones once no client can need them and their retention
+//! window has passed (see [`gc`](self) and the crate docs on deletes).
 
 mod gc;
 mod push;
@@ -47,6 +48,11 @@ pub struct ServerConfig {
     /// A client silent this long (by the server's wall clock) no longer holds back collection;
     /// when it returns it resyncs from a snapshot.
     pub client_eviction_ms: u64,
+    /// How long past its own stamp (by the server's wall clock) a tombstone is kept, and so
+    /// how late an op older than it may arrive and still be hidden by it exactly. At least
+    /// `client_eviction_ms`: a shorter setting is raised to it (see
+    /// [`ServerConfig::retention_ms`]).
+    pub tombstone_retention_ms: u64,
     pub clock_ahead_ms_max: u64,
     pub limits: Limits,
 }
@@ -73,6 +79,12 @@ impl ServerConfig {
         self.lineage.latest_schema()
     }
 
+    /// The tombstone retention window in force: never shorter than the eviction window, so
+    /// that a client the server still waits for can never find a delete it predates forgotten.
+    pub fn retention_ms(&self) -> u64 {
+        self.tombstone_retention_ms.max(self.client_eviction_ms)
+    }
+
     fn build(lineage: Arc<SchemaLineage>, policy: VersionPolicy) -> ServerConfig {
         ServerConfig {
             lineage,
@@ -82,6 +94,7 @@ impl ServerConfig {
             snapshot_page_records_max: 256,
             gc_interval_ms: 30_000,
             client_eviction_ms: 24 * 3_600_000,
+            tombstone_retention_ms: 7 * 24 * 3_600_000,
             clock_ahead_ms_max: 60_000,
             limits: Limits::default(),
         }
@@ -94,8 +107,10 @@ pub struct ServerMeta {
     pub head: LogPos,
     /// Log entries at or before this position have been compacted away.
     pub compacted_through: LogPos,
-    /// The newest tombstone collected so far.
-    pub gc_horizon: Option<Stamp>,
+    /// The newest delete stamp among the tombstones the server has forgotten. Any of them may
+    /// hide an op at or below it, so such an op on a record the server no longer holds is
+    /// quarantined as stale rather than guessed at.
+    pub forgotten_through: Option<Stamp>,
     pub hlc: Hlc,
     /// The schema version records and log are stored in (0 before the first start).
     pub schema_version: u32,
@@ -114,8 +129,8 @@ pub struct Registration {
     /// The oldest stamp in its outbox at that report.
     pub outbox_oldest: Option<Stamp>,
     pub last_seen: WallTime,
-    /// Silent past the eviction limit: it no longer holds back collection, and its ops older
-    /// than the collection horizon are quarantined as stale.
+    /// Silent past the eviction limit: it no longer holds back collection until it has caught
+    /// up again (a pull at or past the compaction point).
     pub evicted: bool,
 }
 
@@ -155,6 +170,10 @@ pub struct Server<S: Store = MemoryStore> {
     registrations: BTreeMap<ReplicaId, Registration>,
     /// Where each record's latest delete sits in the log, for collection.
     tombstone_pos: BTreeMap<RecordKey, LogPos>,
+    /// Records re-created after the server had forgotten deletes, each with the
+    /// `forgotten_through` of that moment: an op at or below it may predate a forgotten delete
+    /// of the very record, so it is quarantined as stale instead of merged.
+    recreated_over: BTreeMap<RecordKey, Stamp>,
     sessions: BTreeMap<PeerId, Session>,
     quarantine: Vec<QuarantinedOp>,
     collect_at: MonoTime,
@@ -184,6 +203,7 @@ impl<S: Store> Server<S> {
             meta,
             registrations: stored.registrations,
             tombstone_pos,
+            recreated_over: stored.recreated_over,
             sessions: BTreeMap::new(),
             quarantine: stored.quarantine,
             transmits: VecDeque::new(),
@@ -239,6 +259,12 @@ impl<S: Store> Server<S> {
 
     pub fn quarantine(&self) -> &[QuarantinedOp] {
         &self.quarantine
+    }
+
+    /// For a record re-created after the server forgot deletes: the `forgotten_through` of
+    /// that moment, at or below which ops on it are quarantined as stale.
+    pub fn recreated_over(&self, key: &RecordKey) -> Option<Stamp> {
+        self.recreated_over.get(key).copied()
     }
 
     /// Log entries still held (not compacted), oldest first.
@@ -350,6 +376,7 @@ impl<S: Store> Server<S> {
         self.log = stored.log.into_values().collect();
         self.records = stored.records.into_iter().collect();
         self.registrations = stored.registrations;
+        self.recreated_over = stored.recreated_over;
         self.quarantine = stored.quarantine;
         self.tombstone_pos =
             tombstone_positions(&self.records, &self.log, self.meta.compacted_through);

@@ -1,5 +1,13 @@
 //! Accepting a push: each op is admitted in seq order, validated, applied and logged; the
 //! whole batch is committed at once and acknowledged only after the commit.
+//!
+//! An op merges against whatever the server holds of its record, a tombstone included, so an
+//! op older than a delete is hidden by it however late it arrives. Only an op at or below the
+//! stamp of a forgotten delete (older than the retention window, see `gc.rs`) can be
+//! undecidable: on a record the server no longer holds, or re-created since it forgot, a
+//! forgotten delete might hide it. Such an op is quarantined as stale, kept and reported; it
+//! is never guessed at, because replicas that still hold the tombstone would hide it while the
+//! server showed it.
 
 use tracing::{debug, warn};
 
@@ -114,11 +122,25 @@ impl<S: Store> Server<S> {
             self.metrics.clock_ahead_reports += 1;
             batch.events.push(ServerEvent::ClockAhead { op: op.id, report });
         }
-        let evicted = batch.registration.evicted;
-        if let Some(horizon) = self.meta.gc_horizon.filter(|h| evicted && op.stamp <= *h) {
-            let reason = QuarantineReason::Stale { horizon_wall_ms: horizon.hlc.wall_ms };
+        let held = self.records.get(&op.key).is_some();
+        let undecidable_through = if held {
+            self.recreated_over.get(&op.key).copied()
+        } else {
+            self.meta.forgotten_through
+        };
+        if let Some(forgotten_through) = undecidable_through.filter(|h| op.stamp <= *h) {
+            let reason = QuarantineReason::Stale { forgotten_through };
             self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
             return true;
+        }
+        if let (false, Some(forgotten_through)) = (held, self.meta.forgotten_through) {
+            // The record may have had a delete the server forgot: from now on an op older than
+            // anything forgotten is one it cannot decide for this record either.
+            self.recreated_over.insert(op.key.clone(), forgotten_through);
+            let key = op.key.clone();
+            batch
+                .mutations
+                .push(Mutation::RecreatedOver { key, forgotten_through: Some(forgotten_through) });
         }
         let schema = self.config.lineage.latest_schema();
         for conflict in self.records.apply_noting(&op, schema, &mut batch.changes) {

@@ -2,7 +2,7 @@
 
 use tracing::{info, info_span, warn};
 
-use crate::event::{Eviction, Origin, QuarantineNotice, ServerEvent};
+use crate::event::{Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;
 use crate::protocol::{
@@ -11,7 +11,7 @@ use crate::protocol::{
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::schema::{Access, Negotiation, SchemaLineage};
-use crate::server::{Registration, Server};
+use crate::server::Server;
 use crate::store::{Mutation, Store};
 
 impl<S: Store> Server<S> {
@@ -67,18 +67,11 @@ impl<S: Store> Server<S> {
                 return self.refuse(peer, hello.client, reject(reason));
             }
         };
-        // A client new to a server that has already compacted starts out evicted: anything it
-        // wrote offline before its first sync might predate a collected tombstone.
+        // A client new to the server registers like any other: what it wrote offline before
+        // its first sync merges against the tombstones the server holds, and from now on it
+        // holds back collection of anything it has not pulled.
         let compacted = self.meta.compacted_through;
-        if !self.registrations.contains_key(&hello.client) && compacted > LogPos(0) {
-            self.metrics.clients_evicted += 1;
-            let why = Eviction::JoinedAfterCompaction;
-            self.events.push_back(ServerEvent::ClientEvicted { client: hello.client, why });
-        }
-        let registration = self.registrations.entry(hello.client).or_insert_with(|| Registration {
-            evicted: compacted > LogPos(0),
-            ..Default::default()
-        });
+        let registration = self.registrations.entry(hello.client).or_default();
         // The cursor and the oldest pending stamp come as a pair from one instant of the
         // client: never advance one without the other, or collection could take a tombstone
         // an unpushed op predates.
@@ -186,16 +179,15 @@ impl<S: Store> Server<S> {
 
     fn on_pull(&mut self, peer: PeerId, client: ReplicaId, version: u32, request: PullRequest) {
         let compacted = self.meta.compacted_through;
-        let horizon = self.meta.gc_horizon;
         let registration = self.registrations.entry(client).or_default();
         // Kept in memory and persisted by the next collection pass: a report lost in a crash
         // leaves an older one, which only makes collection more careful.
         registration.cursor = request.cursor;
         registration.outbox_oldest = request.outbox_oldest;
         registration.last_seen = self.wall;
-        let caught_up = request.cursor >= compacted
-            && request.outbox_oldest.is_none_or(|oldest| Some(oldest) > horizon);
-        if registration.evicted && caught_up {
+        // Caught up again, the client holds back collection from its cursor on, as before it
+        // fell silent; what it still holds from before is protected by the retention window.
+        if registration.evicted && request.cursor >= compacted {
             registration.evicted = false;
             let mutation = Mutation::Registration { client, registration: registration.clone() };
             if self.commit(vec![mutation]).is_err() {
@@ -226,7 +218,6 @@ impl<S: Store> Server<S> {
             head: self.meta.head,
             manifest: ops.manifest(),
             ops,
-            gc_horizon: horizon,
             hidden,
         };
         self.send(peer, &Message::PullBatch(batch));
@@ -260,7 +251,6 @@ impl<S: Store> Server<S> {
             records: page,
             next,
             applied,
-            gc_horizon: self.meta.gc_horizon,
             hidden,
         };
         self.send(peer, &Message::SnapshotPage(page));

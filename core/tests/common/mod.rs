@@ -224,6 +224,11 @@ impl World {
         self.rules.push(Rule { direction, client, kind, skip, remaining: 1, action: Action::Drop });
     }
 
+    /// Lifts every drop and tamper rule still in force.
+    pub fn stop_dropping(&mut self) {
+        self.rules.clear();
+    }
+
     /// Rewrites the next message of `kind` in transit (a damaged or forged message).
     pub fn tamper_next(
         &mut self,
