@@ -17,6 +17,7 @@ pub mod checker {
     pub const MONOTONIC: &str = "monotonic";
     pub const LIVENESS: &str = "liveness";
     pub const QUARANTINE_ACCOUNTED: &str = "quarantine_accounted";
+    pub const QUARANTINE_JUSTIFIED: &str = "quarantine_justified";
     pub const NO_FIELD_LOSS: &str = "no_field_loss";
     pub const OUTBOX_SURVIVES_UPGRADE: &str = "outbox_survives_upgrade";
     /// Not a checker: a panic inside the core (or the harness), caught and reported.

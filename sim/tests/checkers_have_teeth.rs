@@ -110,6 +110,25 @@ chaos_s = 60
 liveness_deadline_s = 300
 "#;
 
+/// Deletes on a few records while one client edits them offline for half a minute.
+const AWAY: &str = r#"
+name = "away"
+[topology]
+clients = 3
+[workload]
+writes_per_client = 60
+records = 6
+mix = { put = 0.4, update = 0.2, delete = 0.4, increment = 0.0 }
+writes_per_sec = 2
+[faults]
+offline = { fraction = 0.34, duration_s = [20, 30] }
+[server]
+gc_interval_s = 1
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
 fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outcome> {
     let spec = ScenarioSpec::from_toml_str(Path::new("teeth.toml"), scenario)
         .unwrap_or_else(|error| panic!("the test scenario is invalid: {error}"));
@@ -185,4 +204,9 @@ fn no_field_loss_catches_a_migration_that_lets_old_edits_overwrite_a_newer_field
 #[test]
 fn outbox_survives_upgrade_catches_an_upgrade_that_loses_queued_writes() {
     caught_by(checker::OUTBOX_SURVIVES_UPGRADE, READ_ONLY, Sabotage::LoseOutboxOnUpgrade, 2);
+}
+
+#[test]
+fn quarantine_justified_catches_a_server_that_forgets_deletes_its_windows_promise_to_keep() {
+    caught_by(checker::QUARANTINE_JUSTIFIED, AWAY, Sabotage::ForgetfulServer, 4);
 }

@@ -7,11 +7,11 @@ mod oracle;
 mod quarantine;
 mod rollout;
 
+pub(crate) use quarantine::{Silences, StaleDecision};
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{
-    Metrics, Op, OpId, QuarantineNotice, RecordKey, RecordView, Records, ReplicaId,
-};
+use driftsync_core::{Metrics, Op, OpId, QuarantineNotice, RecordKey, RecordView, Records};
 
 use crate::engine::Sim;
 use crate::outcome::{Failure, RunStats};
@@ -30,10 +30,17 @@ pub(crate) struct Ledger {
     /// Writes committed while their client was read-only: they must reach the server once it
     /// upgrades.
     pub(crate) queued_read_only: Vec<OpId>,
+    /// When each committed write was made, in simulated milliseconds.
+    pub(crate) written_ms: BTreeMap<OpId, u64>,
     /// Quarantines reported by an event: (reporting node, op).
     pub(crate) reported: BTreeSet<(NodeId, OpId)>,
-    /// Clients the server reported evicting.
-    pub(crate) evicted: BTreeSet<ReplicaId>,
+    /// Every op quarantined anywhere, once, with the kind of the reason first reported: the
+    /// writes a run lost.
+    pub(crate) quarantined_ops: BTreeMap<OpId, &'static str>,
+    /// How long the server went without hearing from each client.
+    pub(crate) silences: Silences,
+    /// What held each time the server quarantined an op as stale.
+    pub(crate) stale: Vec<StaleDecision>,
     pub(crate) conflicts: u64,
     pub(crate) clock_ahead_reports: u64,
     pub(crate) writes_refused: u64,
@@ -53,6 +60,7 @@ impl Ledger {
     /// Records a quarantine a node reported, with its reason, for the checkers and the report.
     pub(crate) fn note_quarantine(&mut self, node: NodeId, notice: &QuarantineNotice) {
         self.reported.insert((node, notice.op));
+        self.quarantined_ops.entry(notice.op).or_insert(notice.reason.kind());
         if self.quarantines.len() < QUARANTINES_LISTED_MAX {
             self.quarantines
                 .push(format!("{node}: op {} on {}: {}", notice.op, notice.key, notice.reason));
@@ -114,6 +122,7 @@ pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     oracle::oracle(sim, &mut found);
     oracle::no_resurrection(sim, &mut found);
     quarantine::quarantine_accounted(sim, &mut found);
+    quarantine::quarantine_justified(sim, &mut found);
     rollout::no_field_loss(sim, &mut found);
     rollout::outbox_survives_upgrade(sim, &mut found);
     failures
@@ -159,8 +168,10 @@ pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
     stats.ops_migrated_up = total.ops_migrated_up;
     stats.ops_migrated_down = total.ops_migrated_down;
     stats.duplicates_dropped = total.duplicates_dropped;
-    stats.quarantined = total.quarantined_total();
-    stats.quarantined_by_reason = total.quarantined_by_reason;
+    stats.quarantined = ledger.quarantined_ops.len() as u64;
+    for kind in ledger.quarantined_ops.values() {
+        *stats.quarantined_by_reason.entry((*kind).to_owned()).or_default() += 1;
+    }
     stats.tombstones_collected = total.tombstones_collected;
     stats
 }
@@ -174,9 +185,6 @@ pub(crate) fn absorb_metrics(sum: &mut Metrics, m: &Metrics) {
     sum.ops_migrated_down += m.ops_migrated_down;
     sum.duplicates_dropped += m.duplicates_dropped;
     sum.tombstones_collected += m.tombstones_collected;
-    for (reason, count) in &m.quarantined_by_reason {
-        *sum.quarantined_by_reason.entry(reason.clone()).or_default() += count;
-    }
 }
 
 /// The first key at which two states differ, and how.

@@ -2,10 +2,16 @@
 //! into the network, events into the ledger, the next timer into the queue), exactly as a real
 //! host would.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use driftsync_core::protocol::{Message, decode};
-use driftsync_core::{Client, ClientEvent, MonoTime, Op, OpId, Server, ServerEvent, WallTime};
+use driftsync_core::{
+    Client, ClientEvent, MonoTime, Op, OpId, QuarantineReason, RecordKey, Server, ServerEvent,
+    WallTime,
+};
 
+use crate::check;
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
@@ -116,12 +122,12 @@ impl Sim<'_> {
     fn server_events(&mut self, events: Vec<ServerEvent>) {
         for event in events {
             match event {
-                ServerEvent::ClientEvicted { client, .. } => {
-                    self.ledger.evicted.insert(client);
-                }
                 ServerEvent::Quarantined(notice) => {
                     self.observer.quarantined(notice.op);
                     self.ledger.note_quarantine(NodeId::SERVER, &notice);
+                    if matches!(notice.reason, QuarantineReason::Stale { .. }) {
+                        self.note_stale_decision(notice.op, notice.key);
+                    }
                 }
                 ServerEvent::Conflict(report) => {
                     self.observer.conflict(&report.key, report.rule);
@@ -219,6 +225,12 @@ impl Sim<'_> {
             return; // The connection it travelled on is gone.
         }
         if to.is_server() {
+            if let Some(server) = self.server.slot.get() {
+                let wall_ms = self.clocks[0].read(self.now_ms);
+                let eviction_ms = self.plan.params.server.client_eviction_s * 1_000;
+                self.ledger.silences.heard(index, self.now_ms, wall_ms, eviction_ms);
+                self.live_before_push = liveness_of_pushed_records(server, &bytes);
+            }
             self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
             return;
         }
@@ -317,11 +329,28 @@ impl Sim<'_> {
         }
     }
 
+    /// Records what held when the server quarantined `op` as stale, right after the input.
+    fn note_stale_decision(&mut self, op: OpId, key: RecordKey) {
+        let Some(server) = self.server.slot.get() else {
+            return;
+        };
+        let decision = check::StaleDecision {
+            op,
+            at_ms: self.now_ms,
+            server_wall_ms: self.clocks[0].read(self.now_ms),
+            record_live: self.live_before_push.get(&key).copied().unwrap_or(false),
+            recreated_over: server.recreated_over(&key),
+            key,
+        };
+        self.ledger.stale.push(decision);
+    }
+
     /// Records a committed write in the ledger, in the version the server stores.
     fn note_committed(&mut self, client: usize, op: Op, version: u32) {
         if self.ledger.read_only.contains(&client) {
             self.ledger.queued_read_only.push(op.id);
         }
+        self.ledger.written_ms.insert(op.id, self.now_ms);
         let latest = self.lineage.latest();
         let op = if version == latest {
             op
@@ -349,6 +378,24 @@ impl Sim<'_> {
             self.queue.push(at_ms, Event::Timer { node: NodeId::SERVER, generation });
         }
     }
+}
+
+/// Whether each record a push writes is live on the server before the push arrives, for
+/// judging the stale quarantines the push may cause (empty for any other message).
+fn liveness_of_pushed_records(
+    server: &Server<SimStore>,
+    bytes: &[u8],
+) -> BTreeMap<RecordKey, bool> {
+    let Ok(Message::Push(push)) = decode(bytes, &Default::default()) else {
+        return BTreeMap::new();
+    };
+    let ops = push.ops.decode(&Default::default()).unwrap_or_default();
+    ops.into_iter()
+        .map(|op| {
+            let live = server.records().get(&op.key).is_some_and(|state| state.is_live());
+            (op.key, live)
+        })
+        .collect()
 }
 
 /// A one-line description of a message in flight, for recorded traces.

@@ -24,7 +24,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use driftsync_core::schema::{SchemaLineage, VersionPolicy};
-use driftsync_core::{Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig};
+use driftsync_core::{
+    Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig, SyncState,
+};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -71,6 +73,9 @@ pub enum Sabotage {
     BrokenMigration,
     /// Client 1's upgrade reinstalls the app from scratch, losing the writes it had queued.
     LoseOutboxOnUpgrade,
+    /// The server evicts clients and forgets tombstones after one second instead of the
+    /// scenario's windows, so it quarantines as stale writes those windows promise to keep.
+    ForgetfulServer,
 }
 
 /// How to run one plan.
@@ -159,8 +164,12 @@ pub(crate) struct Sim<'p> {
     converged_at_ms: Option<u64>,
     /// Views captured when the stability round starts.
     stability_baseline: Option<check::Snapshot>,
+    /// Each client's count of pull batches applied when the stability round started.
+    stability_pulls: Vec<u64>,
     /// Measures for the report; observes only, never steers.
     observer: Observer,
+    /// Whether each record the push being delivered writes was live on the server before it.
+    live_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
 }
 
 impl<'p> Sim<'p> {
@@ -187,6 +196,11 @@ impl<'p> Sim<'p> {
             .expect("validated: the scenario serves versions of the lineage");
         server_config.gc_interval_ms = params.server.gc_interval_s * 1_000;
         server_config.client_eviction_ms = params.server.client_eviction_s * 1_000;
+        server_config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
+        if options.sabotage == Some(Sabotage::ForgetfulServer) {
+            server_config.client_eviction_ms = 1_000;
+            server_config.tombstone_retention_ms = 1_000;
+        }
         server_config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
         let server = Server::new(server_config.clone(), SimStore::new(forget), MonoTime(0))
             .expect("a fresh store loads");
@@ -206,7 +220,9 @@ impl<'p> Sim<'p> {
                 ClientNode::new(client, config)
             })
             .collect();
-        let clocks = params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
+        let clocks: Vec<WallClock> =
+            params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
+        let clocks_at_start = clocks[0].read(0);
         let mut sim = Sim {
             plan,
             lineage,
@@ -225,13 +241,18 @@ impl<'p> Sim<'p> {
             clocks,
             node_seeds,
             trace: Trace::new(options.record_trace),
-            ledger: Ledger::default(),
+            ledger: Ledger {
+                silences: check::Silences::new(params.clients as usize, clocks_at_start),
+                ..Ledger::default()
+            },
             failures: Vec::new(),
             phase: Phase::Chaos,
             heal_at_ms: params.chaos_ms(),
             converged_at_ms: None,
             stability_baseline: None,
+            stability_pulls: Vec::new(),
             observer: Observer::new(params.clients as usize),
+            live_before_push: Default::default(),
         };
         for (index, write) in plan.workload.iter().enumerate() {
             sim.queue.push(write.at_ms, Event::Write(index));
@@ -257,12 +278,13 @@ impl<'p> Sim<'p> {
             }
             let Some((at_ms, event)) = self.queue.pop_until(deadline_ms) else {
                 if self.phase == Phase::Healing {
-                    let detail = format!(
-                        "not converged {} s after the heal",
-                        self.plan.params.run.liveness_deadline_s
-                    );
                     self.now_ms = deadline_ms;
-                    let node = self.first_unsettled();
+                    let (node, why) = self.first_unsettled().unzip();
+                    let detail = format!(
+                        "not converged {} s after the heal: {}",
+                        self.plan.params.run.liveness_deadline_s,
+                        why.unwrap_or_default()
+                    );
                     self.fail(checker::LIVENESS, node, None, detail);
                 }
                 break;
@@ -302,7 +324,9 @@ impl<'p> Sim<'p> {
                 self.converged_at_ms = Some(self.now_ms);
                 self.start_stability_round();
             }
-            Phase::Stability { until_ms } if self.settled() || self.now_ms >= until_ms => {
+            Phase::Stability { until_ms }
+                if self.stability_round_done() || self.now_ms >= until_ms =>
+            {
                 self.phase = Phase::Done;
                 return;
             }
@@ -311,27 +335,62 @@ impl<'p> Sim<'p> {
         self.queue.push(self.now_ms + PROBE_INTERVAL_MS, Event::Probe);
     }
 
-    /// Everyone is up, online, connected and idle, with every op pushed and every log entry
-    /// pulled.
+    /// Every client is up, in session and caught up: every op pushed, every log entry pulled,
+    /// no resync pending. A periodic pull may be in flight; it can bring nothing new. (Requiring every
+    /// client to be idle at one instant would never hold on a slow link, where some client is
+    /// always between a request and its answer.)
     fn settled(&self) -> bool {
-        self.first_unsettled().is_none() && self.server.slot.is_up()
+        self.first_unsettled().is_none()
     }
 
-    fn first_unsettled(&self) -> Option<String> {
+    /// Settled again, and every client has completed a pull since the stability round began.
+    fn stability_round_done(&self) -> bool {
+        let pulled = self.clients.iter().zip(&self.stability_pulls).all(|(node, before)| {
+            node.slot.get().is_some_and(|c| c.metrics().pull_batch_sizes.count > *before)
+        });
+        pulled && self.settled()
+    }
+
+    /// The first node that is not settled, and why.
+    fn first_unsettled(&self) -> Option<(String, String)> {
         let Some(server) = self.server.slot.get() else {
-            return Some(NodeId::SERVER.to_string());
+            return Some((NodeId::SERVER.to_string(), "the server is down".to_owned()));
         };
         let head = server.head();
         self.clients.iter().enumerate().find_map(|(index, node)| {
-            let settled = node.slot.get().is_some_and(|client| {
-                client.is_idle() && client.cursor() == head && client.outbox().next().is_none()
-            });
-            (!settled).then(|| NodeId::client(index as u32 + 1).to_string())
+            let why = match node.slot.get() {
+                None => "it is down".to_owned(),
+                Some(client) => {
+                    let outbox = client.outbox().count();
+                    let cursor = client.cursor();
+                    // Connected, with a session: a client that never gets back on line
+                    // after the heal has not converged, however current its state.
+                    let healthy =
+                        matches!(client.sync_state(), SyncState::Idle | SyncState::Syncing);
+                    if healthy && cursor == head && outbox == 0 && !client.meta().resync_needed {
+                        return None;
+                    }
+                    let rejected =
+                        client.rejection().map(|r| format!(", rejected: {r}")).unwrap_or_default();
+                    format!(
+                        "{:?}, cursor {} of head {}, {outbox} ops unacknowledged{rejected}",
+                        client.sync_state(),
+                        cursor.0,
+                        head.0
+                    )
+                }
+            };
+            Some((NodeId::client(index as u32 + 1).to_string(), why))
         })
     }
 
     fn start_stability_round(&mut self) {
         self.stability_baseline = Some(check::snapshot(self));
+        self.stability_pulls = self
+            .clients
+            .iter()
+            .map(|node| node.slot.get().map_or(0, |c| c.metrics().pull_batch_sizes.count))
+            .collect();
         self.phase = Phase::Stability { until_ms: self.now_ms + STABILITY_MS_MAX };
         if self.options.sabotage == Some(Sabotage::WriteDuringStability)
             && let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1))
@@ -428,6 +487,10 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn lineage(&self) -> &SchemaLineage {
         &self.lineage
+    }
+
+    pub(crate) fn params(&self) -> &crate::scenario::Params {
+        &self.plan.params
     }
 
     pub(crate) fn server_policy(&self) -> VersionPolicy {

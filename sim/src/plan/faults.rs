@@ -78,7 +78,12 @@ fn offline_periods(params: &Params, rng: &mut impl RngCore, faults: &mut Vec<Tim
     clients.sort();
     let draw_period = |rng: &mut dyn RngCore| {
         let duration_s = seed::uniform_u64(rng, spec.duration_s_min, spec.duration_s_max);
-        place(rng, params.chaos_ms(), duration_s * 1_000)
+        let period = place(rng, params.chaos_ms(), duration_s * 1_000);
+        match spec.from_start {
+            // The start is drawn either way, so that the flag reshuffles nothing else.
+            true => Period { start_ms: 0, end_ms: period.end_ms - period.start_ms },
+            false => period,
+        }
     };
     let shared = spec.together.then(|| draw_period(rng));
     for client in clients {

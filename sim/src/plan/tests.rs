@@ -187,3 +187,27 @@ fn offline_together_gives_every_chosen_client_the_same_period() {
     assert_eq!(times(|fault| matches!(fault, Fault::Online { .. })).len(), 1);
     assert_eq!(run.faults.len(), 2 * 10);
 }
+
+/// Goal: fresh installs are offline from the first instant of the run, each until its own end.
+#[test]
+fn offline_from_start_begins_every_period_with_the_run() {
+    let text = "name = \"installs\"\n[topology]\nclients = 10\n[faults]\noffline = { fraction = 0.8, duration_s = [30, 250], from_start = true }\n";
+    let spec =
+        ScenarioSpec::from_toml_str(Path::new("installs.toml"), text).expect("valid scenario");
+    let run = plan(&spec, Seed(4));
+    let offline: Vec<u64> = run
+        .faults
+        .iter()
+        .filter(|timed| matches!(timed.fault, Fault::Offline { .. }))
+        .map(|timed| timed.at_ms)
+        .collect();
+    assert_eq!(offline, vec![0; 8]);
+    let online: std::collections::BTreeSet<u64> = run
+        .faults
+        .iter()
+        .filter(|timed| matches!(timed.fault, Fault::Online { .. }))
+        .map(|timed| timed.at_ms)
+        .collect();
+    assert!(online.len() > 1, "the installs come online one by one: {online:?}");
+    assert!(online.iter().all(|at_ms| (30_000..=250_000).contains(at_ms)), "{online:?}");
+}

@@ -103,6 +103,7 @@ impl ScenarioSpec {
             duration_s_min,
             duration_s_max,
             together: spec.is_some_and(|offline| offline.together),
+            from_start: spec.is_some_and(|offline| offline.from_start),
         }
     }
 

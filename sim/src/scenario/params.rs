@@ -112,6 +112,9 @@ pub struct OfflineParams {
     pub duration_s_max: u64,
     /// Whether all of them drop and return at the same instants.
     pub together: bool,
+    /// Whether every period starts with the run (fresh installs that first connect later).
+    #[serde(default)]
+    pub from_start: bool,
 }
 
 /// The drawn crashes.
@@ -190,12 +193,13 @@ impl fmt::Display for Params {
         let offline = &self.offline;
         writeln!(
             f,
-            "offline    fraction {}, clients_count {}, duration_s [{}, {}], together {}",
+            "offline    fraction {}, clients_count {}, duration_s [{}, {}], together {}, from_start {}",
             offline.fraction,
             offline.clients_count,
             offline.duration_s_min,
             offline.duration_s_max,
-            offline.together
+            offline.together,
+            offline.from_start
         )?;
         let crashes = &self.crashes;
         writeln!(
@@ -219,8 +223,10 @@ impl fmt::Display for Params {
         }
         writeln!(
             f,
-            "server     gc_interval_s {}, client_eviction_s {}",
-            self.server.gc_interval_s, self.server.client_eviction_s
+            "server     gc_interval_s {}, client_eviction_s {}, tombstone_retention_s {}",
+            self.server.gc_interval_s,
+            self.server.client_eviction_s,
+            self.server.tombstone_retention_s
         )?;
         writeln!(
             f,

@@ -218,6 +218,9 @@ pub struct OfflineSpec {
     /// When true, all chosen clients drop at one instant and return at one instant (a reconnect
     /// herd); when false, each has its own period.
     pub together: bool,
+    /// When true, each period starts with the run: the client is a fresh install that writes
+    /// offline from its first start and first connects when the period ends.
+    pub from_start: bool,
 }
 
 impl Default for OfflineSpec {
@@ -226,6 +229,7 @@ impl Default for OfflineSpec {
             fraction: Range::Fixed(0.5),
             duration_s: Range::Drawn { lo: 10, hi: 120 },
             together: false,
+            from_start: false,
         }
     }
 }
@@ -279,11 +283,18 @@ pub struct ServerSettings {
     pub gc_interval_s: u64,
     /// A client unseen this long no longer holds back garbage collection.
     pub client_eviction_s: u64,
+    /// How long past its stamp a tombstone is kept (at least `client_eviction_s`; a shorter
+    /// value is raised to it). Only an op older than this can be quarantined as stale.
+    pub tombstone_retention_s: u64,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { gc_interval_s: 30, client_eviction_s: 86_400 }
+        ServerSettings {
+            gc_interval_s: 30,
+            client_eviction_s: 86_400,
+            tombstone_retention_s: 7 * 86_400,
+        }
     }
 }
 

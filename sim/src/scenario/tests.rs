@@ -26,7 +26,9 @@ fn every_shipped_scenario_file_parses_and_plans() {
         "clock-chaos",
         "conflict-storm",
         "crash-restart",
+        "extreme",
         "flaky-network",
+        "fresh-installs",
         "invalid-payloads",
         "long-offline",
         "partition-heal",
@@ -35,6 +37,7 @@ fn every_shipped_scenario_file_parses_and_plans() {
         "rolling-upgrade",
         "server-ahead",
         "standard",
+        "tombstone-expiry",
         "tombstone-gc",
     ];
     assert_eq!(names, expected, "files are loaded sorted by file name");

@@ -19,6 +19,8 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     let (server, client, run) = (&spec.server, &spec.client, &spec.run);
     check_value("server.gc_interval_s", server.gc_interval_s, 1, limits::DURATION_S_MAX)?;
     check_value("server.client_eviction_s", server.client_eviction_s, 1, limits::DURATION_S_MAX)?;
+    let retention_s = server.tombstone_retention_s;
+    check_value("server.tombstone_retention_s", retention_s, 1, limits::DURATION_S_MAX)?;
     check_value("client.sync_interval_s", client.sync_interval_s, 1, limits::DURATION_S_MAX)?;
     let ahead_max = limits::CLOCK_OFFSET_MS_ABS_MAX.unsigned_abs();
     check_value("client.clock_ahead_ms_max", client.clock_ahead_ms_max, 0, ahead_max)?;
