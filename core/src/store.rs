@@ -58,6 +58,8 @@ pub enum Mutation {
     /// Notes (`Some`) or forgets (`None`) that the server re-created a record after it had
     /// forgotten deletes through the given stamp.
     RecreatedOver { key: RecordKey, forgotten_through: Option<Stamp> },
+    /// Raises the newest forgotten delete of one bucket of record keys.
+    Forgotten { bucket: u16, through: Stamp },
 }
 
 /// The records a batch of ops changed, and which of their fields, so that a commit writes
@@ -135,6 +137,7 @@ pub struct Stored {
     pub server_meta: Option<crate::server::ServerMeta>,
     pub registrations: BTreeMap<ReplicaId, crate::server::Registration>,
     pub recreated_over: BTreeMap<RecordKey, Stamp>,
+    pub forgotten: BTreeMap<u16, Stamp>,
 }
 
 impl Stored {
@@ -182,6 +185,9 @@ impl Stored {
                 }
                 Mutation::RecreatedOver { key, forgotten_through: None } => {
                     self.recreated_over.remove(&key);
+                }
+                Mutation::Forgotten { bucket, through } => {
+                    self.forgotten.insert(bucket, through);
                 }
             }
         }

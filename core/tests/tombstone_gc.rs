@@ -48,10 +48,10 @@ fn a_tombstone_is_forgotten_only_once_every_client_has_seen_it_and_its_retention
     world.run_for(RETAIN_MS / 2);
     let state = world.server.records().get(&key("gone")).expect("still within its retention");
     assert!(state.is_bare_tombstone());
-    assert!(world.server.meta().forgotten_through.is_none());
+    assert!(world.server.forgotten_through(&key("gone")).is_none());
     world.run_for(RETAIN_MS);
     assert!(world.server.records().get(&key("gone")).is_none(), "forgotten after retention");
-    assert!(world.server.meta().forgotten_through.is_some());
+    assert!(world.server.forgotten_through(&key("gone")).is_some(), "its delete is bounded");
     world.settle();
     world.assert_converged();
     for i in 0..3 {
@@ -174,7 +174,7 @@ fn forget_while_client_2_holds_older_edits(
     world.run_for(EVICT_MS + 2 * GC_MS);
     world.run_for(EVICT_MS);
     assert!(world.server.records().get(&key("doomed")).is_none(), "forgotten");
-    world.server.meta().forgotten_through.expect("a delete was forgotten")
+    world.server.forgotten_through(&key("doomed")).expect("its delete was forgotten")
 }
 
 #[test]

@@ -192,7 +192,8 @@ fn a_sweep_with_failing_seeds_exits_1_with_a_block_per_seed_and_the_totals_last(
         assert!(block.starts_with(&format!("FAILED slow seed {seed} ")), "{block}");
     }
     assert_eq!(text.lines().filter(|l| l.starts_with(REPLAY_PREFIX)).count(), 3);
-    assert!(text.contains("slow: 0 passed, 3 failed; per worker thread: "), "{text}");
+    assert!(text.contains("slow: 0 passed, 3 failed; 0 of "), "{text}");
+    assert!(text.contains(" writes quarantined; per worker thread: "), "{text}");
     assert_eq!(last_line(&text), "0 passed, 3 failed");
 }
 

@@ -65,7 +65,7 @@ fn a_sweep_writes_a_report_folder_and_points_latest_at_it() {
         "nothing from the network"
     );
     let summary = summary(&latest);
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert_eq!(summary["scenarios"][0]["passed"], 4);
     assert!(
         summary["scenarios"][0]["distributions"]["write_to_ack_ms"]["count"].as_u64() > Some(0)
@@ -180,7 +180,7 @@ fn merging_a_missing_corrupt_or_foreign_report_exits_65_naming_the_file() {
     assert_eq!(output.status.code(), Some(65));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("future/summary.json: schema version 99; this driftsync reads version 1"),
+        stderr.contains("future/summary.json: schema version 99; this driftsync reads version 2"),
         "{stderr}"
     );
     assert!(!out.exists(), "nothing is written when an input is bad");
@@ -336,4 +336,48 @@ fn the_report_page_renders_in_headless_chromium_when_it_is_installed() {
     let bytes = std::fs::read(&png).expect("the screenshot was written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
     assert!(bytes.len() > 20_000, "a page with charts, not a blank one: {} bytes", bytes.len());
+}
+
+/// Invalid payloads on the wire: every corrupted write is quarantined, so the run loses some.
+const LOSSY_SCENARIO: &str = r#"
+name = "lossy"
+[topology]
+clients = 2
+[workload]
+writes_per_client = 30
+[schema]
+invalid_payload_rate = 0.2
+[run]
+chaos_s = 20
+liveness_deadline_s = 120
+"#;
+
+/// Goal: quarantined writes read as lost writes, counted once each, wherever a verdict is given.
+#[test]
+fn quarantined_writes_are_stated_as_a_loss_in_every_verdict() {
+    let dir = TempDir::new("loss");
+    let lossy = dir.file("lossy.toml", LOSSY_SCENARIO);
+    let reports = dir.path("reports");
+    let output = driftsync(&[&"sweep", &lossy, &"--seeds", &"3", &"--reports-dir", &reports], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let latest = reports.join("latest");
+    let counters = &summary(&latest)["scenarios"][0]["counters"];
+    let quarantined = counters["quarantined"].as_u64().expect("counted");
+    let injected = counters["invalid_payloads_injected"].as_u64().expect("counted");
+    assert!(quarantined > 0);
+    assert_eq!(quarantined, injected, "each corrupted write counts once, not once per node");
+    let phrase = format!(
+        "{quarantined} of {} writes quarantined (",
+        counters["writes_committed"].as_u64().expect("counted")
+    );
+    let printed = text(&output.stdout);
+    let line = printed.lines().find(|l| l.starts_with("lossy: ")).expect("a scenario line");
+    assert!(line.contains(&phrase), "{line}");
+    assert!(printed.lines().any(|l| l.starts_with("lost: ") && l.contains(&phrase)), "{printed}");
+    let markdown = std::fs::read_to_string(latest.join("summary.md")).expect("summary.md");
+    assert!(markdown.contains(&format!("**Lost: {phrase}")), "{markdown}");
+    let page = std::fs::read_to_string(latest.join("index.html")).expect("index.html");
+    let header =
+        &page[page.find("<header").expect("a header")..page.find("</header>").expect("ends")];
+    assert!(header.contains(&format!("Lost: {phrase}")), "{header}");
 }

@@ -55,7 +55,7 @@ impl<S: Store> Server<S> {
                 mutations
                     .push(Mutation::RecreatedOver { key: key.clone(), forgotten_through: None });
             }
-            self.meta.forgotten_through = self.meta.forgotten_through.max(Some(*deleted));
+            mutations.push(self.forgotten.forget(key, *deleted));
             mutations.push(Mutation::Record { key: key.clone(), state: None });
         }
         let compact_to = safe_pos.max(self.meta.compacted_through);

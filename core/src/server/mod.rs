@@ -6,6 +6,7 @@
 //! client's cursor, and forgets tombstones once no client can need them and their retention
 //! window has passed (see [`gc`](self) and the crate docs on deletes).
 
+mod forgotten;
 mod gc;
 mod push;
 mod session;
@@ -28,6 +29,7 @@ use crate::quarantine::QuarantinedOp;
 use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
 use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, WallTime};
+use forgotten::Forgotten;
 
 /// How a server behaves.
 #[derive(Clone, Debug)]
@@ -107,10 +109,6 @@ pub struct ServerMeta {
     pub head: LogPos,
     /// Log entries at or before this position have been compacted away.
     pub compacted_through: LogPos,
-    /// The newest delete stamp among the tombstones the server has forgotten. Any of them may
-    /// hide an op at or below it, so such an op on a record the server no longer holds is
-    /// quarantined as stale rather than guessed at.
-    pub forgotten_through: Option<Stamp>,
     pub hlc: Hlc,
     /// The schema version records and log are stored in (0 before the first start).
     pub schema_version: u32,
@@ -170,9 +168,10 @@ pub struct Server<S: Store = MemoryStore> {
     registrations: BTreeMap<ReplicaId, Registration>,
     /// Where each record's latest delete sits in the log, for collection.
     tombstone_pos: BTreeMap<RecordKey, LogPos>,
-    /// Records re-created after the server had forgotten deletes, each with the
-    /// `forgotten_through` of that moment: an op at or below it may predate a forgotten delete
-    /// of the very record, so it is quarantined as stale instead of merged.
+    /// What the server still knows of the deletes it has forgotten.
+    forgotten: Forgotten,
+    /// Records re-created over a forgotten delete, each with the bound of that moment (see
+    /// [`Server::recreated_over`]).
     recreated_over: BTreeMap<RecordKey, Stamp>,
     sessions: BTreeMap<PeerId, Session>,
     quarantine: Vec<QuarantinedOp>,
@@ -203,6 +202,7 @@ impl<S: Store> Server<S> {
             meta,
             registrations: stored.registrations,
             tombstone_pos,
+            forgotten: Forgotten::new(stored.forgotten),
             recreated_over: stored.recreated_over,
             sessions: BTreeMap::new(),
             quarantine: stored.quarantine,
@@ -261,8 +261,15 @@ impl<S: Store> Server<S> {
         &self.quarantine
     }
 
-    /// For a record re-created after the server forgot deletes: the `forgotten_through` of
-    /// that moment, at or below which ops on it are quarantined as stale.
+    /// The newest forgotten delete that may have been `key`'s (see `forgotten.rs`): an op on
+    /// `key` at or below it that finds no record is quarantined as stale.
+    pub fn forgotten_through(&self, key: &RecordKey) -> Option<Stamp> {
+        self.forgotten.through(key)
+    }
+
+    /// For a record re-created while a forgotten delete may have been its own: that delete's
+    /// bound then, at or below which ops on the record are quarantined as stale (a replica that
+    /// still holds the tombstone would hide them).
     pub fn recreated_over(&self, key: &RecordKey) -> Option<Stamp> {
         self.recreated_over.get(key).copied()
     }
@@ -376,6 +383,7 @@ impl<S: Store> Server<S> {
         self.log = stored.log.into_values().collect();
         self.records = stored.records.into_iter().collect();
         self.registrations = stored.registrations;
+        self.forgotten = Forgotten::new(stored.forgotten);
         self.recreated_over = stored.recreated_over;
         self.quarantine = stored.quarantine;
         self.tombstone_pos =

@@ -123,24 +123,20 @@ impl<S: Store> Server<S> {
             batch.events.push(ServerEvent::ClockAhead { op: op.id, report });
         }
         let held = self.records.get(&op.key).is_some();
-        let undecidable_through = if held {
-            self.recreated_over.get(&op.key).copied()
-        } else {
-            self.meta.forgotten_through
-        };
-        if let Some(forgotten_through) = undecidable_through.filter(|h| op.stamp <= *h) {
+        let forgotten =
+            if held { self.recreated_over(&op.key) } else { self.forgotten_through(&op.key) };
+        if let Some(forgotten_through) = forgotten.filter(|through| op.stamp <= *through) {
             let reason = QuarantineReason::Stale { forgotten_through };
             self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
             return true;
         }
-        if let (false, Some(forgotten_through)) = (held, self.meta.forgotten_through) {
-            // The record may have had a delete the server forgot: from now on an op older than
-            // anything forgotten is one it cannot decide for this record either.
+        if let (false, Some(forgotten_through)) = (held, forgotten) {
+            // The record may be one whose delete the server forgot: an op older than that is
+            // one it cannot decide for the re-created record either.
             self.recreated_over.insert(op.key.clone(), forgotten_through);
             let key = op.key.clone();
-            batch
-                .mutations
-                .push(Mutation::RecreatedOver { key, forgotten_through: Some(forgotten_through) });
+            let forgotten_through = Some(forgotten_through);
+            batch.mutations.push(Mutation::RecreatedOver { key, forgotten_through });
         }
         let schema = self.config.lineage.latest_schema();
         for conflict in self.records.apply_noting(&op, schema, &mut batch.changes) {

@@ -38,7 +38,8 @@ pub fn run_header(
 /// PASSED or FAILED, the digest, and the key numbers of a run.
 pub fn outcome_summary(out: &mut dyn Write, outcome: &Outcome) -> io::Result<()> {
     let verdict = if outcome.passed() { "passed" } else { "failed" };
-    writeln!(out, "run {verdict}: {} seed {}", outcome.scenario, outcome.seed)?;
+    let loss = crate::report::Loss::of_stats(&outcome.stats);
+    writeln!(out, "run {verdict}: {} seed {}; {loss}", outcome.scenario, outcome.seed)?;
     let digest = if outcome.digest.is_empty() { "(none)" } else { &outcome.digest };
     writeln!(out, "  digest       {digest}")?;
     writeln!(out, "  events       {}", outcome.events)?;

@@ -12,7 +12,7 @@ use super::svg::{PALETTE, escape, percentile_chart, timeline_chart};
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d232b;background:#f5f6f8}
 header{padding:20px 32px;color:#fff}header.pass{background:#1e7b3a}header.fail{background:#b3261e}
-header h1{margin:0 0 4px;font-size:26px}header p{margin:0;opacity:.95}header code{background:#ffffff33;color:inherit}
+header h1{margin:0 0 4px;font-size:26px}header p{margin:0;opacity:.95}header p.loss{margin-top:6px;font-weight:600;font-size:16px}header p.stale{background:#ffd54f;color:#3b2f00;display:inline-block;padding:2px 8px;border-radius:4px}header code{background:#ffffff33;color:inherit}
 main{padding:8px 32px 40px}section{background:#fff;border-radius:8px;padding:12px 20px;margin:16px 0;box-shadow:0 1px 3px #0002}
 h2{font-size:18px;margin:6px 0 10px}table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:4px 8px;border-bottom:1px solid #e3e6ea;text-align:right}th:first-child,td:first-child{text-align:left}
@@ -30,6 +30,7 @@ code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12.5px}
 pub fn render(summary: &Summary) -> String {
     let mut page = String::new();
     let passed = summary.failed == 0;
+    let loss = summary.loss();
     let run = &summary.run;
     let _ = write!(
         page,
@@ -38,7 +39,7 @@ pub fn render(summary: &Summary) -> String {
     );
     let _ = write!(
         page,
-        "<header class=\"{}\"><h1>driftsync report: {}</h1><p>{} passed, {} failed · <code>{}</code> · {} scenarios · seeds {}..{} · shards {} · harness {} · {}</p></header><main>",
+        "<header class=\"{}\"><h1>driftsync report: {}</h1><p>{} passed, {} failed · <code>{}</code> · {} scenarios · seeds {}..{} · shards {} · harness {} · {}</p><p class=\"{}\">Lost: {}</p></header><main>",
         if passed { "pass" } else { "fail" },
         if passed { "PASSED" } else { "FAILED" },
         summary.passed,
@@ -49,7 +50,15 @@ pub fn render(summary: &Summary) -> String {
         run.seeds_start.saturating_add(run.seeds_count),
         escape(&run.shards.join(", ")),
         escape(&run.harness_version),
-        escape(&run.created_utc)
+        escape(&run.created_utc),
+        if loss.has_stale() {
+            "loss stale"
+        } else if loss.quarantined > 0 {
+            "loss"
+        } else {
+            "loss none"
+        },
+        escape(&loss.to_string())
     );
     scenarios_table(&mut page, summary);
     failing_seeds(&mut page, summary);
@@ -69,7 +78,7 @@ pub fn render(summary: &Summary) -> String {
 }
 
 fn scenarios_table(page: &mut String, summary: &Summary) {
-    page.push_str("<section><h2>Scenarios</h2><table><tr><th>scenario</th><th>result</th><th>passed</th><th>failed</th><th>write→ack p50 / p99 ms</th><th>write→visible p99 ms</th><th>heal→converged p99 ms</th><th>hottest records</th></tr>");
+    page.push_str("<section><h2>Scenarios</h2><table><tr><th>scenario</th><th>result</th><th>passed</th><th>failed</th><th>writes lost</th><th>write→ack p50 / p99 ms</th><th>write→visible p99 ms</th><th>heal→converged p99 ms</th><th>hottest records</th></tr>");
     for s in &summary.scenarios {
         let p = |key: &str, pick: fn(&super::distribution::DistributionSummary) -> u64| {
             s.distributions
@@ -79,13 +88,16 @@ fn scenarios_table(page: &mut String, summary: &Summary) {
         };
         let _ = write!(
             page,
-            "<tr><td title=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td title=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td class=\"{}\" title=\"{}\">{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&s.path),
             escape(&s.name),
             if s.failed == 0 { "ok" } else { "bad" },
             if s.failed == 0 { "pass" } else { "FAIL" },
             s.passed,
             s.failed,
+            if s.loss().has_stale() { "bad" } else { "" },
+            escape(&s.loss().to_string()),
+            loss_share(&s.loss()),
             p("write_to_ack_ms", |d| d.p50),
             p("write_to_ack_ms", |d| d.p99),
             p("write_to_visible_everywhere_ms", |d| d.p99),
@@ -94,6 +106,15 @@ fn scenarios_table(page: &mut String, summary: &Summary) {
         );
     }
     page.push_str("</table></section>");
+}
+
+/// The table cell of a scenario's loss: the count and the share, the full phrase as a tooltip.
+fn loss_share(loss: &super::Loss) -> String {
+    if loss.quarantined == 0 {
+        return "0".to_owned();
+    }
+    let percent = loss.quarantined as f64 * 100.0 / loss.committed.max(1) as f64;
+    format!("{} ({percent:.2}%)", loss.quarantined)
 }
 
 fn failing_seeds(page: &mut String, summary: &Summary) {

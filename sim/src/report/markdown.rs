@@ -32,6 +32,12 @@ pub fn render(summary: &Summary) -> String {
         run.harness_version,
         run.created_utc
     );
+    let loss = summary.loss();
+    let flag = if loss.has_stale() { "⚠️ " } else { "" };
+    let _ = writeln!(
+        md,
+        "{flag}**Lost: {loss}.** A quarantined write is kept and reported, but it is a write the app's user made that no replica shows.\n"
+    );
     scenario_table(&mut md, &summary.scenarios);
     failing_seeds(&mut md, &summary.scenarios);
     let _ = writeln!(md, "## Distributions (simulated time)\n");
@@ -54,14 +60,18 @@ pub fn truncated(text: &str, bytes_max: usize, note: &str) -> String {
 }
 
 fn scenario_table(md: &mut String, scenarios: &[ScenarioSummary]) {
-    let _ = writeln!(md, "| scenario | result | passed | failed | seeds digest |");
-    let _ = writeln!(md, "|---|---|---:|---:|---|");
+    let _ = writeln!(md, "| scenario | result | passed | failed | writes lost | seeds digest |");
+    let _ = writeln!(md, "|---|---|---:|---:|---|---|");
     for s in scenarios {
         let result = if s.failed == 0 { "✅ pass" } else { "❌ FAIL" };
         let _ = writeln!(
             md,
-            "| {} | {result} | {} | {} | `{}` |",
-            s.name, s.passed, s.failed, s.seeds_digest
+            "| {} | {result} | {} | {} | {} | `{}` |",
+            s.name,
+            s.passed,
+            s.failed,
+            s.loss(),
+            s.seeds_digest
         );
     }
     let _ = writeln!(md);

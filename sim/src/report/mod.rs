@@ -10,6 +10,7 @@ pub mod files;
 pub mod hgrm;
 pub mod html;
 pub mod junit;
+pub mod loss;
 pub mod markdown;
 pub mod measures;
 pub mod merge;
@@ -17,4 +18,5 @@ pub mod summary;
 mod svg;
 pub mod timeline;
 
+pub use loss::Loss;
 pub use summary::{SCHEMA_VERSION, Summary};

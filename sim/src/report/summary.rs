@@ -16,7 +16,7 @@ use crate::outcome::{Failure, Outcome};
 /// What `schema` holds in every summary.
 pub const SCHEMA_NAME: &str = "driftsync-report";
 /// Raised whenever a field changes meaning or disappears; adding a field does not raise it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Failing seeds listed per scenario; the rest are counted in `failing_seeds_omitted`.
 pub const FAILING_SEEDS_KEPT_MAX: usize = 100;
 /// Failures listed per failing seed; its repro file holds them all.
@@ -50,6 +50,24 @@ impl Summary {
             scenarios,
             timeline,
         }
+    }
+}
+
+impl Summary {
+    /// Every scenario's quarantined writes, added up.
+    pub fn loss(&self) -> super::Loss {
+        let mut total = super::Loss::default();
+        for scenario in &self.scenarios {
+            total.add(&scenario.loss());
+        }
+        total
+    }
+}
+
+impl ScenarioSummary {
+    /// The scenario's quarantined writes, from its counters.
+    pub fn loss(&self) -> super::Loss {
+        super::Loss::of_counters(&self.counters)
     }
 }
 

@@ -29,6 +29,7 @@ pub(crate) fn merge(args: &MergeArgs, out: &mut dyn Write) -> Result<u8, CliErro
                 summary.run.shards.join(", ")
             )?;
             writeln!(out, "report: {}", dir.join("index.html").display())?;
+            writeln!(out, "lost: {}", summary.loss())?;
             render::totals(out, summary.passed, summary.failed)?;
         }
         Format::Json => {
@@ -36,6 +37,8 @@ pub(crate) fn merge(args: &MergeArgs, out: &mut dyn Write) -> Result<u8, CliErro
                 "report": dir,
                 "passed": summary.passed,
                 "failed": summary.failed,
+                "writes_committed": summary.loss().committed,
+                "writes_quarantined": summary.loss().quarantined,
                 "shards": summary.run.shards,
             });
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;

@@ -12,6 +12,7 @@ use crate::cli::render::{self, ReplayHint, shell_word};
 use crate::cli::shard::{self, SelectedSeeds};
 use crate::cli::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::cli::{CliError, exit, publish};
+use crate::report::Loss;
 use crate::report::summary::{ScenarioTotals, Summary};
 use crate::scenario::Scenario;
 
@@ -76,6 +77,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
             if let Ok(dir) = &published {
                 writeln!(out, "report: {}", dir.join("index.html").display())?;
             }
+            writeln!(out, "lost: {}", summary.loss())?;
             render::totals(out, passed_count, failed_count)?;
         }
         Format::Json => {
@@ -250,6 +252,7 @@ struct Tally {
     /// A digest of the seed digests in seed order: two sweeps of the same seeds with the same
     /// binary agree on it, on any machine and for any number of threads.
     digests: blake3::Hasher,
+    loss: Loss,
 }
 
 impl Tally {
@@ -264,6 +267,7 @@ impl Tally {
         self.wall += result.wall;
         self.digests.update(&result.seed.to_le_bytes());
         self.digests.update(result.outcome.digest.as_bytes());
+        self.loss.add(&Loss::of_stats(&result.outcome.stats));
     }
 
     fn seeds_count(&self) -> u64 {
@@ -274,10 +278,11 @@ impl Tally {
         let wall_s = self.wall.as_secs_f64().max(f64::MIN_POSITIVE);
         writeln!(
             out,
-            "{name}: {} passed, {} failed; per worker thread: {:.1} seeds/min, {:.0} simulated \
-             s per wall s, {:.0} events/s",
+            "{name}: {} passed, {} failed; {}; per worker thread: {:.1} seeds/min, {:.0} \
+             simulated s per wall s, {:.0} events/s",
             self.passed_count,
             self.failed_count,
+            self.loss,
             per_minute(self.seeds_count(), self.wall),
             self.simulated_ms as f64 / 1_000.0 / wall_s,
             self.events as f64 / wall_s
@@ -291,6 +296,9 @@ impl Tally {
             "path": scenario.path,
             "passed": self.passed_count,
             "failed": self.failed_count,
+            "writes_committed": self.loss.committed,
+            "writes_quarantined": self.loss.quarantined,
+            "writes_quarantined_by_reason": self.loss.by_reason,
             "digest": self.digests.finalize().to_hex()[..32],
             "events": self.events,
             "simulated_ms": self.simulated_ms,
