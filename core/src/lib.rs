@@ -84,7 +84,18 @@
 //!   server acknowledged it, which the server does only after its own commit.
 //! - A pull batch is verified against its manifest, then its ops and the new cursor are
 //!   committed together: a crash resumes without reprocessing and without skipping.
-//! - Nothing is dropped silently: invalid or stale ops are quarantined, kept and reported.
+//! - A delete hides every older value of its record on every replica. The server keeps a
+//!   tombstone until every client it waits for has pulled past it, none holds an older unpushed
+//!   op, and its retention window has passed ([`ServerConfig::tombstone_retention_ms`], at
+//!   least the eviction window), so an op older than a delete, from a client evicted for
+//!   silence or a fresh install that never synced, is hidden by it exactly as the merge hides
+//!   it. Only an op older than a delete the server has forgotten, on a record it no longer
+//!   holds or re-created since, is quarantined as stale: such an op is older than the
+//!   retention window.
+//! - Nothing is dropped silently: invalid or undecidable ops are quarantined, kept and
+//!   reported to their writer, whose replica then rebuilds to show what the server shows.
+//! - A local write is stamped after everything it replaces, however that arrived (a pull or a
+//!   snapshot), so a later edit or delete always wins over what its writer saw.
 //! - Clients of different schema versions share one server: ops are translated between
 //!   versions on the way in and out ([`schema`]), an older client's edit never erases a field
 //!   it does not know, and a client the server has moved past keeps its writes queued until it
