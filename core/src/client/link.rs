@@ -13,7 +13,7 @@ use crate::event::{ClientEvent, Origin, QuarantineNotice, SyncState};
 use crate::ids::{BatchId, LogPos, OpId, Seq};
 use crate::op::Op;
 use crate::protocol::{
-    Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, RejectReason,
+    Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, Reject, RejectReason,
     SnapshotRequest, Welcome, encode,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
@@ -225,23 +225,7 @@ impl<S: Store> Client<S> {
         self.set_pending(Pending::None);
         match (kind, message) {
             (RequestKind::Hello, Message::Welcome(welcome)) => self.on_welcome(now, welcome),
-            (RequestKind::Hello, Message::Reject(reject)) => {
-                warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
-                self.events.push_back(ClientEvent::Rejected(reject.reason.clone()));
-                if let RejectReason::SchemaUnsupported { min_required, .. } = reject.reason
-                    && min_required <= self.config.schema_version
-                {
-                    // The server is behind this app: ask again later, it may have upgraded.
-                    self.events.push_back(ClientEvent::CloseConnection);
-                    self.link =
-                        Link::Offline { reconnect_at: now.plus_ms(self.config.schema_retry_ms) };
-                    self.set_state(SyncState::Offline);
-                    return;
-                }
-                self.link = Link::Rejected(reject.reason);
-                self.set_state(SyncState::Rejected);
-                return;
-            }
+            (RequestKind::Hello, Message::Reject(reject)) => return self.on_reject(now, reject),
             (RequestKind::Push { through }, Message::PushAck(ack)) => {
                 self.on_push_ack(now, through, ack)
             }
@@ -270,6 +254,24 @@ impl<S: Store> Client<S> {
             }
         }
         self.drive(now);
+    }
+
+    /// The server refused the handshake: stop until reconfigured, or, when only the server is
+    /// behind this app, ask again later.
+    fn on_reject(&mut self, now: MonoTime, reject: Reject) {
+        warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
+        self.events.push_back(ClientEvent::Rejected(reject.reason.clone()));
+        if let RejectReason::SchemaUnsupported { min_required, .. } = reject.reason
+            && min_required <= self.config.schema_version
+        {
+            // The server is behind this app: ask again later, it may have upgraded.
+            self.events.push_back(ClientEvent::CloseConnection);
+            self.link = Link::Offline { reconnect_at: now.plus_ms(self.config.schema_retry_ms) };
+            self.set_state(SyncState::Offline);
+            return;
+        }
+        self.link = Link::Rejected(reject.reason);
+        self.set_state(SyncState::Rejected);
     }
 
     fn on_welcome(&mut self, now: MonoTime, welcome: Welcome) {

@@ -136,6 +136,63 @@ const PROBE_INTERVAL_MS: u64 = 250;
 /// How long the stability round may take.
 const STABILITY_MS_MAX: u64 = 60_000;
 
+/// The clients as the scenario configures them, each on a fresh store.
+fn new_clients(
+    params: &crate::scenario::Params,
+    lineage: &Arc<SchemaLineage>,
+    node_seeds: &mut ChaCha8Rng,
+    forget: bool,
+) -> Vec<ClientNode> {
+    (1..=params.clients)
+        .map(|i| {
+            let node = NodeId::client(i);
+            let version = params.schema.client_versions[i as usize - 1];
+            let mut config =
+                ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
+                    .expect("validated: client versions are in the lineage");
+            config.sync_interval_ms = params.client.sync_interval_s * 1_000;
+            config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+            config.retry = RetryConfig::default();
+            let seed = node_seeds.next_u64();
+            let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
+                .expect("a fresh store loads");
+            ClientNode::new(client, config)
+        })
+        .collect()
+}
+
+/// The server as the scenario configures it (or as a sabotage breaks it).
+fn server_config(
+    params: &crate::scenario::Params,
+    lineage: &Arc<SchemaLineage>,
+    sabotage: Option<Sabotage>,
+) -> ServerConfig {
+    let server_lineage = match sabotage == Some(Sabotage::BrokenMigration) {
+        true => {
+            let collections = &params.workload.collections;
+            Arc::new(workload::lineage(collections, params.schema.version_max(), true))
+        }
+        false => lineage.clone(),
+    };
+    let first = params.schema.server[0];
+    let policy = VersionPolicy {
+        newest: first.newest,
+        writable_from: first.writable_from,
+        readable_from: first.readable_from,
+    };
+    let mut config = ServerConfig::with_lineage(server_lineage, policy)
+        .expect("validated: the scenario serves versions of the lineage");
+    config.gc_interval_ms = params.server.gc_interval_s * 1_000;
+    config.client_eviction_ms = params.server.client_eviction_s * 1_000;
+    config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
+    if sabotage == Some(Sabotage::ForgetfulServer) {
+        config.client_eviction_ms = 1_000;
+        config.tombstone_retention_ms = 1_000;
+    }
+    config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+    config
+}
+
 /// Runs one plan to the end and judges it.
 pub fn run(plan: &Plan, options: &RunOptions) -> Outcome {
     let mut sim = Sim::new(plan, options);
@@ -179,47 +236,12 @@ impl<'p> Sim<'p> {
         let collections = &params.workload.collections;
         let version_max = params.schema.version_max();
         let lineage = Arc::new(workload::lineage(collections, version_max, false));
-        let broken = options.sabotage == Some(Sabotage::BrokenMigration);
-        let server_lineage = match broken {
-            true => Arc::new(workload::lineage(collections, version_max, true)),
-            false => lineage.clone(),
-        };
         let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
         let mut node_seeds = stream(seed, Stream::Nodes);
-        let first = params.schema.server[0];
-        let policy = VersionPolicy {
-            newest: first.newest,
-            writable_from: first.writable_from,
-            readable_from: first.readable_from,
-        };
-        let mut server_config = ServerConfig::with_lineage(server_lineage, policy)
-            .expect("validated: the scenario serves versions of the lineage");
-        server_config.gc_interval_ms = params.server.gc_interval_s * 1_000;
-        server_config.client_eviction_ms = params.server.client_eviction_s * 1_000;
-        server_config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
-        if options.sabotage == Some(Sabotage::ForgetfulServer) {
-            server_config.client_eviction_ms = 1_000;
-            server_config.tombstone_retention_ms = 1_000;
-        }
-        server_config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+        let server_config = server_config(params, &lineage, options.sabotage);
         let server = Server::new(server_config.clone(), SimStore::new(forget), MonoTime(0))
             .expect("a fresh store loads");
-        let clients = (1..=params.clients)
-            .map(|i| {
-                let node = NodeId::client(i);
-                let version = params.schema.client_versions[i as usize - 1];
-                let mut config =
-                    ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
-                        .expect("validated: client versions are in the lineage");
-                config.sync_interval_ms = params.client.sync_interval_s * 1_000;
-                config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
-                config.retry = RetryConfig::default();
-                let seed = node_seeds.next_u64();
-                let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
-                    .expect("a fresh store loads");
-                ClientNode::new(client, config)
-            })
-            .collect();
+        let clients = new_clients(params, &lineage, &mut node_seeds, forget);
         let clocks: Vec<WallClock> =
             params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
         let clocks_at_start = clocks[0].read(0);
