@@ -113,8 +113,7 @@ fn loss_share(loss: &super::Loss) -> String {
     if loss.quarantined == 0 {
         return "0".to_owned();
     }
-    let percent = loss.quarantined as f64 * 100.0 / loss.committed.max(1) as f64;
-    format!("{} ({percent:.2}%)", loss.quarantined)
+    format!("{} ({})", loss.quarantined, loss.share())
 }
 
 fn failing_seeds(page: &mut String, summary: &Summary) {

@@ -50,6 +50,11 @@ impl Loss {
         }
     }
 
+    /// The quarantined share of the writes committed, as the phrase gives it (`2.7%`).
+    pub fn share(&self) -> String {
+        share(self.quarantined, self.committed)
+    }
+
     /// Whether any write was lost to a delete the server had forgotten: the one loss a longer
     /// retention window would have avoided, so it is flagged wherever the count appears.
     pub fn has_stale(&self) -> bool {
@@ -68,7 +73,7 @@ impl fmt::Display for Loss {
         if self.quarantined == 0 {
             return Ok(());
         }
-        write!(f, " ({})", share(self.quarantined, self.committed))?;
+        write!(f, " ({})", self.share())?;
         let reasons: Vec<String> = self
             .by_reason
             .iter()
