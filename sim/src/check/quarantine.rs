@@ -7,8 +7,9 @@
 //! may. A stale quarantine is a lost write, so each must show (a) that the op could have met a
 //! forgotten delete: its writer went unheard for longer than the eviction window after writing
 //! it, or it was older than the retention window when it arrived (its stamp against the
-//! server's clock); and (b) that applying it could resurrect something: its record was not
-//! live on the server, or had been re-created after the server forgot older deletes.
+//! server's clock); and (b) that applying it could resurrect something: the server did not hold
+//! its record (a record it holds, live or as a tombstone, decides the op by merge), or had
+//! re-created it after forgetting older deletes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,8 +64,9 @@ pub(crate) struct StaleDecision {
     pub(crate) at_ms: u64,
     /// The server's wall clock then.
     pub(crate) server_wall_ms: u64,
-    /// Whether the record was live on the server when the push carrying the op arrived.
-    pub(crate) record_live: bool,
+    /// Whether the server held the record (live, or as a tombstone) when the push carrying the
+    /// op arrived.
+    pub(crate) record_held: bool,
     /// The record was re-created after the server forgot deletes through this stamp.
     pub(crate) recreated_over: Option<Stamp>,
 }
@@ -182,10 +184,10 @@ fn unjustified(
         ));
     }
     let recreated = decision.recreated_over.is_some_and(|over| stamp <= over);
-    if decision.record_live && !recreated {
+    if decision.record_held && !recreated {
         problems.push(format!(
-            "op {} was quarantined as stale although its record was live on the server: \
-             applying it could resurrect nothing",
+            "op {} was quarantined as stale although the server held its record (live, or as \
+             a tombstone that decides it): applying it could resurrect nothing",
             decision.op
         ));
     }
@@ -200,13 +202,13 @@ mod tests {
 
     const WINDOWS: Windows = Windows { eviction_ms: 60_000, retention_ms: 120_000 };
 
-    fn decision(record_live: bool) -> StaleDecision {
+    fn decision(record_held: bool) -> StaleDecision {
         StaleDecision {
             op: OpId { replica: ReplicaId(2), seq: Seq(7) },
             key: RecordKey::new("notes", "r1"),
             at_ms: 500_000,
             server_wall_ms: 1_000_000,
-            record_live,
+            record_held,
             recreated_over: None,
         }
     }
@@ -217,25 +219,25 @@ mod tests {
 
     /// Goal: the two conditions the README gives, each on its own, decide the verdict.
     #[test]
-    fn a_stale_quarantine_needs_an_old_op_or_a_silent_writer_and_a_record_that_is_not_live() {
+    fn a_stale_quarantine_needs_an_old_op_or_a_silent_writer_and_a_record_the_server_lacks() {
         let old = stamped(1_000_000 - 200_000);
         let young = stamped(1_000_000 - 10_000);
         assert!(unjustified(&decision(false), old, false, WINDOWS).is_empty());
         assert!(unjustified(&decision(false), young, true, WINDOWS).is_empty());
         let needless = unjustified(&decision(false), young, false, WINDOWS);
         assert!(needless[0].contains("10 s old (retention 120 s)"), "{needless:?}");
-        let live = unjustified(&decision(true), old, true, WINDOWS);
-        assert_eq!(live.len(), 1);
-        assert!(live[0].contains("record was live"), "{live:?}");
+        let held = unjustified(&decision(true), old, true, WINDOWS);
+        assert_eq!(held.len(), 1);
+        assert!(held[0].contains("held its record"), "{held:?}");
     }
 
     /// Goal: a record re-created after deletes were forgotten may hold back older ops.
     #[test]
-    fn a_live_record_re_created_over_forgotten_deletes_justifies_older_ops_only() {
+    fn a_record_re_created_over_forgotten_deletes_justifies_older_ops_only() {
         let mut recreated = decision(true);
         recreated.recreated_over = Some(stamped(900_000));
         assert!(unjustified(&recreated, stamped(850_000), false, WINDOWS).is_empty());
         let newer = unjustified(&recreated, stamped(950_000), true, WINDOWS);
-        assert!(newer[0].contains("record was live"), "{newer:?}");
+        assert!(newer[0].contains("held its record"), "{newer:?}");
     }
 }

@@ -229,7 +229,7 @@ impl Sim<'_> {
                 let wall_ms = self.clocks[0].read(self.now_ms);
                 let eviction_ms = self.plan.params.server.client_eviction_s * 1_000;
                 self.ledger.silences.heard(index, self.now_ms, wall_ms, eviction_ms);
-                self.live_before_push = liveness_of_pushed_records(server, &bytes);
+                self.held_before_push = records_held_before_push(server, &bytes);
             }
             self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
             return;
@@ -338,7 +338,7 @@ impl Sim<'_> {
             op,
             at_ms: self.now_ms,
             server_wall_ms: self.clocks[0].read(self.now_ms),
-            record_live: self.live_before_push.get(&key).copied().unwrap_or(false),
+            record_held: self.held_before_push.get(&key).copied().unwrap_or(false),
             recreated_over: server.recreated_over(&key),
             key,
         };
@@ -380,20 +380,18 @@ impl Sim<'_> {
     }
 }
 
-/// Whether each record a push writes is live on the server before the push arrives, for
-/// judging the stale quarantines the push may cause (empty for any other message).
-fn liveness_of_pushed_records(
-    server: &Server<SimStore>,
-    bytes: &[u8],
-) -> BTreeMap<RecordKey, bool> {
+/// Whether the server holds each record a push writes (live, or as a tombstone) before the
+/// push arrives, for judging the stale quarantines the push may cause (empty for any other
+/// message).
+fn records_held_before_push(server: &Server<SimStore>, bytes: &[u8]) -> BTreeMap<RecordKey, bool> {
     let Ok(Message::Push(push)) = decode(bytes, &Default::default()) else {
         return BTreeMap::new();
     };
     let ops = push.ops.decode(&Default::default()).unwrap_or_default();
     ops.into_iter()
         .map(|op| {
-            let live = server.records().get(&op.key).is_some_and(|state| state.is_live());
-            (op.key, live)
+            let held = server.records().get(&op.key).is_some();
+            (op.key, held)
         })
         .collect()
 }

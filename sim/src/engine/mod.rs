@@ -225,8 +225,8 @@ pub(crate) struct Sim<'p> {
     stability_pulls: Vec<u64>,
     /// Measures for the report; observes only, never steers.
     observer: Observer,
-    /// Whether each record the push being delivered writes was live on the server before it.
-    live_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
+    /// Whether the server held each record the push being delivered writes, before it.
+    held_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
 }
 
 impl<'p> Sim<'p> {
@@ -274,7 +274,7 @@ impl<'p> Sim<'p> {
             stability_baseline: None,
             stability_pulls: Vec::new(),
             observer: Observer::new(params.clients as usize),
-            live_before_push: Default::default(),
+            held_before_push: Default::default(),
         };
         for (index, write) in plan.workload.iter().enumerate() {
             sim.queue.push(write.at_ms, Event::Write(index));
