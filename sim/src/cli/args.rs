@@ -135,8 +135,10 @@ read; pass them explicitly: --shard $((CIRCLE_NODE_INDEX + 1))/$CIRCLE_NODE_TOTA
 variables count as unset.
 
 Human output: a failure block for each failing seed, a line per scenario (passed and failed \
-counts, seeds/min, simulated seconds per wall second and events/s, each per worker thread), \
-and last a line `N passed, M failed`. A plain progress line goes to stderr every 5 s.";
+counts, writes quarantined out of writes committed, seeds/min, simulated seconds per wall \
+second and events/s, each per worker thread), a line `lost: ...` with the writes quarantined \
+over all scenarios, and last a line `N passed, M failed`. A plain progress line goes to stderr \
+every 5 s.";
 
 /// The scenarios and seeds a sweep or a determinism check covers.
 #[derive(Debug, Args)]
