@@ -136,63 +136,6 @@ const PROBE_INTERVAL_MS: u64 = 250;
 /// How long the stability round may take.
 const STABILITY_MS_MAX: u64 = 60_000;
 
-/// The clients as the scenario configures them, each on a fresh store.
-fn new_clients(
-    params: &crate::scenario::Params,
-    lineage: &Arc<SchemaLineage>,
-    node_seeds: &mut ChaCha8Rng,
-    forget: bool,
-) -> Vec<ClientNode> {
-    (1..=params.clients)
-        .map(|i| {
-            let node = NodeId::client(i);
-            let version = params.schema.client_versions[i as usize - 1];
-            let mut config =
-                ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
-                    .expect("validated: client versions are in the lineage");
-            config.sync_interval_ms = params.client.sync_interval_s * 1_000;
-            config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
-            config.retry = RetryConfig::default();
-            let seed = node_seeds.next_u64();
-            let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
-                .expect("a fresh store loads");
-            ClientNode::new(client, config)
-        })
-        .collect()
-}
-
-/// The server as the scenario configures it (or as a sabotage breaks it).
-fn server_config(
-    params: &crate::scenario::Params,
-    lineage: &Arc<SchemaLineage>,
-    sabotage: Option<Sabotage>,
-) -> ServerConfig {
-    let server_lineage = match sabotage == Some(Sabotage::BrokenMigration) {
-        true => {
-            let collections = &params.workload.collections;
-            Arc::new(workload::lineage(collections, params.schema.version_max(), true))
-        }
-        false => lineage.clone(),
-    };
-    let first = params.schema.server[0];
-    let policy = VersionPolicy {
-        newest: first.newest,
-        writable_from: first.writable_from,
-        readable_from: first.readable_from,
-    };
-    let mut config = ServerConfig::with_lineage(server_lineage, policy)
-        .expect("validated: the scenario serves versions of the lineage");
-    config.gc_interval_ms = params.server.gc_interval_s * 1_000;
-    config.client_eviction_ms = params.server.client_eviction_s * 1_000;
-    config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
-    if sabotage == Some(Sabotage::ForgetfulServer) {
-        config.client_eviction_ms = 1_000;
-        config.tombstone_retention_ms = 1_000;
-    }
-    config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
-    config
-}
-
 /// Runs one plan to the end and judges it.
 pub fn run(plan: &Plan, options: &RunOptions) -> Outcome {
     let mut sim = Sim::new(plan, options);
@@ -523,4 +466,61 @@ impl<'p> Sim<'p> {
     pub(crate) fn client_versions(&self) -> impl Iterator<Item = u32> + '_ {
         self.clients.iter().map(|node| node.config.schema_version)
     }
+}
+
+/// The clients as the scenario configures them, each on a fresh store.
+fn new_clients(
+    params: &crate::scenario::Params,
+    lineage: &Arc<SchemaLineage>,
+    node_seeds: &mut ChaCha8Rng,
+    forget: bool,
+) -> Vec<ClientNode> {
+    (1..=params.clients)
+        .map(|i| {
+            let node = NodeId::client(i);
+            let version = params.schema.client_versions[i as usize - 1];
+            let mut config =
+                ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
+                    .expect("validated: client versions are in the lineage");
+            config.sync_interval_ms = params.client.sync_interval_s * 1_000;
+            config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+            config.retry = RetryConfig::default();
+            let seed = node_seeds.next_u64();
+            let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
+                .expect("a fresh store loads");
+            ClientNode::new(client, config)
+        })
+        .collect()
+}
+
+/// The server as the scenario configures it (or as a sabotage breaks it).
+fn server_config(
+    params: &crate::scenario::Params,
+    lineage: &Arc<SchemaLineage>,
+    sabotage: Option<Sabotage>,
+) -> ServerConfig {
+    let server_lineage = match sabotage == Some(Sabotage::BrokenMigration) {
+        true => {
+            let collections = &params.workload.collections;
+            Arc::new(workload::lineage(collections, params.schema.version_max(), true))
+        }
+        false => lineage.clone(),
+    };
+    let first = params.schema.server[0];
+    let policy = VersionPolicy {
+        newest: first.newest,
+        writable_from: first.writable_from,
+        readable_from: first.readable_from,
+    };
+    let mut config = ServerConfig::with_lineage(server_lineage, policy)
+        .expect("validated: the scenario serves versions of the lineage");
+    config.gc_interval_ms = params.server.gc_interval_s * 1_000;
+    config.client_eviction_ms = params.server.client_eviction_s * 1_000;
+    config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
+    if sabotage == Some(Sabotage::ForgetfulServer) {
+        config.client_eviction_ms = 1_000;
+        config.tombstone_retention_ms = 1_000;
+    }
+    config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+    config
 }
