@@ -64,22 +64,9 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     let published = publish::publish(&args.reports.reports_dir, &summary, &env);
     let passed_count: u64 = report.tallies.iter().map(|tally| tally.passed_count).sum();
     let failed_count: u64 = report.tallies.iter().map(|tally| tally.failed_count).sum();
+    let counts = (passed_count, failed_count);
     match format {
-        Format::Human => {
-            let seconds = wall.as_secs_f64();
-            writeln!(
-                out,
-                "swept {} seeds in {seconds:.1} s on {} threads ({:.1} seeds/min)",
-                passed_count + failed_count,
-                options.jobs,
-                per_minute(passed_count + failed_count, wall)
-            )?;
-            if let Ok(dir) = &published {
-                writeln!(out, "report: {}", dir.join("index.html").display())?;
-            }
-            writeln!(out, "lost: {}", summary.loss())?;
-            render::totals(out, passed_count, failed_count)?;
-        }
+        Format::Human => human_totals(out, &summary, published.as_ref().ok(), counts, wall)?,
         Format::Json => {
             let scenario_documents: Vec<Value> =
                 report.tallies.iter().zip(&scenarios).map(|(tally, s)| tally.json(s)).collect();
@@ -99,6 +86,8 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
                 "failures": report.failures_json,
                 "passed": passed_count,
                 "failed": failed_count,
+                "writes_committed": summary.loss().committed,
+                "writes_quarantined": summary.loss().quarantined,
                 "wall_s": wall.as_secs_f64(),
                 "report": published.as_ref().ok(),
             });
@@ -111,6 +100,30 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     }
     published?;
     Ok(if failed_count == 0 { exit::PASSED } else { exit::FAILED })
+}
+
+/// The last lines of a sweep for people: how long it took, where the report is, what was lost,
+/// and the totals.
+fn human_totals(
+    out: &mut dyn Write,
+    summary: &Summary,
+    report_dir: Option<&std::path::PathBuf>,
+    (passed_count, failed_count): (u64, u64),
+    wall: Duration,
+) -> std::io::Result<()> {
+    let threads = summary.run.jobs;
+    writeln!(
+        out,
+        "swept {} seeds in {:.1} s on {threads} threads ({:.1} seeds/min)",
+        passed_count + failed_count,
+        wall.as_secs_f64(),
+        per_minute(passed_count + failed_count, wall)
+    )?;
+    if let Some(dir) = report_dir {
+        writeln!(out, "report: {}", dir.join("index.html").display())?;
+    }
+    writeln!(out, "lost: {}", summary.loss())?;
+    render::totals(out, passed_count, failed_count)
 }
 
 /// The running state of the output: per-scenario tallies, and what to print as results arrive.
