@@ -6,6 +6,7 @@
 //! measure. Run with `cargo bench -p driftsync-benches --bench tombstone_memory`.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
@@ -107,14 +108,20 @@ fn main() {
     let buckets = bytes_of(|| server.store().committed().forgotten.clone());
     let buckets_count = server.store().committed().forgotten.len();
     let per = |bytes: isize| bytes as f64 / DELETES as f64;
-    println!(
+    // The figures are this program's output, one JSON line per measure.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{{\"measure\":\"retained_tombstone\",\"tombstones\":{DELETES},\"record_bytes\":{:.1},\"position_bytes\":{:.1},\"note\":\"heap bytes per tombstone kept within its retention window: the record (keys of 5 + 11 bytes) and its log position; a store keeps one row more\"}}",
         per(records),
         per(positions)
-    );
-    println!(
+    )
+    .expect("stdout is writable");
+    writeln!(
+        out,
         "{{\"measure\":\"forgotten_tombstones\",\"tombstones\":{DELETES},\"buckets\":{buckets_count},\"bytes_total\":{buckets},\"note\":\"heap bytes of all the server keeps of {DELETES} forgotten deletes (at most 4,096 buckets, whatever the count)\"}}"
-    );
+    )
+    .expect("stdout is writable");
 }
 
 /// Live heap bytes of what `make` builds, while it is alive.
