@@ -35,16 +35,14 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();
     let format = args.output.format;
     if format == Format::Human {
-        writeln!(
-            out,
-            "sweep: {} scenarios, seeds {}..{}, shard {shard} ({}): {seeds_per_scenario} \
-             seeds each, {} threads",
+        let plan = format!(
+            "{} scenarios, seeds {}..{}, shard {shard} ({}): {seeds_per_scenario} seeds each",
             scenarios.len(),
             seeds.start,
             seeds.end,
-            source.origin(),
-            options.jobs
-        )?;
+            source.origin()
+        );
+        writeln!(out, "sweep: {plan}, {} threads", options.jobs)?;
         out.flush()?;
     }
     let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
