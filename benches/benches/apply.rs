@@ -44,10 +44,13 @@ fn apply_lww(c: &mut Criterion) {
         .chunks(PUSH_OPS_PER_BATCH)
         .zip(100..)
         .map(|(ops, batch)| {
+            let ops = OpsBytes::encode(ops);
+            let manifest = ops.manifest();
             encode(&Message::Push(Push {
                 batch: BatchId(batch),
                 schema_version: SCHEMA_VERSION,
-                ops: OpsBytes::encode(ops),
+                manifest,
+                ops,
             }))
         })
         .collect();

@@ -1,5 +1,6 @@
 //! Events the state machines report to their host through `poll_event`.
 
+use crate::error::StorageError;
 use crate::hlc::ClockAhead;
 use crate::ids::{BatchId, OpId, PeerId, RecordKey, ReplicaId};
 use crate::merge::ConflictReport;
@@ -57,6 +58,10 @@ pub enum ClientEvent {
     },
     /// A message could not be decoded and was dropped.
     Malformed(DecodeError),
+    /// A commit failed: nothing of the input that made it took effect, and memory was
+    /// reloaded from the store. A write command also returns the error; a sync step is
+    /// retried after a backoff.
+    StorageFailed(StorageError),
     /// The client gave up on its transport after repeated unanswered requests: close it. The
     /// client dials again (`WantsConnection`) when its breaker allows.
     CloseConnection,
@@ -137,6 +142,15 @@ pub enum ServerEvent {
         peer: PeerId,
         error: DecodeError,
     },
+    /// A push failed its manifest check (damaged on the way): dropped unacknowledged, so the
+    /// client sends it again.
+    ManifestMismatch {
+        peer: PeerId,
+        batch: BatchId,
+    },
+    /// A commit failed: nothing of the input that made it took effect (nothing was
+    /// acknowledged), and memory was reloaded from the store.
+    StorageFailed(StorageError),
     /// A message that makes no sense in the peer's session (for example a push before Hello).
     Unexpected {
         peer: PeerId,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use driftsync_core::protocol::{
     DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION,
     PullBatch, PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest,
-    WIRE_VERSION, Welcome, decode, encode,
+    WIRE_VERSION, Welcome, decode, encode, seal,
 };
 use driftsync_core::{
     BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op,
@@ -36,7 +36,35 @@ proptest! {
         let mut bytes = postcard::to_stdvec(&WIRE_VERSION).expect("a u16 encodes");
         bytes.push(tag);
         bytes.extend(body);
-        decodes_without_panicking(&bytes)?;
+        decodes_without_panicking(&seal(&bytes))?;
+    }
+
+    /// Damage behind a valid seal reaches the parser, as from a sender that seals garbage.
+    #[test]
+    fn damaged_envelopes_behind_a_valid_seal_decode_to_a_message_or_an_error(
+        which in any::<Index>(),
+        damage in prop::collection::vec(damage(), 1..8)
+    ) {
+        let messages = sample_messages();
+        let mut bytes = envelope(&messages[which.index(messages.len())]);
+        for damage in &damage {
+            damage.apply(&mut bytes);
+        }
+        decodes_without_panicking(&seal(&bytes))?;
+    }
+
+    /// Damage in transit never yields a message: the seal refuses it before anything is parsed.
+    #[test]
+    fn a_message_with_any_byte_damaged_fails_its_checksum(
+        which in any::<Index>(),
+        at in any::<Index>(),
+        mask in 1..=u8::MAX
+    ) {
+        let messages = sample_messages();
+        let mut bytes = encode(&messages[which.index(messages.len())]).to_vec();
+        let at = at.index(bytes.len());
+        bytes[at] ^= mask;
+        prop_assert_eq!(decode(&bytes, &Limits::default()), Err(DecodeError::ChecksumMismatch));
     }
 
     #[test]
@@ -80,8 +108,7 @@ fn an_input_over_the_size_limit_is_too_large() {
 fn a_push_with_more_ops_than_a_batch_may_hold_exceeds_the_limit() {
     let limits = Limits::default();
     let ops: Vec<Op> = (0..=limits.batch_ops_max as u64).map(|seq| delete(seq + 1)).collect();
-    let push =
-        Message::Push(Push { batch: BatchId(1), schema_version: 1, ops: OpsBytes::encode(&ops) });
+    let push = Message::Push(push(BatchId(1), &ops));
     assert_eq!(
         decode(&encode(&push), &limits),
         Err(DecodeError::LimitExceeded {
@@ -94,9 +121,12 @@ fn a_push_with_more_ops_than_a_batch_may_hold_exceeds_the_limit() {
 
 #[test]
 fn bytes_after_the_message_are_trailing_bytes() {
-    let mut bytes = encode(&Message::Poke { head: LogPos(3) }).to_vec();
+    let mut bytes = envelope(&Message::Poke { head: LogPos(3) });
     bytes.extend([0, 0]);
-    assert_eq!(decode(&bytes, &Limits::default()), Err(DecodeError::TrailingBytes { count: 2 }));
+    assert_eq!(
+        decode(&seal(&bytes), &Limits::default()),
+        Err(DecodeError::TrailingBytes { count: 2 })
+    );
 }
 
 #[test]
@@ -104,11 +134,11 @@ fn another_envelope_version_is_unsupported() {
     let message = Message::Poke { head: LogPos(3) };
     // The envelope is `(version, message)` in postcard; check that premise before relying on it.
     let current = postcard::to_stdvec(&(WIRE_VERSION, &message)).expect("a message encodes");
-    assert_eq!(current, encode(&message).to_vec());
+    assert_eq!(seal(&current), encode(&message));
     let next = WIRE_VERSION + 1;
     let bytes = postcard::to_stdvec(&(next, &message)).expect("a message encodes");
     assert_eq!(
-        decode(&bytes, &Limits::default()),
+        decode(&seal(&bytes), &Limits::default()),
         Err(DecodeError::UnsupportedVersion { found: next, supported: WIRE_VERSION })
     );
 }
@@ -118,7 +148,7 @@ fn another_envelope_version_is_unsupported() {
 #[test]
 fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
     let messages_ending_in_an_empty_sequence = [
-        Message::Push(Push { batch: BatchId(7), schema_version: 1, ops: OpsBytes::encode(&[]) }),
+        Message::Push(push(BatchId(7), &[])),
         Message::PushAck(PushAck {
             batch: BatchId(7),
             acked_through: Seq(1),
@@ -137,12 +167,12 @@ fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
         }),
     ];
     for message in messages_ending_in_an_empty_sequence {
-        let mut bytes = encode(&message).to_vec();
+        let mut bytes = envelope(&message);
         assert_eq!(bytes.pop(), Some(0), "{} ends with an empty length", message.kind_name());
         for claimed in [1_u64 << 60, u64::MAX] {
             let mut forged = bytes.clone();
             forged.extend(postcard::to_stdvec(&claimed).expect("a u64 encodes"));
-            let decoded = decode(&forged, &Limits::default());
+            let decoded = decode(&seal(&forged), &Limits::default());
             assert!(
                 decoded.is_err(),
                 "{} claiming {claimed} elements: {decoded:?}",
@@ -153,6 +183,16 @@ fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
 }
 
 // ---- helpers ----
+
+/// A message's envelope without its seal.
+fn envelope(message: &Message) -> Vec<u8> {
+    let mut bytes = encode(message).to_vec();
+    bytes.truncate(bytes.len() - CHECKSUM_BYTES);
+    bytes
+}
+
+/// The length of the seal `encode` appends.
+const CHECKSUM_BYTES: usize = 8;
 
 /// Decodes `bytes`; whatever decodes must also survive its own round trip, which catches a
 /// decoder that accepts something the encoder cannot reproduce.
@@ -256,7 +296,7 @@ fn sample_messages() -> Vec<Message> {
                 max_supported: 3,
             },
         }),
-        Message::Push(Push { batch: BatchId(2), schema_version: 1, ops: OpsBytes::encode(&ops) }),
+        Message::Push(push(BatchId(2), &ops)),
         Message::PushAck(PushAck {
             batch: BatchId(2),
             acked_through: Seq(6),
@@ -301,6 +341,11 @@ fn sample_messages() -> Vec<Message> {
 
 /// Every op body and every value type, with seen lists, so the page built from them holds
 /// every kind of field state (on `r0`) and a tombstone (on `r1`).
+fn push(batch: BatchId, ops: &[Op]) -> Push {
+    let ops = OpsBytes::encode(ops);
+    Push { batch, schema_version: 1, manifest: ops.manifest(), ops }
+}
+
 fn sample_ops() -> Vec<Op> {
     let op = |seq, body| Op {
         id: OpId { replica: ReplicaId(1), seq: Seq(seq) },

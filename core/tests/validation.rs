@@ -121,6 +121,7 @@ fn a_stamp_from_the_end_of_time_is_quarantined_and_moves_no_clock() {
             let mut ops = push.ops.decode(&Default::default()).expect("the client's ops decode");
             ops[0].stamp.hlc = driftsync_core::Hlc { wall_ms: u64::MAX, logical: u32::MAX };
             push.ops = driftsync_core::protocol::OpsBytes::encode(&ops);
+            push.manifest = push.ops.manifest();
         }
     });
     let now = world.now;

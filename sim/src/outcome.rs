@@ -20,6 +20,7 @@ pub mod checker {
     pub const QUARANTINE_JUSTIFIED: &str = "quarantine_justified";
     pub const NO_FIELD_LOSS: &str = "no_field_loss";
     pub const OUTBOX_SURVIVES_UPGRADE: &str = "outbox_survives_upgrade";
+    pub const INVARIANT: &str = "invariant";
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
     pub const PANIC: &str = "panic";
 }

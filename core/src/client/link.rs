@@ -184,7 +184,8 @@ impl<S: Store> Client<S> {
         self.metrics.ops_pushed += ops.len() as u64;
         self.metrics.push_batch_sizes.record(ops.len());
         let ops = OpsBytes::encode(ops.iter().map(|op| op.as_ref()));
-        let push = Push { batch: self.next_batch(), schema_version: batch_version, ops };
+        let manifest = ops.manifest();
+        let push = Push { batch: self.next_batch(), schema_version: batch_version, ops, manifest };
         Some((Message::Push(push), RequestKind::Push { through }))
     }
 

@@ -4,6 +4,7 @@
 //! (`handle_*`, `connected`, `disconnected`, `observe_wall_clock`), commands (`put`, `update`,
 //! `delete`, `increment`, `resolve_conflict`, `sync_now`), then outputs (`poll_*`).
 
+mod invariants;
 mod link;
 mod pull;
 mod write;
@@ -28,7 +29,7 @@ use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
 use crate::rtt::ResponseTimeout;
 use crate::schema::{LineageError, Schema, SchemaLineage};
-use crate::store::{MemoryStore, Store};
+use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, WallTime};
 use crate::version::VersionVector;
 
@@ -214,13 +215,26 @@ impl<S: Store> Client<S> {
         seed: u64,
         now: MonoTime,
     ) -> Result<Client<S>, StorageError> {
+        let mut store = store;
         let stored = store.load()?;
         let mut meta = stored.client_meta.unwrap_or_default();
         if meta.next_seq == Seq(0) {
             meta.next_seq = Seq(1);
         }
         let mut records: Records = stored.records.into_iter().collect();
-        adopt_version(&config, &mut meta, &mut records);
+        if adopt_version(&config, &mut meta, &mut records) {
+            // Stored in the version it now holds, so that the next commit, which writes only
+            // what it changed, never mixes versions in the store.
+            let mut mutations: Vec<Mutation> = records
+                .iter()
+                .map(|(key, state)| Mutation::Record {
+                    key: key.clone(),
+                    state: Some(state.clone()),
+                })
+                .collect();
+            mutations.push(Mutation::ClientMeta(meta.clone()));
+            store.commit(mutations)?;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let batch_counter = u64::from(rng.random::<u32>());
         let mut client = Client {
@@ -466,6 +480,7 @@ impl<S: Store> Client<S> {
             }
             Err(error) => {
                 tracing::error!(replica = self.config.replica.0, %error, "commit failed; reloading");
+                self.events.push_back(ClientEvent::StorageFailed(error.clone()));
                 self.reload()?;
                 Err(error)
             }
@@ -497,16 +512,16 @@ impl<S: Store> Client<S> {
 /// Brings freshly loaded state to the app's schema version. After an upgrade (or a downgrade)
 /// the records are migrated at once, so the app reads its own version's shape, and a resync is
 /// queued: the server holds fields the old version could not show. Queued writes keep the
-/// version they were written in.
-fn adopt_version(config: &ClientConfig, meta: &mut ClientMeta, records: &mut Records) {
+/// version they were written in. Returns whether stored records were migrated.
+fn adopt_version(config: &ClientConfig, meta: &mut ClientMeta, records: &mut Records) -> bool {
     let version = config.schema_version;
     if meta.schema_version == 0 {
         meta.schema_version = version;
         meta.written_versions = vec![(meta.next_seq, version)];
-        return;
+        return false;
     }
     if meta.schema_version == version {
-        return;
+        return false;
     }
     let from = meta.schema_version;
     *records = records
@@ -518,4 +533,5 @@ fn adopt_version(config: &ClientConfig, meta: &mut ClientMeta, records: &mut Rec
     meta.schema_version = version;
     meta.written_versions.push((meta.next_seq, version));
     meta.resync_needed = true;
+    true
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use manifest::Manifest;
 pub use ops_bytes::OpsBytes;
-pub use wire::{DecodeError, Limits, WIRE_VERSION, decode, encode};
+pub use wire::{DecodeError, Limits, WIRE_VERSION, decode, encode, seal};
 
 use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
@@ -137,6 +137,8 @@ pub struct Push {
     /// The schema version the ops are written in: the session's, or an older one for writes
     /// queued before the client upgraded (the server migrates them up).
     pub schema_version: u32,
+    /// The digest of exactly `ops`, checked by the server before it parses them.
+    pub manifest: Manifest,
     pub ops: OpsBytes,
 }
 

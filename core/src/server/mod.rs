@@ -8,6 +8,7 @@
 
 mod forgotten;
 mod gc;
+mod invariants;
 mod push;
 mod session;
 
@@ -369,6 +370,7 @@ impl<S: Store> Server<S> {
             }
             Err(error) => {
                 tracing::error!(%error, "commit failed; reloading");
+                self.events.push_back(ServerEvent::StorageFailed(error.clone()));
                 self.reload()?;
                 Err(error)
             }

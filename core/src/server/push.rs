@@ -35,6 +35,13 @@ struct Accepted {
 
 impl<S: Store> Server<S> {
     pub(super) fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
+        if push.ops.manifest() != push.manifest {
+            // Damaged on the way: nothing is acknowledged, so the client sends it again.
+            warn!(peer = peer.0, batch = %push.batch, "dropping a push that fails its manifest");
+            self.metrics.messages_malformed += 1;
+            self.events.push_back(ServerEvent::ManifestMismatch { peer, batch: push.batch });
+            return;
+        }
         let ops = match push.ops.decode(&self.config.limits) {
             Ok(ops) => ops,
             Err(error) => {

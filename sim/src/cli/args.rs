@@ -166,6 +166,10 @@ pub struct SweepArgs {
     /// environment variables read without it.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
+    /// Skip the invariant checks after every input (they are on by default); for measuring
+    /// what the checking costs.
+    #[arg(long)]
+    pub no_invariants: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -47,6 +47,8 @@ pub struct SweepOptions {
     pub events_max: u64,
     /// Print a progress line to stderr every few seconds.
     pub progress: bool,
+    /// Check every node's invariants after each input (see [`RunOptions::check_invariants`]).
+    pub check_invariants: bool,
 }
 
 impl Default for SweepOptions {
@@ -57,6 +59,7 @@ impl Default for SweepOptions {
             sabotage: None,
             events_max: RunOptions::default().events_max,
             progress: false,
+            check_invariants: true,
         }
     }
 }
@@ -120,6 +123,7 @@ pub fn sweep_each(
         record_trace: false,
         sabotage: options.sabotage,
         events_max: options.events_max,
+        check_invariants: options.check_invariants,
     };
     // Both the collector and its idle callback update the display, one at a time.
     let progress = RefCell::new(Progress::new(count as u64, options.progress));

@@ -148,6 +148,8 @@ impl Sim<'_> {
         let node = NodeId::client(index as u32 + 1);
         let state = &mut self.clients[index];
         state.crash_armed = false;
+        self.check_all(node);
+        let state = &mut self.clients[index];
         let slot = std::mem::replace(&mut state.slot, Slot::Down(SimStore::default()));
         let Slot::Up(client) = slot else {
             state.slot = slot;
@@ -177,6 +179,7 @@ impl Sim<'_> {
 
     pub(super) fn crash_server_now(&mut self) {
         self.server.crash_armed = false;
+        self.check_all(NodeId::SERVER);
         let slot = std::mem::replace(&mut self.server.slot, Slot::Down(SimStore::default()));
         let Slot::Up(server) = slot else {
             self.server.slot = slot;

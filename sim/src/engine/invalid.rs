@@ -44,5 +44,6 @@ pub(super) fn corrupt_push(
         return None;
     }
     push.ops = OpsBytes::encode(&ops);
+    push.manifest = push.ops.manifest();
     Some(encode(&Message::Push(push)))
 }

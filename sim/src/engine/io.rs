@@ -57,6 +57,14 @@ impl Sim<'_> {
             return;
         };
         let events: Vec<ClientEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+        self.check_client(index);
+        if events.iter().any(|e| matches!(e, ClientEvent::StorageFailed(_))) {
+            self.check_all(node);
+        }
+        let state = &mut self.clients[index];
+        let Some(client) = state.slot.up() else {
+            return;
+        };
         if state.crash_armed {
             // The crash lands after the input's commit, and after the host logged its events,
             // but before anything the input meant to send.
@@ -94,6 +102,13 @@ impl Sim<'_> {
             return;
         };
         let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+        self.check_server();
+        if events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_))) {
+            self.check_all(NodeId::SERVER);
+        }
+        let Some(server) = self.server.slot.up() else {
+            return;
+        };
         if self.server.crash_armed {
             // As for clients: after the commit and the logged events, before any send.
             self.server_events(events);

@@ -10,6 +10,7 @@
 mod clock;
 mod faults;
 mod invalid;
+mod invariants;
 mod io;
 mod network;
 mod nodes;
@@ -86,11 +87,19 @@ pub struct RunOptions {
     pub sabotage: Option<Sabotage>,
     /// A bound on processed events; a run that needs more fails its liveness check.
     pub events_max: u64,
+    /// Check every node's invariants after each of its inputs (on unless measuring what the
+    /// checking costs).
+    pub check_invariants: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { record_trace: false, sabotage: None, events_max: 20_000_000 }
+        RunOptions {
+            record_trace: false,
+            sabotage: None,
+            events_max: 20_000_000,
+            check_invariants: true,
+        }
     }
 }
 
@@ -170,6 +179,12 @@ pub(crate) struct Sim<'p> {
     observer: Observer,
     /// Whether the server held each record the push being delivered writes, before it.
     held_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
+    /// The event being handled, to name it if an invariant breaks.
+    current: invariants::Current,
+    /// An invariant broke: later checks are skipped.
+    invariant_failed: bool,
+    /// Inputs each node has had its invariants checked after, by node id.
+    inputs_checked: Vec<u64>,
 }
 
 impl<'p> Sim<'p> {
@@ -218,6 +233,9 @@ impl<'p> Sim<'p> {
             stability_pulls: Vec::new(),
             observer: Observer::new(params.clients as usize),
             held_before_push: Default::default(),
+            current: invariants::Current::Start,
+            invariant_failed: false,
+            inputs_checked: vec![0; params.nodes_count() as usize],
         };
         for (index, write) in plan.workload.iter().enumerate() {
             sim.queue.push(write.at_ms, Event::Write(index));
@@ -270,6 +288,18 @@ impl<'p> Sim<'p> {
     }
 
     fn handle(&mut self, event: Event) {
+        self.current = match &event {
+            Event::Deliver { from, to, bytes, .. } => {
+                invariants::Current::Deliver { from: *from, to: *to, bytes: bytes.clone() }
+            }
+            Event::Timer { node, .. } => invariants::Current::Timer(*node),
+            Event::Dial { client } => invariants::Current::Dial(*client),
+            Event::Write(index) => invariants::Current::Write(*index),
+            Event::Fault(index) => invariants::Current::Fault(*index),
+            Event::CrashFallback { node } => invariants::Current::CrashFallback(*node),
+            Event::Heal => invariants::Current::Heal,
+            Event::Probe => invariants::Current::Probe,
+        };
         match event {
             Event::Deliver { from, to, epoch, bytes } => self.deliver(from, to, epoch, bytes),
             Event::Timer { node, generation } => self.timer(node, generation),
@@ -373,6 +403,7 @@ impl<'p> Sim<'p> {
     fn finish(mut self) -> Outcome {
         // After a panic the state is whatever the panic left: judging it would only add noise.
         if !self.failures.iter().any(|f| f.checker == checker::PANIC) {
+            self.check_all_nodes();
             let found = check::judge(&self);
             self.failures.extend(found);
         }

@@ -23,6 +23,7 @@ pub(super) fn tamper_push(kind: Sabotage, bytes: &[u8]) -> Option<Bytes> {
             touched = true;
         }
         push.ops = OpsBytes::encode(&ops);
+        push.manifest = push.ops.manifest();
         return touched.then(|| encode(&Message::Push(push)));
     }
     let op =
@@ -45,6 +46,7 @@ pub(super) fn tamper_push(kind: Sabotage, bytes: &[u8]) -> Option<Bytes> {
         _ => return None,
     };
     push.ops = OpsBytes::encode(&ops);
+    push.manifest = push.ops.manifest();
     Some(encode(&Message::Push(push)))
 }
 

@@ -37,6 +37,21 @@ impl SimStore {
         &self.folded
     }
 
+    /// What a load would return now, without copying it: every batch is folded in, unless the
+    /// sabotage may still drop the last one (then `None`, and a caller loads instead).
+    pub(crate) fn image(&mut self) -> Option<&Stored> {
+        if self.forget_last_commit {
+            return None;
+        }
+        self.fold();
+        Some(&self.folded)
+    }
+
+    /// The folded image (all of it after [`SimStore::image`]).
+    pub(crate) fn folded(&self) -> &Stored {
+        &self.folded
+    }
+
     fn fold(&mut self) {
         for batch in self.pending.drain(..) {
             self.folded.apply(batch);

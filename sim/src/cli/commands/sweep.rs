@@ -30,6 +30,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         shard,
         jobs: jobs(args.range.jobs),
         progress: true,
+        check_invariants: !args.no_invariants,
         ..SweepOptions::default()
     };
     let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();

@@ -1,0 +1,136 @@
+//! The server's invariants (see [`crate::invariant`]).
+
+use crate::ids::LogPos;
+use crate::invariant::{InvariantViolation, ensure};
+use crate::op::OpBody;
+use crate::server::Server;
+use crate::store::{Store, Stored};
+
+impl<S: Store> Server<S> {
+    /// Checks the server's internal invariants, cheapest first:
+    /// - `log_length`: the log holds exactly the entries after the compaction point through
+    ///   the head;
+    /// - `cursors_within_head`: no client is recorded as having pulled past the head;
+    /// - `tombstone_positions`: every position belongs to a record with a tombstone, and a
+    ///   position after the compaction point is the log entry of a delete of that very record;
+    /// - `recreated_records_held`: a record noted as re-created over a forgotten delete is
+    ///   held;
+    /// - `clock_covers_log`: the clock is at or past every stamp in the log, so the server
+    ///   stamps nothing of its own below what it has accepted.
+    ///
+    /// Its cost grows with the log and the tombstones, not with the records, so a host can
+    /// afford it after every input; [`Server::check_all_invariants`] adds the rest.
+    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+        let (head, compacted) = (self.meta.head, self.meta.compacted_through);
+        ensure(
+            compacted <= head && self.log.len() as u64 == head.0 - compacted.0,
+            "log_length",
+            || {
+                format!(
+                    "{} entries held between compaction point {} and head {}",
+                    self.log.len(),
+                    compacted.0,
+                    head.0
+                )
+            },
+        )?;
+        for (client, registration) in &self.registrations {
+            ensure(registration.cursor <= head, "cursors_within_head", || {
+                format!(
+                    "client {} is at cursor {} past head {}",
+                    client.0, registration.cursor.0, head.0
+                )
+            })?;
+        }
+        for (key, pos) in &self.tombstone_pos {
+            let deleted = self.records.get(key).and_then(|state| state.deleted);
+            ensure(deleted.is_some(), "tombstone_positions", || {
+                format!("{key} has a tombstone position {} but no tombstone", pos.0)
+            })?;
+            if *pos > compacted {
+                let entry = self.log_entry(*pos);
+                let is_its_delete =
+                    entry.is_some_and(|op| op.key == *key && matches!(op.body, OpBody::Delete));
+                ensure(is_its_delete, "tombstone_positions", || {
+                    format!("{key}'s tombstone is at {} but that entry is {entry:?}", pos.0)
+                })?;
+            }
+        }
+        for key in self.recreated_over.keys() {
+            ensure(self.records.get(key).is_some(), "recreated_records_held", || {
+                format!("{key} is noted as re-created but not held")
+            })?;
+        }
+        let clock = self.clock.last();
+        for op in &self.log {
+            ensure(op.stamp.hlc <= clock, "clock_covers_log", || {
+                format!("op {} is stamped {}, after the clock {clock:?}", op.id, op.stamp)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Checks every invariant: those of [`Server::check_invariants`], then
+    /// - `tombstone_positions`, in full: every record with a tombstone has a position;
+    /// - `memory_matches_store`: memory holds exactly what `stored` does (see below).
+    ///
+    /// `stored` is what the node's store would load now (`&node.store().load()?`; a host whose
+    /// store keeps its image in memory can lend it instead). It reads every record.
+    pub fn check_all_invariants(&self, stored: &Stored) -> Result<(), InvariantViolation> {
+        self.check_invariants()?;
+        for (key, state) in self.records.iter() {
+            let positioned = state.deleted.is_none() || self.tombstone_pos.contains_key(key);
+            ensure(positioned, "tombstone_positions", || {
+                format!("{key} has a tombstone but no position")
+            })?;
+        }
+        self.check_durable(stored)
+    }
+
+    /// Checks `memory_matches_store`: records, log, quarantine, acknowledgements and bookkeeping
+    /// in memory are exactly what `stored` holds, so nothing the server has acted on
+    /// (acknowledged, served) would be gone after a crash.
+    fn check_durable(&self, stored: &Stored) -> Result<(), InvariantViolation> {
+        let differs = |what: &str| format!("{what} in memory differ from the store's");
+        let records_match = self.records.len() == stored.records.len()
+            && self.records.iter().eq(stored.records.iter());
+        ensure(records_match, "memory_matches_store", || differs("the records"))?;
+        ensure(self.log.iter().eq(stored.log.values()), "memory_matches_store", || {
+            format!("{} log entries in memory, {} stored", self.log.len(), stored.log.len())
+        })?;
+        ensure(self.quarantine == stored.quarantine, "memory_matches_store", || {
+            differs("quarantined ops")
+        })?;
+        // A client's cursor, oldest pending stamp and last contact are persisted lazily (see
+        // `on_pull`): an older stored report only makes collection more careful. What the
+        // server has acknowledged, and whether it waits for the client, are durable.
+        let durable = |r: &crate::server::Registration| (r.acked_seq, r.acked_stamp, r.evicted);
+        let registrations_match = self.registrations.len() == stored.registrations.len()
+            && self
+                .registrations
+                .iter()
+                .zip(&stored.registrations)
+                .all(|((a, memory), (b, stored))| a == b && durable(memory) == durable(stored));
+        ensure(registrations_match, "memory_matches_store", || {
+            differs("the acknowledgements of client registrations")
+        })?;
+        ensure(self.recreated_over == stored.recreated_over, "memory_matches_store", || {
+            differs("the re-created records")
+        })?;
+        let Some(stored_meta) = &stored.server_meta else {
+            return Ok(());
+        };
+        let mut meta = self.meta.clone();
+        // The clock moves on between commits; what is stored is its reading at the last one.
+        meta.hlc = stored_meta.hlc;
+        ensure(meta == *stored_meta, "memory_matches_store", || {
+            format!("bookkeeping {:?} in memory, {stored_meta:?} stored", self.meta)
+        })
+    }
+
+    /// The log entry at `pos`, if it is held.
+    fn log_entry(&self, pos: LogPos) -> Option<&crate::op::Op> {
+        let offset = pos.0.checked_sub(self.meta.compacted_through.0 + 1)?;
+        self.log.get(usize::try_from(offset).ok()?)
+    }
+}

@@ -1,0 +1,159 @@
+//! The `invariant` checker: each node's internal invariants (`check_invariants` in the core)
+//! after every input it handles, and what holds across nodes (no client has pulled past the
+//! server's head). The invariants that read every record and the whole store
+//! (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a node, and wherever memory
+//! and store can part: before a crash, after a failed commit, and at the end of the run. A broken invariant fails the seed at the event that broke
+//! it, naming the invariant, the node and the event; later checks are skipped, since one broken
+//! invariant tends to break others after it.
+
+use bytes::Bytes;
+use driftsync_core::protocol::decode;
+use driftsync_core::{InvariantViolation, Store, Stored};
+
+use crate::engine::Sim;
+use crate::engine::store::SimStore;
+use crate::outcome::checker;
+use crate::plan::NodeId;
+
+/// How many inputs of one node pass between two thorough checks of it.
+const THOROUGH_EVERY: u64 = 64;
+
+/// The event being handled, kept to name it in a failure.
+#[derive(Clone, Debug, Default)]
+pub(super) enum Current {
+    #[default]
+    Start,
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        bytes: Bytes,
+    },
+    Timer(NodeId),
+    Dial(NodeId),
+    Write(usize),
+    Fault(usize),
+    CrashFallback(NodeId),
+    Heal,
+    Probe,
+}
+
+impl Sim<'_> {
+    /// After an input on client `index`: its invariants, and its cursor against the head.
+    pub(super) fn check_client(&mut self, index: usize) {
+        if !self.invariants_on() {
+            return;
+        }
+        let node = NodeId::client(index as u32 + 1);
+        if self.due_for_thorough_check(node) {
+            return self.check_all(node);
+        }
+        let Some(client) = self.clients[index].slot.get() else {
+            return;
+        };
+        let mut broken = client.check_invariants().err();
+        if broken.is_none()
+            && let Some(server) = self.server.slot.get()
+            && client.cursor() > server.head()
+        {
+            broken = Some(InvariantViolation {
+                invariant: "cursor_within_head",
+                detail: format!(
+                    "the client has applied through {} but the server's head is {}",
+                    client.cursor().0,
+                    server.head().0
+                ),
+            });
+        }
+        if let Some(violation) = broken {
+            self.invariant_broken(node, violation);
+        }
+    }
+
+    /// After an input on the server.
+    pub(super) fn check_server(&mut self) {
+        if !self.invariants_on() {
+            return;
+        }
+        if self.due_for_thorough_check(NodeId::SERVER) {
+            return self.check_all(NodeId::SERVER);
+        }
+        let broken = self.server.slot.get().and_then(|s| s.check_invariants().err());
+        if let Some(violation) = broken {
+            self.invariant_broken(NodeId::SERVER, violation);
+        }
+    }
+
+    /// Every invariant of a node, its memory against its store included: before a crash takes
+    /// its memory away, after a failed commit made it reload, at the end of the run.
+    pub(super) fn check_all(&mut self, node: NodeId) {
+        if !self.invariants_on() {
+            return;
+        }
+        let broken = match node.is_server() {
+            true => self.server.slot.up().and_then(|server| {
+                let loaded = stored_image(server.store_mut());
+                let stored = loaded.as_ref().unwrap_or_else(|| server.store().folded());
+                server.check_all_invariants(stored).err()
+            }),
+            false => self.clients[node.0 as usize - 1].slot.up().and_then(|client| {
+                let loaded = stored_image(client.store_mut());
+                let stored = loaded.as_ref().unwrap_or_else(|| client.store().folded());
+                client.check_all_invariants(stored).err()
+            }),
+        };
+        if let Some(violation) = broken {
+            self.invariant_broken(node, violation);
+        }
+    }
+
+    /// Every node, thoroughly, at the end of the run.
+    pub(super) fn check_all_nodes(&mut self) {
+        for node in 0..=self.clients.len() as u32 {
+            self.check_all(NodeId(node));
+        }
+    }
+
+    fn due_for_thorough_check(&mut self, node: NodeId) -> bool {
+        let inputs = &mut self.inputs_checked[node.0 as usize];
+        *inputs += 1;
+        (*inputs).is_multiple_of(THOROUGH_EVERY)
+    }
+
+    fn invariants_on(&self) -> bool {
+        self.options.check_invariants && !self.invariant_failed
+    }
+
+    fn invariant_broken(&mut self, node: NodeId, violation: InvariantViolation) {
+        self.invariant_failed = true;
+        let detail = format!("{violation}, after {}", describe(&self.current));
+        self.fail(checker::INVARIANT, Some(node.to_string()), None, detail);
+    }
+}
+
+/// Folds the store's image in place, or loads a copy when it cannot be folded (see
+/// [`SimStore::image`]).
+fn stored_image(store: &mut SimStore) -> Option<Stored> {
+    match store.image() {
+        Some(_) => None,
+        None => store.load().ok(),
+    }
+}
+
+/// The event in words, for a failure.
+fn describe(current: &Current) -> String {
+    match current {
+        Current::Start => "the nodes started".to_owned(),
+        Current::Deliver { from, to, bytes } => {
+            let kind = decode(bytes, &Default::default())
+                .map_or("an undecodable message", |message| message.kind_name());
+            format!("the delivery of {kind} from {from} to {to}")
+        }
+        Current::Timer(node) => format!("a timer of {node}"),
+        Current::Dial(node) => format!("the dial of {node}"),
+        Current::Write(index) => format!("planned write #{index}"),
+        Current::Fault(index) => format!("planned fault #{index}"),
+        Current::CrashFallback(node) => format!("the crash of {node}"),
+        Current::Heal => "the heal".to_owned(),
+        Current::Probe => "a convergence probe".to_owned(),
+    }
+}
