@@ -5,6 +5,7 @@
 mod convergence;
 mod oracle;
 mod quarantine;
+mod reference;
 mod rollout;
 
 pub(crate) use quarantine::{Silences, StaleDecision};

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use driftsync_core::schema::Step;
 
-use crate::check::oracle::expected_records;
+use crate::check::oracle::expected_content;
 use crate::check::{Content, Report, content, first_difference};
 use crate::engine::Sim;
 use crate::outcome::checker;
@@ -30,7 +30,7 @@ pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
             .filter(|(_, (_, fields))| !fields.is_empty())
             .collect()
     };
-    let expected = only_added(content(&expected_records(sim)));
+    let expected = only_added(expected_content(sim));
     let actual = only_added(content(server.records()));
     if let Some((key, how)) = first_difference(&expected, &actual) {
         let detail = format!("a field added by a newer schema version was changed: {how}");
