@@ -39,6 +39,26 @@ fn a_put_missing_a_required_field_is_refused() {
     assert!(error.to_string().contains("unknown field"), "{error}");
 }
 
+/// A counter sums every write and an extreme keeps the greatest or least: neither can leave a
+/// chosen value, so neither has a conflict to resolve.
+#[test]
+fn a_resolve_of_a_counter_or_an_extreme_is_refused() {
+    let mut world = World::new(1);
+    let now = world.now;
+    world.client(0).put(now, key("r"), fields(&[("title", text("t"))])).expect("a valid put");
+    for (field, policy) in [("likes", "counter"), ("high", "max"), ("low", "min")] {
+        let error = world
+            .client(0)
+            .resolve_conflict(now, key("r"), field, Value::I64(1))
+            .expect_err("nothing to resolve");
+        assert!(
+            error.to_string().contains(&format!("a {policy} field has no conflicts")),
+            "{error}"
+        );
+    }
+    assert_eq!(world.client_ref(0).outbox().count(), 1, "only the put was written");
+}
+
 #[test]
 fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
     // Client 0 believes `body` is an integer; the server knows it is a string.

@@ -223,10 +223,17 @@ impl Schema {
             OpBody::Resolve { field, write } => {
                 let declared = declared(field)?;
                 check_value(declared, &write.value).map_err(|p| violation(Some(field), p))?;
-                if declared.policy == MergePolicy::Counter {
-                    return Err(violation(Some(field), "a counter has no conflicts".to_owned()));
+                // Only a multi-value or last-writer field can show a conflict to settle: a
+                // counter sums every write and an extreme keeps the greatest (or least) one, so
+                // a resolve there could never leave the value it chose.
+                match declared.policy {
+                    MergePolicy::Counter | MergePolicy::Max | MergePolicy::Min => {
+                        let problem =
+                            format!("a {} field has no conflicts", declared.policy.name());
+                        Err(violation(Some(field), problem))
+                    }
+                    _ => Ok(()),
                 }
-                Ok(())
             }
             OpBody::Delete => Ok(()),
         }

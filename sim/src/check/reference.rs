@@ -8,7 +8,8 @@
 //! - the record exists when its newest put is newer than its newest delete;
 //! - last-writer-wins shows the visible write with the greatest stamp;
 //! - a counter shows the sum of its visible increments, wrapping, once it has one;
-//! - max and min show the greatest and the smallest visible value written, resolves included;
+//! - max and min show the greatest and the smallest visible value written (the schema refuses
+//!   a resolve of either: it could not leave the value it chose);
 //! - multi-value shows every visible write that no write to the field saw, in stamp order.
 //!
 //! Every decision looks only at sets (ops are keyed by id, so a duplicate is the same op), which

@@ -89,15 +89,6 @@ fn min_shows_the_smallest_value_whoever_wrote_last() {
     assert_eq!(shows(&ops), Some((false, fields(&[(LOW, one(int(-2)))]))));
 }
 
-/// Max and min decide by value alone, as their policies say, so a resolve is one more value.
-#[test]
-fn a_resolve_of_a_max_field_is_one_more_value_written() {
-    let first = by(1, 1, update(HIGH, int(9)));
-    let resolve =
-        by(2, 2, OpBody::Resolve { field: HIGH.into(), write: seeing(int(4), &[&first]) });
-    assert_eq!(shows(&[first, resolve]), Some((false, fields(&[(HIGH, one(int(9)))]))));
-}
-
 #[test]
 fn concurrent_multi_values_are_all_kept_in_stamp_order() {
     let ops = [by(2, 2, update(TAGS, text("blue"))), by(1, 1, update(TAGS, text("red")))];
