@@ -117,6 +117,7 @@ mod rtt;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod testing;
 pub mod time;
 pub mod value;
 pub mod version;

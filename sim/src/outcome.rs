@@ -21,6 +21,8 @@ pub mod checker {
     pub const NO_FIELD_LOSS: &str = "no_field_loss";
     pub const OUTBOX_SURVIVES_UPGRADE: &str = "outbox_survives_upgrade";
     pub const INVARIANT: &str = "invariant";
+    pub const DAMAGE_REFUSED: &str = "damage_refused";
+    pub const HERD_SPREAD: &str = "herd_spread";
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
     pub const PANIC: &str = "panic";
 }

@@ -129,6 +129,55 @@ chaos_s = 60
 liveness_deadline_s = 300
 "#;
 
+/// Deletes on a few records, with the server among the nodes whose commits fail.
+const FAILING_DISK: &str = r#"
+name = "failing-disk"
+[topology]
+clients = 2
+[workload]
+writes_per_client = 60
+records = 6
+mix = { put = 0.4, update = 0.3, delete = 0.3, increment = 0.0 }
+writes_per_sec = 4
+[faults]
+storage = { commit_failures = [8, 8], commits_per_failure = [1, 2] }
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// Messages often damaged on their way.
+const DAMAGED: &str = r#"
+name = "damaged"
+[topology]
+clients = 3
+[workload]
+writes_per_client = 40
+records = 10
+writes_per_sec = 2
+[network]
+corrupt = 0.2
+[run]
+chaos_s = 60
+liveness_deadline_s = 300
+"#;
+
+/// Twenty clients away together for a minute, returning at one instant.
+const HERD: &str = r#"
+name = "herd"
+[topology]
+clients = 20
+[workload]
+writes_per_client = 4
+records = 20
+writes_per_sec = 0.2
+[faults]
+offline = { fraction = 1.0, duration_s = [60, 70], together = true }
+[run]
+chaos_s = 100
+liveness_deadline_s = 600
+"#;
+
 fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outcome> {
     let spec = ScenarioSpec::from_toml_str(Path::new("teeth.toml"), scenario)
         .unwrap_or_else(|error| panic!("the test scenario is invalid: {error}"));
@@ -141,6 +190,12 @@ fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outco
 
 /// Asserts the scenario passes untouched, and that with the sabotage some seed fails `name`.
 fn caught_by(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64) {
+    caught_naming(name, scenario, sabotage, seeds, &[]);
+}
+
+/// As `caught_by`, and the failure's node and detail (which names the invariant and the event)
+/// contain every one of `naming`.
+fn caught_naming(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64, naming: &[&str]) {
     for outcome in outcomes(scenario, None, seeds) {
         assert!(
             outcome.passed(),
@@ -150,9 +205,16 @@ fn caught_by(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64) {
         );
     }
     let sabotaged = outcomes(scenario, Some(sabotage), seeds);
-    let caught = sabotaged.iter().any(|o| o.failures.iter().any(|f| f.checker == name));
-    let seen: Vec<_> =
-        sabotaged.iter().flat_map(|o| o.failures.iter().map(|f| f.checker.clone())).collect();
+    let names = |f: &driftsync_sim::outcome::Failure| {
+        let text = format!("{} {}", f.node.as_deref().unwrap_or(""), f.detail);
+        naming.iter().all(|needle| text.contains(needle))
+    };
+    let caught =
+        sabotaged.iter().any(|o| o.failures.iter().any(|f| f.checker == name && names(f)));
+    let seen: Vec<_> = sabotaged
+        .iter()
+        .flat_map(|o| o.failures.iter().map(|f| format!("{}: {}", f.checker, f.detail)))
+        .collect();
     assert!(caught, "{sabotage:?} was not caught by {name}; failures: {seen:?}");
 }
 
@@ -209,4 +271,27 @@ fn outbox_survives_upgrade_catches_an_upgrade_that_loses_queued_writes() {
 #[test]
 fn quarantine_justified_catches_a_server_that_forgets_deletes_its_windows_promise_to_keep() {
     caught_by(checker::QUARANTINE_JUSTIFIED, AWAY, Sabotage::ForgetfulServer, 4);
+}
+
+#[test]
+fn invariant_catches_a_misplaced_tombstone_at_the_push_that_misplaced_it() {
+    let naming = ["server", "`tombstone_positions`", "after the delivery of push from client-"];
+    caught_naming(checker::INVARIANT, DELETY, Sabotage::MisplacedTombstone, 2, &naming);
+}
+
+#[test]
+fn invariant_catches_a_server_that_acknowledges_a_failed_commit() {
+    let naming = ["server", "`memory_matches_store`", "acknowledgements"];
+    caught_naming(checker::INVARIANT, FAILING_DISK, Sabotage::AckFailedCommit, 8, &naming);
+}
+
+#[test]
+fn damage_refused_catches_a_client_that_applies_a_batch_without_its_manifest() {
+    let naming = ["client-1", "damaged in transit from server was applied"];
+    caught_naming(checker::DAMAGE_REFUSED, DAMAGED, Sabotage::SkipManifestCheck, 4, &naming);
+}
+
+#[test]
+fn herd_spread_catches_clients_whose_backoff_has_no_jitter_of_its_own() {
+    caught_naming(checker::HERD_SPREAD, HERD, Sabotage::SameJitterSeed, 2, &["reconnected"]);
 }

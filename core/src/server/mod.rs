@@ -180,6 +180,8 @@ pub struct Server<S: Store = MemoryStore> {
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
     metrics: Metrics,
+    #[cfg(feature = "testing")]
+    planted: Option<crate::testing::PlantedBug>,
 }
 
 impl<S: Store> Server<S> {
@@ -210,6 +212,8 @@ impl<S: Store> Server<S> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             metrics: Metrics::default(),
+            #[cfg(feature = "testing")]
+            planted: None,
         })
     }
 
@@ -360,7 +364,24 @@ impl<S: Store> Server<S> {
         Some((self.collect_at, ServerTimer::Collect))
     }
 
+    /// Makes this server carry a planted bug (see [`crate::testing`]).
+    #[cfg(feature = "testing")]
+    pub fn plant(&mut self, bug: crate::testing::PlantedBug) {
+        self.planted = Some(bug);
+    }
+
     // ---- internals shared by the submodules ----
+
+    /// Whether a test planted `bug`; always false without the `testing` feature.
+    fn planted(&self, bug: crate::testing::PlantedBug) -> bool {
+        #[cfg(feature = "testing")]
+        return self.planted == Some(bug);
+        #[cfg(not(feature = "testing"))]
+        {
+            let _ = bug;
+            false
+        }
+    }
 
     fn commit(&mut self, batch: Vec<crate::store::Mutation>) -> Result<(), StorageError> {
         match self.store.commit(batch) {

@@ -18,6 +18,7 @@ use crate::protocol::{Message, Push, PushAck};
 use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
 use crate::server::{Registration, Server};
 use crate::store::{Changes, Mutation, Store};
+use crate::testing::PlantedBug;
 use crate::version::Admission;
 
 /// What one push has done so far, before its commit.
@@ -73,7 +74,7 @@ impl<S: Store> Server<S> {
         mutations.extend(quarantined.iter().cloned().map(Mutation::Quarantine));
         mutations.push(Mutation::Registration { client, registration: registration.clone() });
         mutations.push(self.meta_mutation());
-        if self.commit(mutations).is_err() {
+        if self.commit(mutations).is_err() && !self.planted(PlantedBug::AckFailedCommit) {
             return; // Nothing was acknowledged; the client resends after its timeout.
         }
         let acked_through = registration.acked_seq;
@@ -152,7 +153,11 @@ impl<S: Store> Server<S> {
         }
         self.meta.head = LogPos(self.meta.head.0 + 1);
         if matches!(op.body, OpBody::Delete) {
-            self.tombstone_pos.insert(op.key.clone(), self.meta.head);
+            let pos = match self.planted(PlantedBug::MisplacedTombstone) {
+                true => LogPos(self.meta.head.0 + 1),
+                false => self.meta.head,
+            };
+            self.tombstone_pos.insert(op.key.clone(), pos);
         }
         batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
         self.log.push_back(op);

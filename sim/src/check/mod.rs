@@ -3,6 +3,7 @@
 //! rest judge the final state against the ledger of everything that happened.
 
 mod convergence;
+mod herd;
 mod oracle;
 mod quarantine;
 mod reference;
@@ -49,10 +50,14 @@ pub(crate) struct Ledger {
     pub(crate) faults_fired: BTreeMap<String, u64>,
     /// When each successful connection was made.
     pub(crate) connects_ms: Vec<u64>,
+    /// The same, with the client (by index) that connected.
+    pub(crate) client_connects: Vec<(u64, usize)>,
     /// Every quarantine reported, as `node: op on record: reason`, up to a bound.
     pub(crate) quarantines: Vec<String>,
     /// Counters of node incarnations that crashed (or restarted for an upgrade).
     pub(crate) metrics_of_crashed: Metrics,
+    /// Messages damaged in transit that a node refused (malformed or failing a manifest).
+    pub(crate) damage_refused: u64,
     /// One-shot sabotages fire once.
     pub(crate) sabotage_fired: bool,
 }
@@ -126,6 +131,7 @@ pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     quarantine::quarantine_justified(sim, &mut found);
     rollout::no_field_loss(sim, &mut found);
     rollout::outbox_survives_upgrade(sim, &mut found);
+    herd::herd_spread(sim, &mut found);
     failures
 }
 

@@ -1,7 +1,7 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
 use driftsync_core::schema::VersionPolicy;
-use driftsync_core::{Client, MonoTime, Server};
+use driftsync_core::{Client, MonoTime};
 use rand::RngCore;
 
 use crate::check;
@@ -47,6 +47,7 @@ impl Sim<'_> {
             Fault::Upgrade { client, version } => {
                 self.upgrade_client(client_index(*client), *version);
             }
+            Fault::CommitFailures { node, commits } => self.fail_commits(*node, *commits),
         }
     }
 
@@ -75,6 +76,17 @@ impl Sim<'_> {
             self.clients[index].slot = Slot::Down(SimStore::default());
         }
         self.restart(NodeId::client(index as u32 + 1));
+    }
+
+    /// Makes the node's next commits fail, if it is up (a down node has no disk to fail).
+    fn fail_commits(&mut self, node: NodeId, commits: u32) {
+        let store = match node.is_server() {
+            true => self.server.slot.up().map(|s| s.store_mut()),
+            false => self.clients[client_index(node)].slot.up().map(|c| c.store_mut()),
+        };
+        if let Some(store) = store {
+            store.fail_next_commits(commits);
+        }
     }
 
     pub(super) fn crash_fallback(&mut self, node: NodeId) {
@@ -211,8 +223,7 @@ impl Sim<'_> {
             let Slot::Down(store) = std::mem::replace(&mut self.server.slot, vacant) else {
                 unreachable!("checked above that the server is down");
             };
-            let server =
-                Server::new(self.server.config.clone(), store, now).expect("the store loads");
+            let server = super::start_server(self.server.config.clone(), store, now, self.options.sabotage);
             self.server.slot = Slot::Up(server);
             self.with_server(|_, _| ());
             return;
@@ -239,6 +250,7 @@ impl Sim<'_> {
             store
         };
         let seed = self.node_seeds.next_u64();
+        let seed = if self.options.sabotage == Some(Sabotage::SameJitterSeed) { 0 } else { seed };
         let client = Client::new(state.config.clone(), store, seed, now).expect("the store loads");
         state.slot = Slot::Up(client);
         self.with_client(index, |_, _| ());
@@ -261,5 +273,6 @@ fn fault_name(fault: &Fault) -> &'static str {
         Fault::ClockJump { .. } => "clock-jump",
         Fault::ServerVersions { .. } => "server-versions",
         Fault::Upgrade { .. } => "upgrade",
+        Fault::CommitFailures { .. } => "commit-failure",
     }
 }

@@ -15,7 +15,7 @@ use crate::check;
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
-use crate::engine::{Event, Sabotage, Sim, invalid, sabotage, workload};
+use crate::engine::{Event, Sabotage, Sim, damage, invalid, sabotage, workload};
 use crate::outcome::checker;
 use crate::plan::NodeId;
 
@@ -149,6 +149,9 @@ impl Sim<'_> {
                     self.ledger.conflicts += 1;
                 }
                 ServerEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+                ServerEvent::Malformed { .. } | ServerEvent::ManifestMismatch { .. } => {
+                    self.ledger.damage_refused += 1;
+                }
                 _ => {}
             }
         }
@@ -188,6 +191,9 @@ impl Sim<'_> {
             }
             ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
             ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+            ClientEvent::Malformed(_) | ClientEvent::ManifestMismatch { .. } => {
+                self.ledger.damage_refused += 1;
+            }
             _ => {}
         }
     }
@@ -223,15 +229,34 @@ impl Sim<'_> {
             Delivery::Drop(_) => {}
             Delivery::Deliver { at_ms, duplicate_at_ms } => {
                 if let Some(again) = duplicate_at_ms {
-                    let copy = Event::Deliver { from, to, epoch, bytes: bytes.clone() };
+                    let copy =
+                        Event::Deliver { from, to, epoch, bytes: bytes.clone(), damaged: false };
                     self.queue.push(again, copy);
                 }
-                self.queue.push(at_ms, Event::Deliver { from, to, epoch, bytes });
+                let forge = self.options.sabotage == Some(Sabotage::SkipManifestCheck)
+                    && to == NodeId::client(1);
+                let damaged = self.network.damage().and_then(|d| damage::apply(&bytes, d, forge));
+                let event = match damaged {
+                    Some(bytes) => {
+                        *self.ledger.faults_fired.entry("damaged-message".to_owned()).or_default() +=
+                            1;
+                        Event::Deliver { from, to, epoch, bytes, damaged: true }
+                    }
+                    None => Event::Deliver { from, to, epoch, bytes, damaged: false },
+                };
+                self.queue.push(at_ms, event);
             }
         }
     }
 
-    pub(super) fn deliver(&mut self, from: NodeId, to: NodeId, epoch: u32, bytes: Bytes) {
+    pub(super) fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        epoch: u32,
+        bytes: Bytes,
+        damaged: bool,
+    ) {
         self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
         log_message("delivered", self.now_ms, from, to, &bytes);
         let client = if to.is_server() { from } else { to };
@@ -239,6 +264,40 @@ impl Sim<'_> {
         if self.clients[index].link != (Link::Up { epoch }) {
             return; // The connection it travelled on is gone.
         }
+        if !damaged {
+            return self.hand_over(from, to, index, bytes);
+        }
+        // A damaged message must be refused, or else ignored without effect (a late answer to
+        // a request the client gave up on is dropped before anything in it is read).
+        let refused_before = self.ledger.damage_refused;
+        let before = self.applied_state(to);
+        self.hand_over(from, to, index, bytes);
+        if self.ledger.damage_refused == refused_before && self.applied_state(to) != before {
+            let detail = format!("a message damaged in transit from {from} was applied");
+            self.fail(checker::DAMAGE_REFUSED, Some(to.to_string()), None, detail);
+        }
+    }
+
+    /// What a message could change on a node, to tell whether a damaged one was applied.
+    fn applied_state(&self, node: NodeId) -> Option<(u64, Vec<u64>, check::Content)> {
+        if node.is_server() {
+            let server = self.server.slot.get()?;
+            let acked = server.registrations().values().map(|r| r.acked_seq.0).collect();
+            Some((server.head().0, acked, check::content(server.records())))
+        } else {
+            let client = self.clients[node.0 as usize - 1].slot.get()?;
+            let meta = client.meta();
+            let state = vec![meta.acked_seq.0, meta.next_seq.0, u64::from(meta.resync_needed)];
+            Some((client.cursor().0, state, check::content(client.records())))
+        }
+    }
+
+    /// Gives a delivered message to its node.
+    fn hand_over(&mut self, from: NodeId, to: NodeId, index: usize, bytes: Bytes) {
+        let epoch = match self.clients[index].link {
+            Link::Up { epoch } => epoch,
+            _ => return,
+        };
         if to.is_server() {
             if let Some(server) = self.server.slot.get() {
                 let wall_ms = self.clocks[0].read(self.now_ms);
@@ -291,6 +350,7 @@ impl Sim<'_> {
             && !self.network.is_cut(NodeId::SERVER, node);
         if reachable {
             self.ledger.connects_ms.push(self.now_ms);
+            self.ledger.client_connects.push((self.now_ms, index));
             let epoch = self.clients[index].epoch + 1;
             self.clients[index].epoch = epoch;
             self.clients[index].link = Link::Up { epoch };

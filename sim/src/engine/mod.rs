@@ -8,6 +8,7 @@
 //! stability round follows, then the checkers judge.
 
 mod clock;
+mod damage;
 mod faults;
 mod invalid;
 mod invariants;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use driftsync_core::schema::{SchemaLineage, VersionPolicy};
+use driftsync_core::testing::PlantedBug;
 use driftsync_core::{
     Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig, SyncState,
 };
@@ -77,6 +79,16 @@ pub enum Sabotage {
     /// The server evicts clients and forgets tombstones after one second instead of the
     /// scenario's windows, so it quarantines as stale writes those windows promise to keep.
     ForgetfulServer,
+    /// Client 1 applies batches without checking their manifests: a batch damaged beneath its
+    /// seal reaches it with a manifest that matches the damage.
+    SkipManifestCheck,
+    /// The server acknowledges a push whose commit failed.
+    AckFailedCommit,
+    /// The server records each tombstone one log position after its delete.
+    MisplacedTombstone,
+    /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
+    /// fail together retry together.
+    SameJitterSeed,
 }
 
 /// How to run one plan.
@@ -112,6 +124,8 @@ enum Event {
         to: NodeId,
         epoch: u32,
         bytes: Bytes,
+        /// Damaged on the way: the receiver must refuse it.
+        damaged: bool,
     },
     Timer {
         node: NodeId,
@@ -197,9 +211,9 @@ impl<'p> Sim<'p> {
         let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
         let mut node_seeds = stream(seed, Stream::Nodes);
         let server_config = server_config(params, &lineage, options.sabotage);
-        let server = Server::new(server_config.clone(), SimStore::new(forget), MonoTime(0))
-            .expect("a fresh store loads");
-        let clients = new_clients(params, &lineage, &mut node_seeds, forget);
+        let server = start_server(server_config.clone(), SimStore::new(forget), MonoTime(0), options.sabotage);
+        let same_jitter = options.sabotage == Some(Sabotage::SameJitterSeed);
+        let clients = new_clients(params, &lineage, &mut node_seeds, forget, same_jitter);
         let clocks: Vec<WallClock> =
             params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
         let clocks_at_start = clocks[0].read(0);
@@ -301,7 +315,9 @@ impl<'p> Sim<'p> {
             Event::Probe => invariants::Current::Probe,
         };
         match event {
-            Event::Deliver { from, to, epoch, bytes } => self.deliver(from, to, epoch, bytes),
+            Event::Deliver { from, to, epoch, bytes, damaged } => {
+                self.deliver(from, to, epoch, bytes, damaged)
+            }
             Event::Timer { node, generation } => self.timer(node, generation),
             Event::Dial { client } => self.dial_completes(client),
             Event::Write(index) => self.write(index),
@@ -485,6 +501,10 @@ impl<'p> Sim<'p> {
         &self.lineage
     }
 
+    pub(crate) fn plan(&self) -> &Plan {
+        self.plan
+    }
+
     pub(crate) fn params(&self) -> &crate::scenario::Params {
         &self.plan.params
     }
@@ -505,6 +525,7 @@ fn new_clients(
     lineage: &Arc<SchemaLineage>,
     node_seeds: &mut ChaCha8Rng,
     forget: bool,
+    same_jitter: bool,
 ) -> Vec<ClientNode> {
     (1..=params.clients)
         .map(|i| {
@@ -517,11 +538,31 @@ fn new_clients(
             config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
             config.retry = RetryConfig::default();
             let seed = node_seeds.next_u64();
+            let seed = if same_jitter { 0 } else { seed };
             let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
                 .expect("a fresh store loads");
             ClientNode::new(client, config)
         })
         .collect()
+}
+
+/// Starts (or restarts) the server from `store`, with the bug a sabotage plants in it.
+fn start_server(
+    config: ServerConfig,
+    store: SimStore,
+    now: MonoTime,
+    sabotage: Option<Sabotage>,
+) -> Server<SimStore> {
+    let mut server = Server::new(config, store, now).expect("the simulated store loads");
+    let planted = match sabotage {
+        Some(Sabotage::AckFailedCommit) => Some(PlantedBug::AckFailedCommit),
+        Some(Sabotage::MisplacedTombstone) => Some(PlantedBug::MisplacedTombstone),
+        _ => None,
+    };
+    if let Some(bug) = planted {
+        server.plant(bug);
+    }
+    server
 }
 
 /// The server as the scenario configures it (or as a sabotage breaks it).

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
 use crate::plan::{NodeId, PartitionKind};
@@ -17,6 +18,15 @@ use crate::seed::{chance, uniform_u64};
 pub(crate) enum Delivery {
     Drop(DropCause),
     Deliver { at_ms: u64, duplicate_at_ms: Option<u64> },
+}
+
+/// How one message is damaged on its way (see `NetworkSpec::corrupt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Damage {
+    /// A byte of the frame, picked by `at` modulo its length, is XORed with `mask` (never 0).
+    Frame { at: u64, mask: u8 },
+    /// A batch's ops or records are altered and the frame sealed again over them.
+    Beneath { at: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,5 +129,19 @@ impl Network {
                 if reorder { again } else { again.max(at_ms) }
             });
         Delivery::Deliver { at_ms, duplicate_at_ms }
+    }
+
+    /// Whether the message just routed arrives damaged, and how. Nothing is drawn without
+    /// `corrupt`, so runs without it draw exactly what they always did.
+    pub(crate) fn damage(&mut self) -> Option<Damage> {
+        if !self.chaos || self.params.corrupt <= 0.0 || !chance(&mut self.rng, self.params.corrupt)
+        {
+            return None;
+        }
+        let at = self.rng.next_u64();
+        Some(match self.rng.next_u32() % 2 {
+            0 => Damage::Frame { at, mask: (self.rng.next_u32() % 255 + 1) as u8 },
+            _ => Damage::Beneath { at },
+        })
     }
 }

@@ -15,6 +15,8 @@ pub(crate) struct SimStore {
     folded: Stored,
     pending: Vec<Vec<Mutation>>,
     forget_last_commit: bool,
+    /// Commits still to fail with an I/O error (a storage fault).
+    failing_commits: u32,
 }
 
 impl SimStore {
@@ -22,8 +24,15 @@ impl SimStore {
         SimStore { forget_last_commit, ..SimStore::default() }
     }
 
-    /// What survives a crash.
+    /// Makes the next `count` commits fail, changing nothing.
+    pub(crate) fn fail_next_commits(&mut self, count: u32) {
+        self.failing_commits = count;
+    }
+
+    /// What survives a crash. A burst of failing commits ends with it: the node restarts on a
+    /// disk that works.
     pub(crate) fn after_crash(mut self) -> SimStore {
+        self.failing_commits = 0;
         if self.forget_last_commit {
             self.pending.pop();
         }
@@ -69,6 +78,10 @@ impl Store for SimStore {
     }
 
     fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
+        if self.failing_commits > 0 {
+            self.failing_commits -= 1;
+            return Err(StorageError { message: "injected I/O error: commit failed".to_owned() });
+        }
         // Keep the last batch unfolded so the sabotage can still drop it.
         if self.pending.len() >= PENDING_BATCHES_MAX {
             let last = self.pending.pop();

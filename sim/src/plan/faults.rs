@@ -1,4 +1,4 @@
-//! The fault schedule: partitions, offline periods, crashes and clock jumps.
+//! The fault schedule: partitions, offline periods, crashes, clock jumps and failing commits.
 //!
 //! Every period is placed wholly inside the chaos window, ending at `chaos_ms - 1` at the
 //! latest; a period drawn longer than the window is shortened to the whole window. Periods that
@@ -18,6 +18,7 @@ pub(super) fn schedule(params: &Params, streams: &mut Streams) -> Vec<TimedFault
     offline_periods(params, &mut streams.faults, &mut faults);
     crashes(params, &mut streams.crashes, &mut faults);
     clock_jumps(params, &mut streams.clocks, &mut faults);
+    commit_failures(params, &mut streams.crashes, &mut faults);
     // Stable, and the key is total up to identical faults, so equal instants are deterministic.
     faults.sort_by_key(|timed| (timed.at_ms, timed.fault.order_key()));
     faults
@@ -126,5 +127,17 @@ fn clock_jumps(params: &Params, rng: &mut impl RngCore, faults: &mut Vec<TimedFa
         let at_ms = seed::uniform_u64(rng, 0, params.chaos_ms() - 1);
         let delta_ms = seed::uniform_i64(rng, spec.jump_ms_min, spec.jump_ms_max);
         faults.push(TimedFault { at_ms, fault: Fault::ClockJump { node, delta_ms } });
+    }
+}
+
+fn commit_failures(params: &Params, rng: &mut impl RngCore, faults: &mut Vec<TimedFault>) {
+    let spec = &params.storage;
+    for _ in 0..spec.commit_failures {
+        let node = NodeId(seed::uniform_u64(rng, 0, u64::from(params.clients)) as u32);
+        let at_ms = seed::uniform_u64(rng, 0, params.chaos_ms() - 1);
+        let commits =
+            seed::uniform_u64(rng, spec.commits_per_failure_min, spec.commits_per_failure_max);
+        let commits = u32::try_from(commits).expect("validated: at most COMMITS_PER_FAILURE_MAX");
+        faults.push(TimedFault { at_ms, fault: Fault::CommitFailures { node, commits } });
     }
 }

@@ -194,6 +194,13 @@ pub enum Fault {
         /// The app's new schema version.
         version: u32,
     },
+    /// The node's next `commits` commits fail with an I/O error (a crash ends the burst).
+    CommitFailures {
+        /// The node.
+        node: NodeId,
+        /// How many consecutive commits fail.
+        commits: u32,
+    },
 }
 
 impl Fault {
@@ -211,6 +218,7 @@ impl Fault {
             Fault::ClockJump { node, .. } => (6, node.0),
             Fault::ServerVersions { newest, .. } => (7, *newest),
             Fault::Upgrade { client, .. } => (8, client.0),
+            Fault::CommitFailures { node, .. } => (9, node.0),
         }
     }
 }

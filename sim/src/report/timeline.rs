@@ -100,6 +100,13 @@ fn faults(plan: &Plan, heal_at_ms: u64) -> Vec<TimelineFault> {
                 open.insert((2, node.0), (at_ms, node.to_string(), String::new()));
             }
             Fault::Restart { node } => close((2, node.0), at_ms, &mut faults, &mut open),
+            Fault::CommitFailures { node, commits } => faults.push(TimelineFault {
+                kind: "commit-failure".to_owned(),
+                node: node.to_string(),
+                from_ms: at_ms,
+                to_ms: at_ms,
+                detail: format!("the next {commits} commits fail"),
+            }),
             Fault::ClockJump { node, delta_ms } => faults.push(TimelineFault {
                 kind: "clock-jump".to_owned(),
                 node: node.to_string(),

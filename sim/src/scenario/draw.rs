@@ -10,7 +10,7 @@ use rand::RngCore;
 
 use super::limits;
 use super::params::{
-    ClockParams, CrashParams, NetworkParams, NodeClock, OfflineParams, Params, PartitionParams,
+    ClockParams, CrashParams, NetworkParams, StorageParams, NodeClock, OfflineParams, Params, PartitionParams,
     WorkloadParams,
 };
 use super::range::Range;
@@ -45,6 +45,7 @@ impl ScenarioSpec {
         let partitions = self.draw_partitions(&mut streams.faults);
         let offline = self.draw_offline(&mut streams.faults, clients);
         let crashes = self.draw_crashes(&mut streams.crashes);
+        let storage = self.draw_storage(&mut streams.crashes);
         let clocks = draw_clocks(self.faults.clocks.as_ref(), &mut streams.clocks, clients);
         let schema = self.schema.draw(streams, clients);
         Params {
@@ -54,6 +55,7 @@ impl ScenarioSpec {
             partitions,
             offline,
             crashes,
+            storage,
             clocks,
             server: self.server,
             client: self.client,
@@ -71,6 +73,11 @@ impl ScenarioSpec {
             latency_ms_max: first.max(second),
             loss: network.loss.draw(rng),
             duplicate: network.duplicate.draw(rng),
+            // Drawn only when asked for, so that scenarios without it draw what they always did.
+            corrupt: match network.corrupt {
+                Range::Fixed(0.0) => 0.0,
+                corrupt => corrupt.draw(rng),
+            },
             reorder: network.reorder,
         }
     }
@@ -104,6 +111,18 @@ impl ScenarioSpec {
             duration_s_max,
             together: spec.is_some_and(|offline| offline.together),
             from_start: spec.is_some_and(|offline| offline.from_start),
+        }
+    }
+
+    /// Draws nothing without `faults.storage`, so other scenarios' streams stay as they were.
+    fn draw_storage(&self, rng: &mut impl RngCore) -> StorageParams {
+        let Some(spec) = self.faults.storage.as_ref() else {
+            return StorageParams::default();
+        };
+        StorageParams {
+            commit_failures: to_u32(spec.commit_failures.draw(rng), "faults.storage.commit_failures"),
+            commits_per_failure_min: spec.commits_per_failure.lo(),
+            commits_per_failure_max: spec.commits_per_failure.hi(),
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Params {
     pub offline: OfflineParams,
     /// Node crashes.
     pub crashes: CrashParams,
+    /// Failing commits.
+    #[serde(default)]
+    pub storage: StorageParams,
     /// Wall-clock skew of each node, and clock jumps.
     pub clocks: ClockParams,
     /// Server configuration.
@@ -82,6 +85,9 @@ pub struct NetworkParams {
     pub loss: f64,
     /// Probability that a message is delivered twice.
     pub duplicate: f64,
+    /// Probability that a message arrives damaged (see `NetworkSpec::corrupt`).
+    #[serde(default)]
+    pub corrupt: f64,
     /// When false, messages on one link arrive in the order they were sent.
     pub reorder: bool,
 }
@@ -115,6 +121,17 @@ pub struct OfflineParams {
     /// Whether every period starts with the run (fresh installs that first connect later).
     #[serde(default)]
     pub from_start: bool,
+}
+
+/// The drawn storage faults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StorageParams {
+    /// Bursts of failing commits in this run.
+    pub commit_failures: u32,
+    /// Fewest consecutive commits one burst fails.
+    pub commits_per_failure_min: u64,
+    /// Most consecutive commits one burst fails.
+    pub commits_per_failure_max: u64,
 }
 
 /// The drawn crashes.
@@ -173,11 +190,12 @@ impl fmt::Display for Params {
         let network = &self.network;
         writeln!(
             f,
-            "network    latency_ms [{}, {}], loss {}, duplicate {}, reorder {}",
+            "network    latency_ms [{}, {}], loss {}, duplicate {}, corrupt {}, reorder {}",
             network.latency_ms_min,
             network.latency_ms_max,
             network.loss,
             network.duplicate,
+            network.corrupt,
             network.reorder
         )?;
         let partitions = &self.partitions;
@@ -206,6 +224,14 @@ impl fmt::Display for Params {
             f,
             "crashes    count {}, server {}, downtime_s [{}, {}]",
             crashes.count, crashes.server, crashes.downtime_s_min, crashes.downtime_s_max
+        )?;
+        let storage = &self.storage;
+        writeln!(
+            f,
+            "storage    commit_failures {}, commits_per_failure [{}, {}]",
+            storage.commit_failures,
+            storage.commits_per_failure_min,
+            storage.commits_per_failure_max
         )?;
         let clocks = &self.clocks;
         writeln!(

@@ -119,6 +119,11 @@ pub struct NetworkSpec {
     pub loss: Range<f64>,
     /// Probability that a message is delivered twice.
     pub duplicate: Range<f64>,
+    /// Probability that a message arrives damaged. Half of the damaged messages have a byte
+    /// flipped anywhere (the receiver's checksum must refuse them); in the other half a batch's
+    /// ops or records are altered beneath an intact seal, as by a relay that re-frames what it
+    /// carries (the batch's manifest must refuse them).
+    pub corrupt: Range<f64>,
     /// When false, messages on one link arrive in the order they were sent.
     pub reorder: bool,
 }
@@ -129,6 +134,7 @@ impl Default for NetworkSpec {
             latency_ms: Range::Drawn { lo: 5, hi: 50 },
             loss: Range::Fixed(0.0),
             duplicate: Range::Fixed(0.0),
+            corrupt: Range::Fixed(0.0),
             reorder: false,
         }
     }
@@ -146,6 +152,27 @@ pub struct FaultsSpec {
     pub crashes: Option<CrashesSpec>,
     /// Wall-clock offsets, drift and jumps.
     pub clocks: Option<ClocksSpec>,
+    /// Commits that fail with an I/O error.
+    pub storage: Option<StorageSpec>,
+}
+
+/// `faults.storage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSpec {
+    /// Bursts of failing commits per run, each on one node (the server among them).
+    pub commit_failures: Range<u64>,
+    /// How many consecutive commits of its node one burst fails, drawn per burst.
+    pub commits_per_failure: Range<u64>,
+}
+
+impl Default for StorageSpec {
+    fn default() -> Self {
+        StorageSpec {
+            commit_failures: Range::Fixed(1),
+            commits_per_failure: Range::Drawn { lo: 1, hi: 3 },
+        }
+    }
 }
 
 /// `faults.partitions`.

@@ -15,6 +15,7 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     check_range("network.latency_ms", &network.latency_ms, 0, limits::LATENCY_MS_MAX)?;
     check_range("network.loss", &network.loss, 0.0, 1.0)?;
     check_range("network.duplicate", &network.duplicate, 0.0, 1.0)?;
+    check_range("network.corrupt", &network.corrupt, 0.0, 1.0)?;
     check_faults(&spec.faults)?;
     let (server, client, run) = (&spec.server, &spec.client, &spec.run);
     check_value("server.gc_interval_s", server.gc_interval_s, 1, limits::DURATION_S_MAX)?;
@@ -123,8 +124,17 @@ fn check_faults(faults: &FaultsSpec) -> Result<(), Violation> {
     if let Some(clocks) = &faults.clocks {
         check_clocks(clocks)?;
     }
+    if let Some(storage) = &faults.storage {
+        let failures = &storage.commit_failures;
+        check_range("faults.storage.commit_failures", failures, 0, limits::FAULTS_COUNT_MAX)?;
+        let commits = &storage.commits_per_failure;
+        check_range("faults.storage.commits_per_failure", commits, 1, COMMITS_PER_FAILURE_MAX)?;
+    }
     Ok(())
 }
+
+/// More consecutive failures than this would only be a longer outage of the same kind.
+const COMMITS_PER_FAILURE_MAX: u64 = 100;
 
 fn check_clocks(clocks: &ClocksSpec) -> Result<(), Violation> {
     let offset_max = limits::CLOCK_OFFSET_MS_ABS_MAX;
