@@ -479,7 +479,7 @@ impl<S: Store> Client<S> {
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(replica = self.config.replica.0, %error, "commit failed; reloading");
+                tracing::warn!(replica = self.config.replica.0, %error, "commit failed; reloading");
                 self.events.push_back(ClientEvent::StorageFailed(error.clone()));
                 self.reload()?;
                 Err(error)

@@ -390,7 +390,7 @@ impl<S: Store> Server<S> {
                 Ok(())
             }
             Err(error) => {
-                tracing::error!(%error, "commit failed; reloading");
+                tracing::warn!(%error, "commit failed; reloading");
                 self.events.push_back(ServerEvent::StorageFailed(error.clone()));
                 self.reload()?;
                 Err(error)

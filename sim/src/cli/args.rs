@@ -22,7 +22,8 @@ quarantine accounting. A failing seed writes a repro file and prints the one com
 replays it.
 
 Results go to stdout (--format human or json); logs go to stderr, filtered by RUST_LOG \
-(default: warn).";
+(default: warn, and error for driftsync_core, whose warnings are the faults the simulator \
+injects).";
 
 /// The `driftsync` command.
 #[derive(Debug, Parser)]

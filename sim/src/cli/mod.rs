@@ -1,7 +1,7 @@
 //! The `driftsync` command: `run`, `sweep`, `replay` and `check-determinism`.
 //!
 //! Results go to stdout (`--format human` or `json`), logs to stderr through `tracing`, filtered
-//! by `RUST_LOG` (default `warn`). Exit codes are in [`exit`]. The sweep and the determinism
+//! by `RUST_LOG` (default `warn`, `error` for the core). Exit codes are in [`exit`]. The sweep and the determinism
 //! check are also libraries ([`sweep`], [`determinism`]) for tests and benchmarks.
 
 pub mod args;
@@ -104,9 +104,13 @@ fn report(error: &CliError) {
     let _ = writeln!(std::io::stderr().lock(), "error: {error}");
 }
 
+/// The log filter without `RUST_LOG`. The core warns about what the simulator does to it on
+/// purpose (damaged messages, failed commits), thousands of times a sweep: only its errors show.
+const DEFAULT_LOG_FILTER: &str = "warn,driftsync_core=error";
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     // Fails only if a subscriber is already installed, which then keeps logging.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
