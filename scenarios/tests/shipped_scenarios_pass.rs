@@ -37,6 +37,9 @@ fn the_required_scenarios_are_shipped() {
         "client-ahead",
         "rollback",
         "invalid-payloads",
+        "damaged-wire",
+        "quarantine-restart",
+        "big-resync",
     ] {
         assert!(names.iter().any(|n| n == required), "{required} is missing from {names:?}");
     }
@@ -88,6 +91,8 @@ fn the_faults_a_scenario_asks_for_actually_fire() {
     assert!(fired("rolling-upgrade", "upgrade"));
     assert!(fired("rolling-upgrade", "server-versions"));
     assert!(fired("rollback", "server-versions"));
+    assert!(fired("damaged-wire", "damaged-message"));
+    assert!(fired("damaged-wire", "commit-failure"));
     let standard = shipped().into_iter().find(|s| s.spec.name == "standard").expect("shipped");
     let outcome = run(&plan(&standard.spec, Seed(1)), &RunOptions::default());
     assert!(outcome.stats.messages_lost > 0 && outcome.stats.messages_duplicated > 0);
@@ -150,4 +155,20 @@ fn seeds_that_once_failed_pass() {
         let outcome = run(&plan(&standard.spec, Seed(seed)), &RunOptions::default());
         assert!(outcome.passed(), "standard seed {seed}: {:?}", outcome.failures);
     }
+}
+
+/// The path scenarios reach the situations they are written for, which no other scenario does:
+/// a server restarting while it holds quarantined ops, and a client crashing in the middle of a
+/// resync of many snapshot pages.
+#[test]
+fn the_path_scenarios_reach_the_situations_they_are_written_for() {
+    let reaches = |name: &str, situation: &str| {
+        let scenario = shipped().into_iter().find(|s| s.spec.name == name).expect("shipped");
+        (0..40).any(|seed| {
+            let outcome = run(&plan(&scenario.spec, Seed(seed)), &RunOptions::default());
+            outcome.stats.faults_fired.get(situation).copied().unwrap_or(0) > 0
+        })
+    };
+    assert!(reaches("quarantine-restart", "restart (server holding quarantined ops)"));
+    assert!(reaches("big-resync", "crash (mid-resync)"));
 }

@@ -209,8 +209,7 @@ fn caught_naming(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64, nam
         let text = format!("{} {}", f.node.as_deref().unwrap_or(""), f.detail);
         naming.iter().all(|needle| text.contains(needle))
     };
-    let caught =
-        sabotaged.iter().any(|o| o.failures.iter().any(|f| f.checker == name && names(f)));
+    let caught = sabotaged.iter().any(|o| o.failures.iter().any(|f| f.checker == name && names(f)));
     let seen: Vec<_> = sabotaged
         .iter()
         .flat_map(|o| o.failures.iter().map(|f| format!("{}: {}", f.checker, f.detail)))

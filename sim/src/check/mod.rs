@@ -63,6 +63,11 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
+    /// Counts one more fault (or faulty situation) of `kind`.
+    pub(crate) fn fired(&mut self, kind: &str) {
+        *self.faults_fired.entry(kind.to_owned()).or_default() += 1;
+    }
+
     /// Records a quarantine a node reported, with its reason, for the checkers and the report.
     pub(crate) fn note_quarantine(&mut self, node: NodeId, notice: &QuarantineNotice) {
         self.reported.insert((node, notice.op));

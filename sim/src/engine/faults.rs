@@ -1,7 +1,7 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
 use driftsync_core::schema::VersionPolicy;
-use driftsync_core::{Client, MonoTime};
+use driftsync_core::{Client, MonoTime, SyncState};
 use rand::RngCore;
 
 use crate::check;
@@ -10,6 +10,11 @@ use crate::engine::store::SimStore;
 use crate::engine::{Event, Phase, Sabotage, Sim};
 use crate::outcome::checker;
 use crate::plan::{Fault, NodeId};
+
+/// Counted among the faults fired: a client crashed while it resynced from a snapshot.
+pub(crate) const CRASH_MID_RESYNC: &str = "crash (mid-resync)";
+/// Counted among the faults fired: the server restarted holding quarantined ops.
+pub(crate) const RESTART_HOLDING_QUARANTINE: &str = "restart (server holding quarantined ops)";
 
 /// How long an armed crash waits for an input to land after before it lands anyway.
 const CRASH_FALLBACK_MS: u64 = 1_000;
@@ -168,6 +173,9 @@ impl Sim<'_> {
             return;
         };
         check::absorb_metrics(&mut self.ledger.metrics_of_crashed, client.metrics());
+        if client.sync_state() == SyncState::Resyncing {
+            self.ledger.fired(CRASH_MID_RESYNC);
+        }
         let state = &mut self.clients[index];
         let store = client.into_store().after_crash();
         let durable = store.crashed_image().client_meta.clone().unwrap_or_default();
@@ -223,7 +231,11 @@ impl Sim<'_> {
             let Slot::Down(store) = std::mem::replace(&mut self.server.slot, vacant) else {
                 unreachable!("checked above that the server is down");
             };
-            let server = super::start_server(self.server.config.clone(), store, now, self.options.sabotage);
+            let server =
+                super::start_server(self.server.config.clone(), store, now, self.options.sabotage);
+            if !server.quarantine().is_empty() {
+                self.ledger.fired(RESTART_HOLDING_QUARANTINE);
+            }
             self.server.slot = Slot::Up(server);
             self.with_server(|_, _| ());
             return;

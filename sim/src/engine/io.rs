@@ -238,8 +238,7 @@ impl Sim<'_> {
                 let damaged = self.network.damage().and_then(|d| damage::apply(&bytes, d, forge));
                 let event = match damaged {
                     Some(bytes) => {
-                        *self.ledger.faults_fired.entry("damaged-message".to_owned()).or_default() +=
-                            1;
+                        self.ledger.fired("damaged-message");
                         Event::Deliver { from, to, epoch, bytes, damaged: true }
                     }
                     None => Event::Deliver { from, to, epoch, bytes, damaged: false },

@@ -211,7 +211,12 @@ impl<'p> Sim<'p> {
         let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
         let mut node_seeds = stream(seed, Stream::Nodes);
         let server_config = server_config(params, &lineage, options.sabotage);
-        let server = start_server(server_config.clone(), SimStore::new(forget), MonoTime(0), options.sabotage);
+        let server = start_server(
+            server_config.clone(),
+            SimStore::new(forget),
+            MonoTime(0),
+            options.sabotage,
+        );
         let same_jitter = options.sabotage == Some(Sabotage::SameJitterSeed);
         let clients = new_clients(params, &lineage, &mut node_seeds, forget, same_jitter);
         let clocks: Vec<WallClock> =
@@ -587,6 +592,7 @@ fn server_config(
     let mut config = ServerConfig::with_lineage(server_lineage, policy)
         .expect("validated: the scenario serves versions of the lineage");
     config.gc_interval_ms = params.server.gc_interval_s * 1_000;
+    config.snapshot_page_records_max = params.server.snapshot_page_records as u32;
     config.client_eviction_ms = params.server.client_eviction_s * 1_000;
     config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
     if sabotage == Some(Sabotage::ForgetfulServer) {

@@ -10,8 +10,8 @@ use rand::RngCore;
 
 use super::limits;
 use super::params::{
-    ClockParams, CrashParams, NetworkParams, StorageParams, NodeClock, OfflineParams, Params, PartitionParams,
-    WorkloadParams,
+    ClockParams, CrashParams, NetworkParams, NodeClock, OfflineParams, Params, PartitionParams,
+    StorageParams, WorkloadParams,
 };
 use super::range::Range;
 use super::spec::{ClocksSpec, PartitionsSpec, ScenarioSpec};
@@ -120,7 +120,10 @@ impl ScenarioSpec {
             return StorageParams::default();
         };
         StorageParams {
-            commit_failures: to_u32(spec.commit_failures.draw(rng), "faults.storage.commit_failures"),
+            commit_failures: to_u32(
+                spec.commit_failures.draw(rng),
+                "faults.storage.commit_failures",
+            ),
             commits_per_failure_min: spec.commits_per_failure.lo(),
             commits_per_failure_max: spec.commits_per_failure.hi(),
         }

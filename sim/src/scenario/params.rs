@@ -249,10 +249,12 @@ impl fmt::Display for Params {
         }
         writeln!(
             f,
-            "server     gc_interval_s {}, client_eviction_s {}, tombstone_retention_s {}",
+            "server     gc_interval_s {}, client_eviction_s {}, tombstone_retention_s {}, \
+             snapshot_page_records {}",
             self.server.gc_interval_s,
             self.server.client_eviction_s,
-            self.server.tombstone_retention_s
+            self.server.tombstone_retention_s,
+            self.server.snapshot_page_records
         )?;
         writeln!(
             f,

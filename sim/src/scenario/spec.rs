@@ -313,6 +313,9 @@ pub struct ServerSettings {
     /// How long past its stamp a tombstone is kept (at least `client_eviction_s`; a shorter
     /// value is raised to it). Only an op older than this can be quarantined as stale.
     pub tombstone_retention_s: u64,
+    /// The most records one snapshot page carries: smaller pages make a resync take many
+    /// round trips, and so give crashes and faults a resync to land in.
+    pub snapshot_page_records: u64,
 }
 
 impl Default for ServerSettings {
@@ -321,6 +324,7 @@ impl Default for ServerSettings {
             gc_interval_s: 30,
             client_eviction_s: 86_400,
             tombstone_retention_s: 7 * 86_400,
+            snapshot_page_records: 256,
         }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     check_value("server.client_eviction_s", server.client_eviction_s, 1, limits::DURATION_S_MAX)?;
     let retention_s = server.tombstone_retention_s;
     check_value("server.tombstone_retention_s", retention_s, 1, limits::DURATION_S_MAX)?;
+    let page = server.snapshot_page_records;
+    check_value("server.snapshot_page_records", page, 1, SNAPSHOT_PAGE_RECORDS_MAX)?;
     check_value("client.sync_interval_s", client.sync_interval_s, 1, limits::DURATION_S_MAX)?;
     let ahead_max = limits::CLOCK_OFFSET_MS_ABS_MAX.unsigned_abs();
     check_value("client.clock_ahead_ms_max", client.clock_ahead_ms_max, 0, ahead_max)?;
@@ -132,6 +134,9 @@ fn check_faults(faults: &FaultsSpec) -> Result<(), Violation> {
     }
     Ok(())
 }
+
+/// The decoder's bound on records per page (`Limits::page_records_max`).
+const SNAPSHOT_PAGE_RECORDS_MAX: u64 = 4_096;
 
 /// More consecutive failures than this would only be a longer outage of the same kind.
 const COMMITS_PER_FAILURE_MAX: u64 = 100;
