@@ -367,7 +367,8 @@ fn action() -> impl Strategy<Value = Action> {
         4 => writes().prop_map(Action::Update),
         2 => Just(Action::Delete),
         3 => delta().prop_map(Action::Increment),
-        2 => (0..VALUE_FIELDS.len(), write_seed())
+        // Title, subtitle and tags: the schema refuses a resolve of an extreme.
+        2 => (prop::sample::select(vec![0, 1, 4]), write_seed())
             .prop_map(|(field, write)| Action::Resolve { field, write }),
     ]
 }

@@ -228,6 +228,11 @@ fn random_ops(draw: &mut Draw, base: &Schema) -> Vec<Op> {
             .filter(|(_, f)| f.policy == MergePolicy::Counter)
             .map(|(n, _)| n)
             .collect();
+        // A counter or an extreme has nothing to resolve: the schema refuses it.
+        let resolvable: Vec<&(&String, &FieldSchema)> = writable
+            .iter()
+            .filter(|(_, f)| !matches!(f.policy, MergePolicy::Max | MergePolicy::Min))
+            .collect();
         let value_of = |draw: &mut Draw, field: &FieldSchema| {
             if !field.required && draw.below(5) == 0 { Value::Null } else { draw.value(field.ty) }
         };
@@ -252,8 +257,8 @@ fn random_ops(draw: &mut Draw, base: &Schema) -> Vec<Op> {
                 let field = (*draw.pick(&counters).expect("not empty")).clone();
                 OpBody::Increment { field, delta: draw.below(10) as i64 - 5 }
             }
-            4 if !writable.is_empty() => {
-                let (name, field) = *draw.pick(&writable).expect("not empty");
+            4 if !resolvable.is_empty() => {
+                let (name, field) = **draw.pick(&resolvable).expect("not empty");
                 let write = FieldWrite::new(value_of(draw, field));
                 OpBody::Resolve { field: name.clone(), write }
             }

@@ -121,3 +121,97 @@ impl<S: Store> Client<S> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::client::{Client, ClientConfig};
+    use crate::hlc::{Hlc, Stamp};
+    use crate::ids::{RecordKey, ReplicaId};
+    use crate::merge::RecordState;
+    use crate::quarantine::{QuarantineReason, QuarantinedOp};
+    use crate::schema::{CollectionSchema, FieldSchema, MergePolicy, Schema};
+    use crate::store::{MemoryStore, Store};
+    use crate::time::{MonoTime, WallTime};
+    use crate::value::{FieldType, Value};
+
+    /// A client that wrote three records, none of them pushed.
+    fn client_with_three_queued_writes() -> Client {
+        let notes = CollectionSchema::default()
+            .field("title", FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins));
+        let schema = Schema::new(1).collection("notes", notes);
+        let config = ClientConfig::new(ReplicaId(1), schema);
+        let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0)).expect("loads");
+        for (at, id) in [(1_000, "a"), (2_000, "b"), (3_000, "c")] {
+            client.observe_wall_clock(WallTime(at));
+            let fields = [("title".to_owned(), Value::Str(id.to_owned()))].into();
+            client.put(MonoTime(at), RecordKey::new("notes", id), fields).expect("a valid put");
+        }
+        client
+    }
+
+    /// The invariant `client` breaks, checked in full against its own store.
+    fn broken(client: &Client) -> Option<&'static str> {
+        let stored = client.store().load().expect("memory loads");
+        client.check_all_invariants(&stored).err().map(|violation| violation.invariant)
+    }
+
+    #[test]
+    fn an_intact_client_keeps_every_invariant() {
+        assert_eq!(broken(&client_with_three_queued_writes()), None);
+    }
+
+    #[test]
+    fn a_gap_in_the_outbox_breaks_outbox_contiguous() {
+        let mut client = client_with_three_queued_writes();
+        client.outbox.remove(1);
+        assert_eq!(broken(&client), Some("outbox_contiguous"));
+    }
+
+    #[test]
+    fn another_replicas_op_in_the_outbox_breaks_outbox_contiguous() {
+        let mut client = client_with_three_queued_writes();
+        client.outbox[0].id.replica = ReplicaId(2);
+        assert_eq!(broken(&client), Some("outbox_contiguous"));
+    }
+
+    #[test]
+    fn a_queued_op_stamped_before_the_one_ahead_of_it_breaks_outbox_stamps_increase() {
+        let mut client = client_with_three_queued_writes();
+        let first = client.outbox[0].stamp;
+        client.outbox[1].stamp = first;
+        assert_eq!(broken(&client), Some("outbox_stamps_increase"));
+    }
+
+    #[test]
+    fn an_ack_of_a_seq_not_yet_written_breaks_acked_below_next() {
+        let mut client = client_with_three_queued_writes();
+        client.meta.acked_seq = client.meta.next_seq;
+        assert_eq!(broken(&client), Some("acked_below_next"));
+    }
+
+    #[test]
+    fn an_op_both_quarantined_and_queued_breaks_quarantine_not_queued() {
+        let mut client = client_with_three_queued_writes();
+        let op = client.outbox[2].clone();
+        client
+            .quarantine
+            .push(QuarantinedOp { op, reason: QuarantineReason::ForeignWriter { sender: 2 } });
+        assert_eq!(broken(&client), Some("quarantine_not_queued"));
+    }
+
+    #[test]
+    fn a_record_stamped_past_the_clock_breaks_clock_covers_records() {
+        let mut client = client_with_three_queued_writes();
+        let ahead = Stamp::new(Hlc { wall_ms: 1 << 40, logical: 0 }, ReplicaId(2));
+        let state = RecordState { created: Some(ahead), ..RecordState::default() };
+        client.records.insert(RecordKey::new("notes", "z"), state);
+        assert_eq!(broken(&client), Some("clock_covers_records"));
+    }
+
+    #[test]
+    fn memory_that_differs_from_the_store_breaks_memory_matches_store() {
+        let mut client = client_with_three_queued_writes();
+        client.records.remove(&RecordKey::new("notes", "b"));
+        assert_eq!(broken(&client), Some("memory_matches_store"));
+    }
+}

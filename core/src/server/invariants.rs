@@ -134,3 +134,110 @@ impl<S: Store> Server<S> {
         self.log.get(usize::try_from(offset).ok()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::client::{Client, ClientConfig};
+    use crate::hlc::{Hlc, Stamp};
+    use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
+    use crate::schema::{CollectionSchema, FieldSchema, MergePolicy, Schema};
+    use crate::server::{Registration, Server, ServerConfig};
+    use crate::store::{MemoryStore, Store};
+    use crate::time::{MonoTime, WallTime};
+    use crate::value::{FieldType, Value};
+
+    /// A server that took two puts and a delete of the first record from one client.
+    fn server_holding_a_tombstone() -> Server {
+        let notes = CollectionSchema::default()
+            .field("title", FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins));
+        let schema = Schema::new(1).collection("notes", notes);
+        let mut server =
+            Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), MonoTime(0))
+                .expect("loads");
+        let config = ClientConfig::new(ReplicaId(1), schema);
+        let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0)).expect("loads");
+        for (at, id) in [(1_000, "a"), (2_000, "b")] {
+            client.observe_wall_clock(WallTime(at));
+            let fields = [("title".to_owned(), Value::Str(id.to_owned()))].into();
+            client.put(MonoTime(at), RecordKey::new("notes", id), fields).expect("a valid put");
+        }
+        client.delete(MonoTime(3_000), RecordKey::new("notes", "a")).expect("a valid delete");
+        let (now, peer) = (MonoTime(3_000), PeerId(1));
+        server.observe_wall_clock(WallTime(3_000));
+        server.connected(now, peer);
+        client.connected(now);
+        for _ in 0..16 {
+            while let Some(bytes) = client.poll_transmit() {
+                server.handle_message(now, peer, &bytes);
+            }
+            while let Some(transmit) = server.poll_transmit() {
+                client.handle_message(now, &transmit.payload);
+            }
+        }
+        assert_eq!(server.head(), LogPos(3), "the server applied all three ops");
+        server
+    }
+
+    /// The invariant `server` breaks, checked in full against its own store.
+    fn broken(server: &Server) -> Option<&'static str> {
+        let stored = server.store().load().expect("memory loads");
+        server.check_all_invariants(&stored).err().map(|violation| violation.invariant)
+    }
+
+    #[test]
+    fn an_intact_server_keeps_every_invariant() {
+        assert_eq!(broken(&server_holding_a_tombstone()), None);
+    }
+
+    #[test]
+    fn a_head_past_the_log_breaks_log_length() {
+        let mut server = server_holding_a_tombstone();
+        server.meta.head = LogPos(4);
+        assert_eq!(broken(&server), Some("log_length"));
+    }
+
+    #[test]
+    fn a_client_recorded_past_the_head_breaks_cursors_within_head() {
+        let mut server = server_holding_a_tombstone();
+        let registration = Registration { cursor: LogPos(9), ..Registration::default() };
+        server.registrations.insert(ReplicaId(2), registration);
+        assert_eq!(broken(&server), Some("cursors_within_head"));
+    }
+
+    #[test]
+    fn a_tombstone_position_off_its_delete_breaks_tombstone_positions() {
+        let mut server = server_holding_a_tombstone();
+        server.tombstone_pos.insert(RecordKey::new("notes", "a"), LogPos(2));
+        assert_eq!(broken(&server), Some("tombstone_positions"));
+    }
+
+    #[test]
+    fn a_tombstone_without_a_position_breaks_tombstone_positions() {
+        let mut server = server_holding_a_tombstone();
+        server.tombstone_pos.clear();
+        assert_eq!(broken(&server), Some("tombstone_positions"));
+    }
+
+    #[test]
+    fn a_recreated_record_that_is_not_held_breaks_recreated_records_held() {
+        let mut server = server_holding_a_tombstone();
+        let bound = Stamp::new(Hlc { wall_ms: 1, logical: 0 }, ReplicaId(1));
+        server.recreated_over.insert(RecordKey::new("notes", "gone"), bound);
+        assert_eq!(broken(&server), Some("recreated_records_held"));
+    }
+
+    #[test]
+    fn a_logged_op_stamped_past_the_clock_breaks_clock_covers_log() {
+        let mut server = server_holding_a_tombstone();
+        server.log[0].stamp.hlc.wall_ms = 1 << 40;
+        assert_eq!(broken(&server), Some("clock_covers_log"));
+    }
+
+    #[test]
+    fn an_acknowledgement_the_store_lacks_breaks_memory_matches_store() {
+        let mut server = server_holding_a_tombstone();
+        let registration = server.registrations.get_mut(&ReplicaId(1)).expect("registered");
+        registration.acked_seq = crate::ids::Seq(4);
+        assert_eq!(broken(&server), Some("memory_matches_store"));
+    }
+}

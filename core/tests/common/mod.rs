@@ -386,10 +386,23 @@ impl World {
                 }
             }
             if !moved {
-                return;
+                return self.assert_invariants();
             }
         }
         panic!("the message bus did not drain");
+    }
+
+    /// Every node keeps every invariant, its memory against its store included: checked each
+    /// time the bus drains, so every test of the core also tests its invariants.
+    pub fn assert_invariants(&self) {
+        if let Err(violation) = self.server.check_all_invariants(self.server.store().committed()) {
+            panic!("server: {violation}");
+        }
+        for (i, client) in self.clients.iter().enumerate() {
+            if let Err(violation) = client.check_all_invariants(client.store().committed()) {
+                panic!("client {i}: {violation}");
+            }
+        }
     }
 
     /// Applies the first matching rule: the bytes to deliver, or `None` to drop them.

@@ -117,6 +117,9 @@ fn assert_faults_are_balanced(run: &Plan) {
                 assert!(!client.is_server() && client.0 < nodes_count);
                 assert!(*version <= crate::scenario::SCHEMA_VERSION_MAX);
             }
+            Fault::CommitFailures { node, commits } => {
+                assert!(node.0 < nodes_count && *commits >= 1);
+            }
         }
     }
     assert!(
