@@ -22,16 +22,19 @@ fn every_shipped_scenario_file_parses_and_plans() {
     let scenarios = load_scenarios(&[shipped_scenarios_directory()]).expect("shipped scenarios");
     let names: Vec<&str> = scenarios.iter().map(|s| s.spec.name.as_str()).collect();
     let expected = [
+        "big-resync",
         "client-ahead",
         "clock-chaos",
         "conflict-storm",
         "crash-restart",
+        "damaged-wire",
         "extreme",
         "flaky-network",
         "fresh-installs",
         "invalid-payloads",
         "long-offline",
         "partition-heal",
+        "quarantine-restart",
         "reconnect-herd",
         "rollback",
         "rolling-upgrade",
