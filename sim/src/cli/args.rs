@@ -16,9 +16,10 @@ const LONG_ABOUT: &str = "\
 Deterministic chaos simulator for driftsync.
 
 Each seed of a scenario draws concrete parameters (printed at the start of a run), plans every \
-fault and write, runs one server and its clients through chaos, heal and a stability round, and \
-checks convergence, the oracle, no resurrection, stability, monotonicity, liveness and \
-quarantine accounting. A failing seed writes a repro file and prints the one command that \
+fault and write, runs one server and its clients through chaos, heal and a stability round, \
+checks every node's invariants after each of its inputs and that damaged messages are refused, \
+and at the end checks convergence, the oracle (a reference merge model), no resurrection, \
+stability, monotonicity, liveness, quarantines, schema rollouts and herd spread. A failing seed writes a repro file and prints the one command that \
 replays it.
 
 Results go to stdout (--format human or json); logs go to stderr, filtered by RUST_LOG \
