@@ -231,8 +231,12 @@ impl Sim<'_> {
             let Slot::Down(store) = std::mem::replace(&mut self.server.slot, vacant) else {
                 unreachable!("checked above that the server is down");
             };
-            let server =
-                super::start_server(self.server.config.clone(), store, now, self.options.sabotage);
+            let server = super::setup::start_server(
+                self.server.config.clone(),
+                store,
+                now,
+                self.options.sabotage,
+            );
             if !server.quarantine().is_empty() {
                 self.ledger.fired(RESTART_HOLDING_QUARANTINE);
             }

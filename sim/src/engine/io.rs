@@ -263,36 +263,14 @@ impl Sim<'_> {
         if self.clients[index].link != (Link::Up { epoch }) {
             return; // The connection it travelled on is gone.
         }
-        if !damaged {
-            return self.hand_over(from, to, index, bytes);
-        }
-        // A damaged message must be refused, or else ignored without effect (a late answer to
-        // a request the client gave up on is dropped before anything in it is read).
-        let refused_before = self.ledger.damage_refused;
-        let before = self.applied_state(to);
-        self.hand_over(from, to, index, bytes);
-        if self.ledger.damage_refused == refused_before && self.applied_state(to) != before {
-            let detail = format!("a message damaged in transit from {from} was applied");
-            self.fail(checker::DAMAGE_REFUSED, Some(to.to_string()), None, detail);
-        }
-    }
-
-    /// What a message could change on a node, to tell whether a damaged one was applied.
-    fn applied_state(&self, node: NodeId) -> Option<(u64, Vec<u64>, check::Content)> {
-        if node.is_server() {
-            let server = self.server.slot.get()?;
-            let acked = server.registrations().values().map(|r| r.acked_seq.0).collect();
-            Some((server.head().0, acked, check::content(server.records())))
-        } else {
-            let client = self.clients[node.0 as usize - 1].slot.get()?;
-            let meta = client.meta();
-            let state = vec![meta.acked_seq.0, meta.next_seq.0, u64::from(meta.resync_needed)];
-            Some((client.cursor().0, state, check::content(client.records())))
+        match damaged {
+            true => self.hand_over_damaged(from, to, index, bytes),
+            false => self.hand_over(from, to, index, bytes),
         }
     }
 
     /// Gives a delivered message to its node.
-    fn hand_over(&mut self, from: NodeId, to: NodeId, index: usize, bytes: Bytes) {
+    pub(super) fn hand_over(&mut self, from: NodeId, to: NodeId, index: usize, bytes: Bytes) {
         let epoch = match self.clients[index].link {
             Link::Up { epoch } => epoch,
             _ => return,

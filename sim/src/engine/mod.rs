@@ -18,6 +18,7 @@ mod nodes;
 mod observe;
 mod queue;
 mod sabotage;
+mod setup;
 mod store;
 mod trace;
 mod workload;
@@ -26,15 +27,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use driftsync_core::schema::{SchemaLineage, VersionPolicy};
-use driftsync_core::testing::PlantedBug;
-use driftsync_core::{
-    Client, ClientConfig, MonoTime, Op, RetryConfig, Server, ServerConfig, SyncState,
-};
-use rand::RngCore;
+use driftsync_core::{Client, MonoTime, Op, Server, SyncState};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 pub use network::NetworkStats;
+pub use sabotage::Sabotage;
 pub use trace::TraceEntry;
 
 use crate::check::{self, Ledger};
@@ -46,50 +43,9 @@ use network::Network;
 use nodes::{ClientNode, ServerNode, Slot};
 use observe::Observer;
 use queue::EventQueue;
+use setup::{new_clients, server_config, start_server};
 use store::SimStore;
 use trace::Trace;
-
-/// A deliberately broken replica, for showing that each checker catches what it exists for.
-/// Never set by the command line's normal runs; a repro file records it so a planted failure
-/// replays exactly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Sabotage {
-    /// Client 1 silently skips one op of a pull batch (the manifest is forged to match).
-    DropPulledOp,
-    /// The first pushed value of client 1 is changed in transit, as by a buggy encoder.
-    AlterPushedValue,
-    /// Stores lose their last commit when the node crashes.
-    ForgetLastCommitOnCrash,
-    /// Client 1 restarts from an empty store after its first crash (its cursor goes back).
-    WipeStoreOnRestart,
-    /// Client 1 writes once more during the stability round.
-    WriteDuringStability,
-    /// Client 1 never comes back online after the heal.
-    NeverHeal,
-    /// Every delete client 1 pushes is rewritten into an update (lost tombstones).
-    DropPushedDelete,
-    /// A pushed value of client 1 is given the wrong type, so the server quarantines it
-    /// although the workload never injected anything invalid.
-    CorruptPushedType,
-    /// The server runs a broken v2 migration: it maps the old `low` field onto `priority`
-    /// instead of adding `priority`, so older clients' edits overwrite a newer field.
-    BrokenMigration,
-    /// Client 1's upgrade reinstalls the app from scratch, losing the writes it had queued.
-    LoseOutboxOnUpgrade,
-    /// The server evicts clients and forgets tombstones after one second instead of the
-    /// scenario's windows, so it quarantines as stale writes those windows promise to keep.
-    ForgetfulServer,
-    /// Client 1 applies batches without checking their manifests: a batch damaged beneath its
-    /// seal reaches it with a manifest that matches the damage.
-    SkipManifestCheck,
-    /// The server acknowledges a push whose commit failed.
-    AckFailedCommit,
-    /// The server records each tombstone one log position after its delete.
-    MisplacedTombstone,
-    /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
-    /// fail together retry together.
-    SameJitterSeed,
-}
 
 /// How to run one plan.
 #[derive(Clone, Debug)]
@@ -522,83 +478,4 @@ impl<'p> Sim<'p> {
     pub(crate) fn client_versions(&self) -> impl Iterator<Item = u32> + '_ {
         self.clients.iter().map(|node| node.config.schema_version)
     }
-}
-
-/// The clients as the scenario configures them, each on a fresh store.
-fn new_clients(
-    params: &crate::scenario::Params,
-    lineage: &Arc<SchemaLineage>,
-    node_seeds: &mut ChaCha8Rng,
-    forget: bool,
-    same_jitter: bool,
-) -> Vec<ClientNode> {
-    (1..=params.clients)
-        .map(|i| {
-            let node = NodeId::client(i);
-            let version = params.schema.client_versions[i as usize - 1];
-            let mut config =
-                ClientConfig::with_lineage(nodes::replica(node), lineage.clone(), version)
-                    .expect("validated: client versions are in the lineage");
-            config.sync_interval_ms = params.client.sync_interval_s * 1_000;
-            config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
-            config.retry = RetryConfig::default();
-            let seed = node_seeds.next_u64();
-            let seed = if same_jitter { 0 } else { seed };
-            let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
-                .expect("a fresh store loads");
-            ClientNode::new(client, config)
-        })
-        .collect()
-}
-
-/// Starts (or restarts) the server from `store`, with the bug a sabotage plants in it.
-fn start_server(
-    config: ServerConfig,
-    store: SimStore,
-    now: MonoTime,
-    sabotage: Option<Sabotage>,
-) -> Server<SimStore> {
-    let mut server = Server::new(config, store, now).expect("the simulated store loads");
-    let planted = match sabotage {
-        Some(Sabotage::AckFailedCommit) => Some(PlantedBug::AckFailedCommit),
-        Some(Sabotage::MisplacedTombstone) => Some(PlantedBug::MisplacedTombstone),
-        _ => None,
-    };
-    if let Some(bug) = planted {
-        server.plant(bug);
-    }
-    server
-}
-
-/// The server as the scenario configures it (or as a sabotage breaks it).
-fn server_config(
-    params: &crate::scenario::Params,
-    lineage: &Arc<SchemaLineage>,
-    sabotage: Option<Sabotage>,
-) -> ServerConfig {
-    let server_lineage = match sabotage == Some(Sabotage::BrokenMigration) {
-        true => {
-            let collections = &params.workload.collections;
-            Arc::new(workload::lineage(collections, params.schema.version_max(), true))
-        }
-        false => lineage.clone(),
-    };
-    let first = params.schema.server[0];
-    let policy = VersionPolicy {
-        newest: first.newest,
-        writable_from: first.writable_from,
-        readable_from: first.readable_from,
-    };
-    let mut config = ServerConfig::with_lineage(server_lineage, policy)
-        .expect("validated: the scenario serves versions of the lineage");
-    config.gc_interval_ms = params.server.gc_interval_s * 1_000;
-    config.snapshot_page_records_max = params.server.snapshot_page_records as u32;
-    config.client_eviction_ms = params.server.client_eviction_s * 1_000;
-    config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
-    if sabotage == Some(Sabotage::ForgetfulServer) {
-        config.client_eviction_ms = 1_000;
-        config.tombstone_retention_ms = 1_000;
-    }
-    config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
-    config
 }

@@ -1,11 +1,53 @@
-//! The sabotage hooks: message rewrites that turn client 1 into a broken replica. They exist
+//! The sabotages, and their hooks: message rewrites that turn client 1 into a broken replica. They exist
 //! only to show, in tests, that each checker catches the failure it is named for.
 
 use bytes::Bytes;
 use driftsync_core::protocol::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, ReplicaId, Seq, Value};
 
-use crate::engine::Sabotage;
+use serde::{Deserialize, Serialize};
+
+/// A deliberately broken replica, for showing that each checker catches what it exists for.
+/// Never set by the command line's normal runs; a repro file records it so a planted failure
+/// replays exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sabotage {
+    /// Client 1 silently skips one op of a pull batch (the manifest is forged to match).
+    DropPulledOp,
+    /// The first pushed value of client 1 is changed in transit, as by a buggy encoder.
+    AlterPushedValue,
+    /// Stores lose their last commit when the node crashes.
+    ForgetLastCommitOnCrash,
+    /// Client 1 restarts from an empty store after its first crash (its cursor goes back).
+    WipeStoreOnRestart,
+    /// Client 1 writes once more during the stability round.
+    WriteDuringStability,
+    /// Client 1 never comes back online after the heal.
+    NeverHeal,
+    /// Every delete client 1 pushes is rewritten into an update (lost tombstones).
+    DropPushedDelete,
+    /// A pushed value of client 1 is given the wrong type, so the server quarantines it
+    /// although the workload never injected anything invalid.
+    CorruptPushedType,
+    /// The server runs a broken v2 migration: it maps the old `low` field onto `priority`
+    /// instead of adding `priority`, so older clients' edits overwrite a newer field.
+    BrokenMigration,
+    /// Client 1's upgrade reinstalls the app from scratch, losing the writes it had queued.
+    LoseOutboxOnUpgrade,
+    /// The server evicts clients and forgets tombstones after one second instead of the
+    /// scenario's windows, so it quarantines as stale writes those windows promise to keep.
+    ForgetfulServer,
+    /// Client 1 applies batches without checking their manifests: a batch damaged beneath its
+    /// seal reaches it with a manifest that matches the damage.
+    SkipManifestCheck,
+    /// The server acknowledges a push whose commit failed.
+    AckFailedCommit,
+    /// The server records each tombstone one log position after its delete.
+    MisplacedTombstone,
+    /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
+    /// fail together retry together.
+    SameJitterSeed,
+}
 
 /// Rewrites a push from client 1 as the sabotage says, or `None` if this push is not one it
 /// touches. `DropPushedDelete` rewrites every delete; the others change one value, once.
