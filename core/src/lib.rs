@@ -100,6 +100,13 @@
 //!   versions on the way in and out ([`schema`]), an older client's edit never erases a field
 //!   it does not know, and a client the server has moved past keeps its writes queued until it
 //!   upgrades.
+//! - A failed [`Store::commit`] changes nothing and acknowledges nothing: the node reloads from
+//!   its store, reports it ([`ClientEvent::StorageFailed`], [`ServerEvent::StorageFailed`]) and
+//!   retries. Every message is sealed with a checksum and every batch carries a manifest, so
+//!   bytes damaged on the way are refused before anything in them is applied.
+//! - Each state machine states its own invariants and checks them on request:
+//!   [`Client::check_invariants`] and [`Server::check_invariants`] (cheap enough for every
+//!   input), and `check_all_invariants` on each, which also compares memory with the store.
 
 pub mod client;
 pub mod error;

@@ -1,6 +1,6 @@
 //! Planted bugs, for showing that a host's checks catch what they exist for.
 //!
-//! With the `testing` feature, [`Server::plant`](crate::Server::plant) makes a server carry one
+//! With the `testing` feature, `Server::plant` makes a server carry one
 //! of these bugs. Nothing plants one otherwise, and no default configuration can: the feature
 //! exists for the simulator's tests of its own checkers.
 

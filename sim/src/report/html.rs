@@ -23,7 +23,7 @@ code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12.5px}
 .grid{stroke:#e3e6ea;stroke-width:1}.tick{font-size:10.5px;fill:#59636e}.title{font-size:13px;font-weight:600;fill:#1d232b}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:3px;margin-right:5px;vertical-align:middle}
 .connected{fill:#2ca02c}.write{stroke:#1f77b4;stroke-width:1}.partition{fill:#ff7f0e;opacity:.55}.offline{fill:#7f7f7f;opacity:.45}
-.crash{fill:#d62728;opacity:.55}.jump{fill:#9467bd}.server-versions{fill:#8c564b}.upgrade{fill:#17becf}.heal{stroke:#1f77b4;stroke-dasharray:4 3}.converged{stroke:#2ca02c;stroke-dasharray:4 3}
+.crash{fill:#d62728;opacity:.55}.jump{fill:#9467bd}.server-versions{fill:#8c564b}.upgrade{fill:#17becf}.commit-failure{fill:#ff7f0e}.heal{stroke:#1f77b4;stroke-dasharray:4 3}.converged{stroke:#2ca02c;stroke-dasharray:4 3}
 ";
 
 /// The whole page.

@@ -31,7 +31,8 @@ pub struct Timeline {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineFault {
-    /// `partition`, `offline`, `crash`, `clock-jump`, `server-versions` or `upgrade`.
+    /// `partition`, `offline`, `crash`, `clock-jump`, `server-versions`, `upgrade` or
+    /// `commit-failure`.
     pub kind: String,
     /// `server`, `client-N`, or `all` for a partition.
     pub node: String,
