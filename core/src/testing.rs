@@ -13,4 +13,7 @@ pub enum PlantedBug {
     /// A delete's tombstone is recorded one log position after the delete, a bookkeeping
     /// slip that only matters when collection later trusts it.
     MisplacedTombstone,
+    /// Collection compacts the log one entry past the slowest cursor it waits for: that client
+    /// is sent to a resync it did not need.
+    CompactionPastCursor,
 }

@@ -294,3 +294,9 @@ fn damage_refused_catches_a_client_that_applies_a_batch_without_its_manifest() {
 fn herd_spread_catches_clients_whose_backoff_has_no_jitter_of_its_own() {
     caught_naming(checker::HERD_SPREAD, HERD, Sabotage::SameJitterSeed, 2, &["reconnected"]);
 }
+
+#[test]
+fn invariant_catches_a_compaction_past_a_cursor_at_the_pass_that_compacted() {
+    let naming = ["server", "`compaction_behind_cursors`", "after a timer of server"];
+    caught_naming(checker::INVARIANT, CALM, Sabotage::CompactionPastCursor, 2, &naming);
+}

@@ -21,9 +21,10 @@ use tracing::info;
 
 use crate::event::{Eviction, ServerEvent};
 use crate::hlc::Stamp;
-use crate::ids::RecordKey;
+use crate::ids::{LogPos, RecordKey};
 use crate::server::Server;
 use crate::store::{Mutation, Store};
+use crate::testing::PlantedBug;
 
 impl<S: Store> Server<S> {
     pub(super) fn collect(&mut self) {
@@ -58,6 +59,10 @@ impl<S: Store> Server<S> {
             mutations.push(self.forgotten.forget(key, *deleted));
             mutations.push(Mutation::Record { key: key.clone(), state: None });
         }
+        let safe_pos = match self.planted(PlantedBug::CompactionPastCursor) {
+            true => LogPos(safe_pos.0 + 1).min(self.meta.head),
+            false => safe_pos,
+        };
         let compact_to = safe_pos.max(self.meta.compacted_through);
         let dropped = compact_to.0 - self.meta.compacted_through.0;
         if dropped > 0 {

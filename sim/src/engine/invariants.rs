@@ -1,6 +1,7 @@
 //! The `invariant` checker: each node's internal invariants (`check_invariants` in the core)
-//! after every input it handles, and what holds across nodes (no client has pulled past the
-//! server's head). The invariants that read every record and the whole store
+//! after every input it handles, and what holds across nodes or inputs (no client has pulled
+//! past the server's head; compaction never passes the cursor of a client the server waits
+//! for). The invariants that read every record and the whole store
 //! (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a node, and wherever memory
 //! and store can part: before a crash, after a failed commit, and at the end of the run. A broken invariant fails the seed at the event that broke
 //! it, naming the invariant, the node and the event; later checks are skipped, since one broken
@@ -8,7 +9,7 @@
 
 use bytes::Bytes;
 use driftsync_core::protocol::decode;
-use driftsync_core::{InvariantViolation, Store, Stored};
+use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored};
 
 use crate::engine::Sim;
 use crate::engine::store::SimStore;
@@ -74,6 +75,14 @@ impl Sim<'_> {
         if !self.invariants_on() {
             return;
         }
+        let Some(server) = self.server.slot.get() else {
+            return;
+        };
+        let compacted = server.meta().compacted_through;
+        let compacted_before = std::mem::replace(&mut self.server.compacted_seen, compacted);
+        if let Some(violation) = compaction_behind_cursors(server, compacted_before) {
+            return self.invariant_broken(NodeId::SERVER, violation);
+        }
         if self.due_for_thorough_check(NodeId::SERVER) {
             return self.check_all(NodeId::SERVER);
         }
@@ -128,6 +137,28 @@ impl Sim<'_> {
         let detail = format!("{violation}, after {}", describe(&self.current));
         self.fail(checker::INVARIANT, Some(node.to_string()), None, detail);
     }
+}
+
+/// `compaction_behind_cursors`: when the log is compacted, the new compaction point is at or
+/// behind the cursor of every client the server still waits for, so none of them is sent to a
+/// resync it did not need. (Checked here, across inputs: the core keeps no earlier point.)
+fn compaction_behind_cursors(
+    server: &Server<SimStore>,
+    compacted_before: LogPos,
+) -> Option<InvariantViolation> {
+    let compacted = server.meta().compacted_through;
+    if compacted <= compacted_before {
+        return None;
+    }
+    let (client, registration) =
+        server.registrations().iter().find(|(_, r)| !r.evicted && r.cursor < compacted)?;
+    Some(InvariantViolation {
+        invariant: "compaction_behind_cursors",
+        detail: format!(
+            "the log was compacted through {} past client {}'s cursor {}",
+            compacted.0, client.0, registration.cursor.0
+        ),
+    })
 }
 
 /// Folds the store's image in place, or loads a copy when it cannot be folded (see

@@ -191,6 +191,7 @@ impl<'p> Sim<'p> {
                 timer: Default::default(),
                 crash_armed: false,
                 head_seen: Default::default(),
+                compacted_seen: Default::default(),
             },
             clients,
             clocks,

@@ -55,6 +55,8 @@ pub(crate) struct ServerNode {
     pub(crate) timer: TimerSlot,
     pub(crate) crash_armed: bool,
     pub(crate) head_seen: LogPos,
+    /// The compaction point after the server's last input, for `compaction_behind_cursors`.
+    pub(crate) compacted_seen: LogPos,
 }
 
 #[derive(Debug)]

@@ -44,6 +44,8 @@ pub enum Sabotage {
     AckFailedCommit,
     /// The server records each tombstone one log position after its delete.
     MisplacedTombstone,
+    /// The server compacts its log one entry past the slowest client it waits for.
+    CompactionPastCursor,
     /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
     /// fail together retry together.
     SameJitterSeed,

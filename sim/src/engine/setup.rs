@@ -51,6 +51,7 @@ pub(super) fn start_server(
     let planted = match sabotage {
         Some(Sabotage::AckFailedCommit) => Some(PlantedBug::AckFailedCommit),
         Some(Sabotage::MisplacedTombstone) => Some(PlantedBug::MisplacedTombstone),
+        Some(Sabotage::CompactionPastCursor) => Some(PlantedBug::CompactionPastCursor),
         _ => None,
     };
     if let Some(bug) = planted {
