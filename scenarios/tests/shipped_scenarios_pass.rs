@@ -40,6 +40,7 @@ fn the_required_scenarios_are_shipped() {
         "damaged-wire",
         "quarantine-restart",
         "big-resync",
+        "refused-versions",
     ] {
         assert!(names.iter().any(|n| n == required), "{required} is missing from {names:?}");
     }
@@ -158,8 +159,8 @@ fn seeds_that_once_failed_pass() {
 }
 
 /// The path scenarios reach the situations they are written for, which no other scenario does:
-/// a server restarting while it holds quarantined ops, and a client crashing in the middle of a
-/// resync of many snapshot pages.
+/// a server restarting while it holds quarantined ops, a client crashing in the middle of a
+/// resync of many snapshot pages, and refused clients upgrading.
 #[test]
 fn the_path_scenarios_reach_the_situations_they_are_written_for() {
     let reaches = |name: &str, situation: &str| {
@@ -171,4 +172,8 @@ fn the_path_scenarios_reach_the_situations_they_are_written_for() {
     };
     assert!(reaches("quarantine-restart", "restart (server holding quarantined ops)"));
     assert!(reaches("big-resync", "crash (mid-resync)"));
+    let scenario =
+        shipped().into_iter().find(|s| s.spec.name == "refused-versions").expect("shipped");
+    let outcome = run(&plan(&scenario.spec, Seed(0)), &RunOptions::default());
+    assert!(outcome.stats.faults_fired.get("upgrade").copied().unwrap_or(0) > 0);
 }

@@ -36,6 +36,7 @@ fn every_shipped_scenario_file_parses_and_plans() {
         "partition-heal",
         "quarantine-restart",
         "reconnect-herd",
+        "refused-versions",
         "rollback",
         "rolling-upgrade",
         "server-ahead",
