@@ -280,7 +280,7 @@ fn invariant_catches_a_misplaced_tombstone_at_the_push_that_misplaced_it() {
 
 #[test]
 fn invariant_catches_a_server_that_acknowledges_a_failed_commit() {
-    let naming = ["server", "`memory_matches_store`", "acknowledgements"];
+    let naming = ["server", "`no_ack_without_commit`", "after the delivery of push from client-"];
     caught_naming(checker::INVARIANT, FAILING_DISK, Sabotage::AckFailedCommit, 8, &naming);
 }
 

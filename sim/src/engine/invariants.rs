@@ -1,15 +1,15 @@
 //! The `invariant` checker: each node's internal invariants (`check_invariants` in the core)
 //! after every input it handles, and what holds across nodes or inputs (no client has pulled
 //! past the server's head; compaction never passes the cursor of a client the server waits
-//! for). The invariants that read every record and the whole store
+//! for; an input whose commit failed acknowledges nothing). The invariants that read every record and the whole store
 //! (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a node, and wherever memory
 //! and store can part: before a crash, after a failed commit, and at the end of the run. A broken invariant fails the seed at the event that broke
 //! it, naming the invariant, the node and the event; later checks are skipped, since one broken
 //! invariant tends to break others after it.
 
 use bytes::Bytes;
-use driftsync_core::protocol::decode;
-use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored};
+use driftsync_core::protocol::{Message, decode};
+use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit};
 
 use crate::engine::Sim;
 use crate::engine::store::SimStore;
@@ -112,6 +112,28 @@ impl Sim<'_> {
         };
         if let Some(violation) = broken {
             self.invariant_broken(node, violation);
+        }
+    }
+
+    /// `no_ack_without_commit`: an input whose commit failed acknowledges nothing (a push
+    /// commits once, so an ack sent by that input acknowledges what the store refused).
+    pub(super) fn check_no_ack_after_failed_commit(&mut self, transmits: &[Transmit]) {
+        if !self.invariants_on() {
+            return;
+        }
+        let ack = transmits.iter().find_map(|t| match decode(&t.payload, &Default::default()) {
+            Ok(Message::PushAck(ack)) => Some(ack),
+            _ => None,
+        });
+        if let Some(ack) = ack {
+            let violation = InvariantViolation {
+                invariant: "no_ack_without_commit",
+                detail: format!(
+                    "acknowledged through seq {} although the commit failed",
+                    ack.acked_through.0
+                ),
+            };
+            self.invariant_broken(NodeId::SERVER, violation);
         }
     }
 

@@ -102,19 +102,21 @@ impl Sim<'_> {
             return;
         };
         let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+        let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
         self.check_server();
-        if events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_))) {
-            self.check_all(NodeId::SERVER);
-        }
-        let Some(server) = self.server.slot.up() else {
-            return;
-        };
+        let commit_failed = events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_)));
         if self.server.crash_armed {
             // As for clients: after the commit and the logged events, before any send.
             self.server_events(events);
             return self.crash_server_now();
         }
-        let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+        if commit_failed {
+            self.check_no_ack_after_failed_commit(&transmits);
+            self.check_all(NodeId::SERVER);
+        }
+        let Some(server) = self.server.slot.get() else {
+            return;
+        };
         self.observer.server_input(self.now_ms, server);
         let head = server.head();
         if head < self.server.head_seen {
