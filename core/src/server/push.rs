@@ -151,6 +151,12 @@ impl<S: Store> Server<S> {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));
         }
+        self.log_applied(op, batch);
+        true
+    }
+
+    /// Appends an applied op to the log, noting where a delete's tombstone now sits.
+    fn log_applied(&mut self, op: Op, batch: &mut Accepted) {
         self.meta.head = LogPos(self.meta.head.0 + 1);
         if matches!(op.body, OpBody::Delete) {
             let pos = match self.planted(PlantedBug::MisplacedTombstone) {
@@ -162,7 +168,6 @@ impl<S: Store> Server<S> {
         batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
         self.log.push_back(op);
         batch.applied += 1;
-        true
     }
 
     /// Validates `op` in the version it was written in, migrates it to the stored version and

@@ -31,12 +31,12 @@ proptest! {
     }
 }
 
-const COLLECTION: &str = "notes";
-const TITLE: &str = "title";
-const HIGH: &str = "high";
-const LOW: &str = "low";
-const COUNT: &str = "count";
-const TAGS: &str = "tags";
+pub(super) const COLLECTION: &str = "notes";
+pub(super) const TITLE: &str = "title";
+pub(super) const HIGH: &str = "high";
+pub(super) const LOW: &str = "low";
+pub(super) const COUNT: &str = "count";
+pub(super) const TAGS: &str = "tags";
 
 /// The fields a put, update or resolve may write; the counter changes only by increments.
 const VALUE_FIELDS: [&str; 4] = [TITLE, HIGH, LOW, TAGS];
@@ -49,7 +49,8 @@ const DUPLICATES_MAX: usize = 8;
 /// logical part of the clock is exercised.
 const WALL_MS_MAX: u64 = 12;
 
-fn schema() -> Schema {
+/// The schema both the property test and the unit tests of the model write to.
+pub(super) fn schema() -> Schema {
     let field = FieldSchema::new;
     Schema::new(1).collection(
         COLLECTION,

@@ -1,10 +1,11 @@
 //! Each rule of the reference model, shown on the smallest op set that needs it.
 
 use driftsync_core::{
-    CollectionSchema, FieldSchema, FieldType, FieldView, FieldWrite, Hlc, MergePolicy, Op, OpBody,
-    OpId, RecordKey, RecordView, ReplicaId, Schema, Seq, Stamp, Value,
+    FieldView, FieldWrite, Hlc, Op, OpBody, OpId, RecordKey, RecordView, ReplicaId, Seq, Stamp,
+    Value,
 };
 
+use super::agrees_with_core::{COLLECTION, COUNT, HIGH, LOW, TAGS, TITLE, schema};
 use super::content;
 
 #[test]
@@ -132,27 +133,8 @@ fn an_undeclared_field_merges_as_last_writer_wins() {
 
 // ---- helpers ----
 
-const TITLE: &str = "title";
-const HIGH: &str = "high";
-const LOW: &str = "low";
-const COUNT: &str = "count";
-const TAGS: &str = "tags";
-
-fn schema() -> Schema {
-    let field = FieldSchema::new;
-    Schema::new(1).collection(
-        "notes",
-        CollectionSchema::default()
-            .field(TITLE, field(FieldType::Str, MergePolicy::LastWriterWins))
-            .field(HIGH, field(FieldType::I64, MergePolicy::Max))
-            .field(LOW, field(FieldType::I64, MergePolicy::Min))
-            .field(COUNT, field(FieldType::I64, MergePolicy::Counter))
-            .field(TAGS, field(FieldType::Str, MergePolicy::MultiValue)),
-    )
-}
-
 fn key() -> RecordKey {
-    RecordKey::new("notes", "r1")
+    RecordKey::new(COLLECTION, "r1")
 }
 
 /// What the model shows of the one record the ops write.
