@@ -15,7 +15,7 @@ impl fmt::Display for ReplicaId {
 }
 
 /// A per-replica op sequence number. Seqs are contiguous from 1, so a replica's progress is one
-/// number (see [`crate::version::VersionVector`]).
+/// number (a version vector holds one per writer).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

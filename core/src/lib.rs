@@ -117,6 +117,7 @@ mod invariant;
 pub mod merge;
 pub mod metrics;
 pub mod op;
+mod persist;
 pub mod protocol;
 pub mod quarantine;
 pub mod retry;
@@ -129,22 +130,26 @@ pub mod time;
 pub mod value;
 pub mod version;
 
-pub use client::{Client, ClientConfig, ClientMeta, ClientTimer};
+pub use client::{Client, ClientConfig, ClientTimer};
 pub use error::{SchemaViolation, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};
 pub use hlc::{Hlc, HlcClock, Stamp};
 pub use ids::{BatchId, LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 pub use invariant::InvariantViolation;
-pub use merge::{ConflictOutcome, ConflictReport, FieldView, RecordState, RecordView, Records};
+pub use merge::{
+    Applied, ConflictOutcome, ConflictReport, FieldPolicies, FieldView, MergePolicy, RecordState,
+    RecordView, Records,
+};
 pub use metrics::Metrics;
 pub use op::{FieldWrite, Op, OpBody};
+pub use persist::{ClientMeta, Registration, ServerMeta};
 pub use quarantine::{QuarantineReason, QuarantinedOp};
 pub use retry::RetryConfig;
 pub use schema::{
-    Access, CollectionSchema, Converter, FieldSchema, LineageError, MergePolicy, Schema,
-    SchemaLineage, Step, VersionPolicy,
+    Access, CollectionSchema, Converter, FieldSchema, LineageError, Schema, SchemaLineage, Step,
+    VersionPolicy,
 };
-pub use server::{Registration, Server, ServerConfig, ServerMeta, ServerTimer, Transmit};
+pub use server::{Server, ServerConfig, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};
 pub use time::{MonoTime, WallTime};
 pub use value::{FieldType, Value};

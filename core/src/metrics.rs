@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::MergePolicy;
+use crate::merge::MergePolicy;
 
 /// Counters of one node. Every field only grows, except `outbox_ops` which is a gauge.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

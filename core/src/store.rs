@@ -14,6 +14,7 @@ use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, ReplicaId, Seq};
 use crate::merge::{FieldState, RecordState, Records};
 use crate::op::{Op, OpBody};
+use crate::persist::{ClientMeta, Registration, ServerMeta};
 use crate::quarantine::QuarantinedOp;
 
 /// Durable storage. `commit` is atomic (all of the batch or none of it) and durable when it
@@ -50,11 +51,11 @@ pub enum Mutation {
     /// Keeps an op that must not be applied, with its reason.
     Quarantine(QuarantinedOp),
     /// Replaces the client's bookkeeping.
-    ClientMeta(crate::client::ClientMeta),
+    ClientMeta(ClientMeta),
     /// Replaces the server's bookkeeping.
-    ServerMeta(crate::server::ServerMeta),
+    ServerMeta(ServerMeta),
     /// Upserts the server's record of one client.
-    Registration { client: ReplicaId, registration: crate::server::Registration },
+    Registration { client: ReplicaId, registration: Registration },
     /// Notes (`Some`) or forgets (`None`) that the server re-created a record after it had
     /// forgotten deletes through the given stamp.
     RecreatedOver { key: RecordKey, forgotten_through: Option<Stamp> },
@@ -133,9 +134,9 @@ pub struct Stored {
     pub outbox: BTreeMap<Seq, Op>,
     pub log: BTreeMap<LogPos, Op>,
     pub quarantine: Vec<QuarantinedOp>,
-    pub client_meta: Option<crate::client::ClientMeta>,
-    pub server_meta: Option<crate::server::ServerMeta>,
-    pub registrations: BTreeMap<ReplicaId, crate::server::Registration>,
+    pub client_meta: Option<ClientMeta>,
+    pub server_meta: Option<ServerMeta>,
+    pub registrations: BTreeMap<ReplicaId, Registration>,
     pub recreated_over: BTreeMap<RecordKey, Stamp>,
     pub forgotten: BTreeMap<u16, Stamp>,
 }

@@ -127,9 +127,10 @@ mod tests {
     use crate::client::{Client, ClientConfig};
     use crate::hlc::{Hlc, Stamp};
     use crate::ids::{RecordKey, ReplicaId};
+    use crate::merge::MergePolicy;
     use crate::merge::RecordState;
     use crate::quarantine::{QuarantineReason, QuarantinedOp};
-    use crate::schema::{CollectionSchema, FieldSchema, MergePolicy, Schema};
+    use crate::schema::{CollectionSchema, FieldSchema, Schema};
     use crate::store::{MemoryStore, Store};
     use crate::time::{MonoTime, WallTime};
     use crate::value::{FieldType, Value};

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::error::StorageError;
 use crate::event::{ClientEvent, SyncState};
@@ -24,6 +23,7 @@ use crate::ids::{BatchId, LogPos, RecordKey, ReplicaId, Seq};
 use crate::merge::{RecordState, RecordView, Records};
 use crate::metrics::Metrics;
 use crate::op::Op;
+use crate::persist::ClientMeta;
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
@@ -31,7 +31,6 @@ use crate::rtt::ResponseTimeout;
 use crate::schema::{LineageError, Schema, SchemaLineage};
 use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, WallTime};
-use crate::version::VersionVector;
 
 use link::{Link, Pending};
 pub use pull::Staging;
@@ -128,43 +127,6 @@ impl ClientConfig {
             retry: RetryConfig::default(),
             limits: Limits::default(),
         }
-    }
-}
-
-/// The client's durable bookkeeping, committed with the data it describes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientMeta {
-    /// The server log position applied through. Never committed ahead of the data.
-    pub cursor: LogPos,
-    pub hlc: Hlc,
-    /// Ops applied here, per writer.
-    pub applied: VersionVector,
-    /// The seq the next local op gets.
-    pub next_seq: Seq,
-    /// Own ops the server has acknowledged through.
-    pub acked_seq: Seq,
-    /// The local state may hold effects the server refused: rebuild it from a snapshot.
-    pub resync_needed: bool,
-    /// The schema version the local records are held in (0 before the first start).
-    pub schema_version: u32,
-    /// From which seq on local ops were written in which version, oldest first: an app
-    /// upgrade leaves queued writes in the version they were made in, and the server migrates
-    /// them up when they are pushed.
-    pub written_versions: Vec<(Seq, u32)>,
-    /// Records were pulled in this version, older than the app's, so they may lack fields a
-    /// newer session would carry: a session in a newer version resyncs to fill them in.
-    pub pulled_in: Option<u32>,
-}
-
-impl ClientMeta {
-    /// The schema version the local op with `seq` was written in.
-    pub fn written_version(&self, seq: Seq) -> u32 {
-        self.written_versions
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= seq)
-            .or(self.written_versions.first())
-            .map_or(self.schema_version, |(_, version)| *version)
     }
 }
 

@@ -131,7 +131,9 @@ impl<S: Store> Client<S> {
             self.metrics.clock_ahead_reports += 1;
             events.push(ClientEvent::ClockAhead { op: op.id, report });
         }
-        for conflict in self.records.apply_noting(op, self.config.schema(), changes) {
+        let applied = self.records.apply(op, self.config.schema());
+        changes.note(op, applied.record_fields);
+        for conflict in applied.conflicts {
             self.metrics.conflict(conflict.rule);
             events.push(ClientEvent::Conflict(conflict));
         }

@@ -116,7 +116,8 @@ impl<S: Store> Client<S> {
         }
         op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
         let mut changes = Changes::default();
-        self.records.apply_noting(&op, self.config.schema(), &mut changes);
+        let applied = self.records.apply(&op, self.config.schema());
+        changes.note(&op, applied.record_fields);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();

@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::report::{ConflictOutcome, ConflictSide, Decision};
 use crate::hlc::Stamp;
 use crate::ids::OpId;
-use crate::merge::report::{ConflictOutcome, ConflictSide, Decision};
+use crate::merge::MergePolicy;
 use crate::op::Op;
-use crate::schema::MergePolicy;
 use crate::value::Value;
 
 /// One written value and where it came from.

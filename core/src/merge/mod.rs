@@ -5,6 +5,7 @@
 //! this true (see [`FieldState`]); a record tombstone hides everything older than itself.
 
 mod field;
+mod policy;
 mod report;
 
 use std::collections::BTreeMap;
@@ -12,12 +13,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use field::{Entry, FieldState, FieldView};
+pub use policy::{FieldPolicies, MergePolicy};
 pub use report::{ConflictOutcome, ConflictReport, ConflictSide};
 
 use crate::hlc::Stamp;
 use crate::ids::RecordKey;
 use crate::op::{Op, OpBody};
-use crate::schema::{MergePolicy, Schema};
 use crate::value::Value;
 
 /// Everything a replica knows about one record, tombstone included.
@@ -35,16 +36,9 @@ pub type RecordView = BTreeMap<String, FieldView>;
 
 impl RecordState {
     /// Applies `op` (already validated) and returns the conflicts it decided.
-    pub fn apply(&mut self, op: &Op, schema: &Schema) -> Vec<ConflictReport> {
+    pub fn apply(&mut self, op: &Op, policies: &impl FieldPolicies) -> Vec<ConflictReport> {
         let mut conflicts = Vec::new();
-        // Unknown fields merge as last-writer-wins, as `Schema::policy` says; the collection is
-        // looked up once per op rather than once per field.
-        let declared = schema.collections.get(&op.key.collection);
-        let policy_of = |name: &str| {
-            declared
-                .and_then(|c| c.fields.get(name))
-                .map_or(MergePolicy::LastWriterWins, |f| f.policy)
-        };
+        let policy_of = policies.policies(&op.key.collection);
         match &op.body {
             OpBody::Put { fields } | OpBody::Update { fields } => {
                 if matches!(op.body, OpBody::Put { .. }) {
@@ -104,7 +98,7 @@ impl RecordState {
 
     /// The newest stamp anything in this record carries: a local write to it must be stamped
     /// after it, or a write could be older than a value it saw and replaced (see
-    /// [`crate::client`]'s writes).
+    /// a client's writes).
     pub fn newest_stamp(&self) -> Option<Stamp> {
         let fields = self.fields.values().filter_map(FieldState::newest_stamp);
         self.created.into_iter().chain(self.deleted).chain(fields).max()
@@ -148,6 +142,14 @@ impl RecordState {
     }
 }
 
+/// What applying one op did to its record.
+#[derive(Debug)]
+pub struct Applied {
+    pub conflicts: Vec<ConflictReport>,
+    /// The fields the record holds after the op.
+    pub record_fields: usize,
+}
+
 /// All records of a replica.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Records {
@@ -159,29 +161,15 @@ impl Records {
         self.map.get(key)
     }
 
-    /// Applies `op` to its record and returns the conflicts it decided.
-    pub fn apply(&mut self, op: &Op, schema: &Schema) -> Vec<ConflictReport> {
+    /// Applies `op` to its record and returns what it did: the conflicts it decided, and how
+    /// many fields the record now holds (with the op's own fields, what a commit must write).
+    pub fn apply(&mut self, op: &Op, policies: &impl FieldPolicies) -> Applied {
         let state = match self.map.get_mut(&op.key) {
             Some(state) => state,
             None => self.map.entry(op.key.clone()).or_default(),
         };
-        state.apply(op, schema)
-    }
-
-    /// Applies `op` and notes the change for the next commit, with one lookup of the record.
-    pub(crate) fn apply_noting(
-        &mut self,
-        op: &Op,
-        schema: &Schema,
-        changes: &mut crate::store::Changes,
-    ) -> Vec<ConflictReport> {
-        let state = match self.map.get_mut(&op.key) {
-            Some(state) => state,
-            None => self.map.entry(op.key.clone()).or_default(),
-        };
-        let conflicts = state.apply(op, schema);
-        changes.note(op, state.fields.len());
-        conflicts
+        let conflicts = state.apply(op, policies);
+        Applied { conflicts, record_fields: state.fields.len() }
     }
 
     pub fn insert(&mut self, key: RecordKey, state: RecordState) {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
-use crate::schema::MergePolicy;
+use crate::merge::MergePolicy;
 use crate::value::Value;
 
 /// One side of a conflict: which op wrote what, when.

@@ -12,7 +12,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{FieldSchema, MergePolicy, Schema};
+use crate::merge::MergePolicy;
+use crate::schema::{FieldSchema, Schema};
 use crate::value::{FieldType, Value};
 
 /// One declarative change between adjacent versions.

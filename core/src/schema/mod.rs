@@ -16,42 +16,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SchemaViolation;
+use crate::merge::{FieldPolicies, FieldView, MergePolicy, RecordView};
 use crate::op::{Op, OpBody};
 use crate::value::{FieldType, Value};
 
 pub use lineage::{Converter, LineageError, SchemaLineage, Step};
 pub use migrate::{MigratedOp, MigratedRecord, MigrationError};
 pub use policy::{Access, Negotiation, VersionPolicy};
-
-/// How concurrent writes to one field combine.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-pub enum MergePolicy {
-    /// The write with the greatest stamp wins; ties cannot happen (stamps are unique).
-    #[default]
-    LastWriterWins,
-    /// The field is the sum of every increment; each op is counted exactly once.
-    Counter,
-    /// The greatest value written wins.
-    Max,
-    /// The smallest value written wins.
-    Min,
-    /// Concurrent values are all kept until a person resolves them.
-    MultiValue,
-}
-
-impl MergePolicy {
-    pub fn name(self) -> &'static str {
-        match self {
-            MergePolicy::LastWriterWins => "last-writer-wins",
-            MergePolicy::Counter => "counter",
-            MergePolicy::Max => "max",
-            MergePolicy::Min => "min",
-            MergePolicy::MultiValue => "multi-value",
-        }
-    }
-}
 
 /// One field's declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +81,17 @@ pub struct Schema {
     pub collections: BTreeMap<String, CollectionSchema>,
 }
 
+impl FieldPolicies for Schema {
+    fn policies(&self, collection: &str) -> impl Fn(&str) -> MergePolicy + '_ {
+        let declared = self.collections.get(collection);
+        move |name| {
+            declared
+                .and_then(|c| c.fields.get(name))
+                .map_or(MergePolicy::LastWriterWins, |f| f.policy)
+        }
+    }
+}
+
 impl Schema {
     pub fn new(version: u32) -> Schema {
         Schema { version, collections: BTreeMap::new() }
@@ -144,25 +126,14 @@ impl Schema {
 
     /// A record's view as readers of this version see it: deprecated fields hidden, absent
     /// fields with a default filled in.
-    pub fn present(
-        &self,
-        collection: &str,
-        mut view: crate::merge::RecordView,
-    ) -> crate::merge::RecordView {
+    pub fn present(&self, collection: &str, mut view: RecordView) -> RecordView {
         view.retain(|name, _| self.field(collection, name).is_none_or(|f| !f.deprecated));
         for (name, field) in self.visible_fields(collection) {
             if let Some(default) = &field.default {
-                view.entry(name.clone())
-                    .or_insert_with(|| crate::merge::FieldView::One(default.clone()));
+                view.entry(name.clone()).or_insert_with(|| FieldView::One(default.clone()));
             }
         }
         view
-    }
-
-    /// The merge policy of `collection.field`; unknown fields merge as last-writer-wins so a
-    /// replica can still hold data it has no declaration for.
-    pub fn policy(&self, collection: &str, field: &str) -> MergePolicy {
-        self.field(collection, field).map_or(MergePolicy::LastWriterWins, |f| f.policy)
     }
 
     /// Checks an op against this schema: the collection and every field exist, values have the

@@ -104,7 +104,7 @@ impl<S: Store> Server<S> {
         // A client's cursor, oldest pending stamp and last contact are persisted lazily (see
         // `on_pull`): an older stored report only makes collection more careful. What the
         // server has acknowledged, and whether it waits for the client, are durable.
-        let durable = |r: &crate::server::Registration| (r.acked_seq, r.acked_stamp, r.evicted);
+        let durable = |r: &crate::persist::Registration| (r.acked_seq, r.acked_stamp, r.evicted);
         let registrations_match = self.registrations.len() == stored.registrations.len()
             && self
                 .registrations
@@ -140,8 +140,10 @@ mod tests {
     use crate::client::{Client, ClientConfig};
     use crate::hlc::{Hlc, Stamp};
     use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
-    use crate::schema::{CollectionSchema, FieldSchema, MergePolicy, Schema};
-    use crate::server::{Registration, Server, ServerConfig};
+    use crate::merge::MergePolicy;
+    use crate::persist::Registration;
+    use crate::schema::{CollectionSchema, FieldSchema, Schema};
+    use crate::server::{Server, ServerConfig};
     use crate::store::{MemoryStore, Store};
     use crate::time::{MonoTime, WallTime};
     use crate::value::{FieldType, Value};

@@ -16,15 +16,15 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 
 use crate::error::StorageError;
 use crate::event::ServerEvent;
-use crate::hlc::{Hlc, HlcClock, Stamp};
-use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId, Seq};
+use crate::hlc::{HlcClock, Stamp};
+use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
 use crate::merge::{RecordView, Records};
 use crate::metrics::Metrics;
 use crate::op::{Op, OpBody};
+use crate::persist::{Registration, ServerMeta};
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
@@ -102,35 +102,6 @@ impl ServerConfig {
             limits: Limits::default(),
         }
     }
-}
-
-/// The server's durable bookkeeping.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerMeta {
-    pub head: LogPos,
-    /// Log entries at or before this position have been compacted away.
-    pub compacted_through: LogPos,
-    pub hlc: Hlc,
-    /// The schema version records and log are stored in (0 before the first start).
-    pub schema_version: u32,
-}
-
-/// What the server knows of one client.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Registration {
-    /// The client's ops are applied (or quarantined) through this seq.
-    pub acked_seq: Seq,
-    /// The stamp of the op at `acked_seq`: with it a client tells an ack of its own op from an
-    /// ack of another install's op under the same replica id.
-    pub acked_stamp: Option<Stamp>,
-    /// The cursor the client last reported as durably applied.
-    pub cursor: LogPos,
-    /// The oldest stamp in its outbox at that report.
-    pub outbox_oldest: Option<Stamp>,
-    pub last_seen: WallTime,
-    /// Silent past the eviction limit: it no longer holds back collection until it has caught
-    /// up again (a pull at or past the compaction point).
-    pub evicted: bool,
 }
 
 /// A message for the host to deliver.

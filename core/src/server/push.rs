@@ -14,9 +14,10 @@ use tracing::{debug, warn};
 use crate::event::ServerEvent;
 use crate::ids::{LogPos, OpId, PeerId, ReplicaId};
 use crate::op::{Op, OpBody};
+use crate::persist::Registration;
 use crate::protocol::{Message, Push, PushAck};
 use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
-use crate::server::{Registration, Server};
+use crate::server::Server;
 use crate::store::{Changes, Mutation, Store};
 use crate::testing::PlantedBug;
 use crate::version::Admission;
@@ -147,7 +148,9 @@ impl<S: Store> Server<S> {
             batch.mutations.push(Mutation::RecreatedOver { key, forgotten_through });
         }
         let schema = self.config.lineage.latest_schema();
-        for conflict in self.records.apply_noting(&op, schema, &mut batch.changes) {
+        let applied = self.records.apply(&op, schema);
+        batch.changes.note(&op, applied.record_fields);
+        for conflict in applied.conflicts {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));
         }

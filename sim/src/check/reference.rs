@@ -18,8 +18,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::{
-    FieldView, FieldWrite, MergePolicy, Op, OpBody, OpId, RecordKey, RecordView, Schema, Stamp,
-    Value,
+    FieldPolicies, FieldView, FieldWrite, MergePolicy, Op, OpBody, OpId, RecordKey, RecordView,
+    Schema, Stamp, Value,
 };
 
 use crate::check::Content;
@@ -48,12 +48,10 @@ fn record(key: &RecordKey, ops: &[&Op], schema: &Schema) -> Option<(bool, Record
     let live = put > deleted;
     let visible = |stamp: Stamp| deleted.is_none_or(|deleted| stamp > deleted);
     let names: BTreeSet<&str> = ops.iter().flat_map(|op| field_names(&op.body)).collect();
+    let policy_of = schema.policies(&key.collection);
     let fields: RecordView = names
         .into_iter()
-        .filter_map(|name| {
-            let policy = schema.policy(&key.collection, name);
-            Some((name.to_owned(), field(policy, ops, name, visible)?))
-        })
+        .filter_map(|name| Some((name.to_owned(), field(policy_of(name), ops, name, visible)?)))
         .collect();
     let bare_tombstone = deleted.is_some() && !live && fields.is_empty();
     (!bare_tombstone).then_some((live, fields))
