@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use driftsync_core::protocol::{
+use driftsync_core::testing::wire::{
     Hello, Limits, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, Push, decode, encode,
 };
 use driftsync_core::{

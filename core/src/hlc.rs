@@ -45,6 +45,7 @@ impl fmt::Display for Stamp {
 /// The latest wall time a stamp may carry (the last millisecond of year 9999). Ops stamped
 /// beyond it are refused as invalid: accepting one would drag every clock it reaches to the end
 /// of time, where it could no longer move forward.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub const WALL_MS_MAX: u64 = 253_402_300_799_999;
 
 /// A remote stamp that ran further ahead of the local wall clock than the configured bound.
@@ -58,7 +59,7 @@ pub struct ClockAhead {
 
 /// The clock of one node.
 #[derive(Clone, Debug)]
-pub struct HlcClock {
+pub(crate) struct HlcClock {
     last: Hlc,
     ahead_ms_max: u64,
 }
@@ -66,17 +67,17 @@ pub struct HlcClock {
 impl HlcClock {
     /// A clock that resumes from `last` (persisted) and reports remote stamps more than
     /// `ahead_ms_max` ahead of the local wall clock.
-    pub fn new(last: Hlc, ahead_ms_max: u64) -> HlcClock {
+    pub(crate) fn new(last: Hlc, ahead_ms_max: u64) -> HlcClock {
         HlcClock { last, ahead_ms_max }
     }
 
     /// The latest reading handed out or observed.
-    pub fn last(&self) -> Hlc {
+    pub(crate) fn last(&self) -> Hlc {
         self.last
     }
 
     /// A fresh reading for a local event, strictly greater than every earlier one.
-    pub fn tick(&mut self, wall: WallTime) -> Hlc {
+    pub(crate) fn tick(&mut self, wall: WallTime) -> Hlc {
         let next = if wall.0 > self.last.wall_ms {
             Hlc { wall_ms: wall.0, logical: 0 }
         } else {
@@ -88,7 +89,7 @@ impl HlcClock {
     }
 
     /// Advances past a received stamp. Returns a report when the stamp is implausibly far ahead.
-    pub fn observe(&mut self, remote: Hlc, wall: WallTime) -> Option<ClockAhead> {
+    pub(crate) fn observe(&mut self, remote: Hlc, wall: WallTime) -> Option<ClockAhead> {
         if remote > self.last {
             self.last = remote;
         }

@@ -79,7 +79,7 @@
 //! # Guarantees
 //!
 //! - Merge is order-independent and idempotent: any permutation of a set of ops, with
-//!   duplicates, yields the same state ([`merge`]).
+//!   duplicates, yields the same state ([`Records::apply`]).
 //! - A local write is durable before the call returns; the client forgets it only after the
 //!   server acknowledged it, which the server does only after its own commit.
 //! - A pull batch is verified against its manifest, then its ops and the new cursor are
@@ -97,7 +97,7 @@
 //! - A local write is stamped after everything it replaces, however that arrived (a pull or a
 //!   snapshot), so a later edit or delete always wins over what its writer saw.
 //! - Clients of different schema versions share one server: ops are translated between
-//!   versions on the way in and out ([`schema`]), an older client's edit never erases a field
+//!   versions on the way in and out ([`SchemaLineage`]), an older client's edit never erases a field
 //!   it does not know, and a client the server has moved past keeps its writes queued until it
 //!   upgrades.
 //! - A failed [`Store::commit`] changes nothing and acknowledges nothing: the node reloads from
@@ -108,48 +108,61 @@
 //!   [`Client::check_invariants`] and [`Server::check_invariants`] (cheap enough for every
 //!   input), and `check_all_invariants` on each, which also compares memory with the store.
 
-pub mod client;
-pub mod error;
-pub mod event;
-pub mod hlc;
-pub mod ids;
+// With private modules, a type in a public signature must be re-exported to be nameable.
+#![warn(unnameable_types)]
+
+// Every module is private: the re-exports below are the whole public surface, so an embedder
+// never imports from a submodule and a module can move without breaking one.
+mod client;
+mod error;
+mod event;
+mod hlc;
+mod ids;
 mod invariant;
-pub mod merge;
-pub mod metrics;
-pub mod op;
+mod merge;
+mod metrics;
+mod op;
 mod persist;
-pub mod protocol;
-pub mod quarantine;
-pub mod retry;
+// The wire messages are public only to the `testing` feature, for fuzzers and the simulator.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod protocol;
+mod quarantine;
+mod retry;
 mod rtt;
-pub mod schema;
-pub mod server;
-pub mod store;
+mod schema;
+mod server;
+mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
-pub mod time;
-pub mod value;
-pub mod version;
+#[cfg(not(feature = "testing"))]
+#[allow(unreachable_pub)]
+mod testing;
+mod time;
+mod value;
+mod version;
 
 pub use client::{Client, ClientConfig, ClientTimer};
 pub use error::{SchemaViolation, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};
-pub use hlc::{Hlc, HlcClock, Stamp};
+pub use hlc::{ClockAhead, Hlc, Stamp};
 pub use ids::{BatchId, LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 pub use invariant::InvariantViolation;
 pub use merge::{
-    Applied, ConflictOutcome, ConflictReport, FieldPolicies, FieldView, MergePolicy, RecordState,
-    RecordView, Records,
+    Applied, ConflictOutcome, ConflictReport, ConflictSide, Entry, FieldPolicies, FieldState,
+    FieldView, MergePolicy, RecordState, RecordView, Records,
 };
-pub use metrics::Metrics;
+pub use metrics::{BatchSizes, Metrics};
 pub use op::{FieldWrite, Op, OpBody};
 pub use persist::{ClientMeta, Registration, ServerMeta};
-pub use quarantine::{QuarantineReason, QuarantinedOp};
+pub use protocol::{DecodeError, Limits, RejectReason};
+pub use quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
 pub use retry::RetryConfig;
 pub use schema::{
-    Access, CollectionSchema, Converter, FieldSchema, LineageError, Schema, SchemaLineage, Step,
-    VersionPolicy,
+    Access, CollectionSchema, Converter, FieldSchema, LineageError, MigratedOp, MigratedRecord,
+    MigrationError, Schema, SchemaLineage, Step, VersionPolicy,
 };
 pub use server::{Server, ServerConfig, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};
 pub use time::{MonoTime, WallTime};
 pub use value::{FieldType, Value};
+pub use version::VersionVector;

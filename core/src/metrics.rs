@@ -75,16 +75,6 @@ impl Metrics {
         self.outbox_ops = ops as u64;
         self.outbox_ops_peak = self.outbox_ops_peak.max(self.outbox_ops);
     }
-
-    /// Every conflict counted, whatever the rule.
-    pub fn conflicts_total(&self) -> u64 {
-        self.conflicts_by_rule.values().sum()
-    }
-
-    /// Every quarantined op counted, whatever the reason.
-    pub fn quarantined_total(&self) -> u64 {
-        self.quarantined_by_reason.values().sum()
-    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ impl Default for RetryConfig {
 
 /// The breaker's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Breaker {
+pub(crate) enum Breaker {
     /// Retries flow, with backoff.
     Closed,
     /// Too many failures: nothing is tried before `until`.
@@ -44,7 +44,7 @@ pub enum Breaker {
 
 /// What to do after a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryDecision {
+pub(crate) enum RetryDecision {
     /// Try again at this time.
     RetryAt(MonoTime),
     /// The breaker just opened; the probe is due at this time.
@@ -52,7 +52,7 @@ pub enum RetryDecision {
 }
 
 impl RetryDecision {
-    pub fn at(self) -> MonoTime {
+    pub(crate) fn at(self) -> MonoTime {
         match self {
             RetryDecision::RetryAt(at) | RetryDecision::BreakerOpened(at) => at,
         }
@@ -61,7 +61,7 @@ impl RetryDecision {
 
 /// Backoff and breaker state of one client.
 #[derive(Clone, Debug)]
-pub struct Retry {
+pub(crate) struct Retry {
     config: RetryConfig,
     failures: u32,
     breaker: Breaker,
@@ -69,27 +69,28 @@ pub struct Retry {
 }
 
 impl Retry {
-    pub fn new(config: RetryConfig, rng: ChaCha8Rng) -> Retry {
+    pub(crate) fn new(config: RetryConfig, rng: ChaCha8Rng) -> Retry {
         Retry { config, failures: 0, breaker: Breaker::Closed, rng }
     }
 
-    pub fn breaker(&self) -> Breaker {
+    pub(crate) fn breaker(&self) -> Breaker {
         self.breaker
     }
 
     /// Consecutive failures since the last success.
-    pub fn failures(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn failures(&self) -> u32 {
         self.failures
     }
 
     /// Records a success: the backoff starts over and the breaker closes.
-    pub fn on_success(&mut self) {
+    pub(crate) fn on_success(&mut self) {
         self.failures = 0;
         self.breaker = Breaker::Closed;
     }
 
     /// Records a failure and says when to try next.
-    pub fn on_failure(&mut self, now: MonoTime) -> RetryDecision {
+    pub(crate) fn on_failure(&mut self, now: MonoTime) -> RetryDecision {
         self.failures = self.failures.saturating_add(1);
         let trips = match self.breaker {
             Breaker::HalfOpen | Breaker::Open { .. } => true,
@@ -105,7 +106,7 @@ impl Retry {
 
     /// Called when a retry is due: moves an open breaker whose cool-down is over to half-open.
     /// Returns whether an attempt may be made now.
-    pub fn may_attempt(&mut self, now: MonoTime) -> bool {
+    pub(crate) fn may_attempt(&mut self, now: MonoTime) -> bool {
         match self.breaker {
             Breaker::Closed | Breaker::HalfOpen => true,
             Breaker::Open { until } if now >= until => {

@@ -200,18 +200,12 @@ impl Stored {
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     committed: Stored,
-    commits: u64,
     failing_commits: u32,
 }
 
 impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore::default()
-    }
-
-    /// How many batches have been committed (for tests and metrics).
-    pub fn commit_count(&self) -> u64 {
-        self.commits
     }
 
     /// Makes the next `count` commits fail, to exercise the callers' error paths.
@@ -235,7 +229,6 @@ impl Store for MemoryStore {
             return Err(StorageError { message: "injected commit failure".to_owned() });
         }
         self.committed.apply(batch);
-        self.commits += 1;
         Ok(())
     }
 }

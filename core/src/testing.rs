@@ -1,8 +1,18 @@
-//! Planted bugs, for showing that a host's checks catch what they exist for.
+//! What the `testing` feature opens, for fuzzers, the simulator and the core's own tests; never
+//! for an app, which needs only the crate root.
 //!
-//! With the `testing` feature, `Server::plant` makes a server carry one
-//! of these bugs. Nothing plants one otherwise, and no default configuration can: the feature
-//! exists for the simulator's tests of its own checkers.
+//! - [`wire`]: the protocol's messages and codec, to build, damage and inspect what the state
+//!   machines send one another (as quinn-proto opens its packet types to its fuzzers).
+//! - [`PlantedBug`]: with it `Server::plant` makes a server carry a bug of a kind real sync
+//!   engines ship, so a host's checks can be shown to catch it. Nothing plants one otherwise,
+//!   and no configuration can.
+
+/// The protocol's messages and their wire codec.
+#[cfg(feature = "testing")]
+pub mod wire {
+    pub use crate::hlc::WALL_MS_MAX;
+    pub use crate::protocol::*;
+}
 
 /// A bug of a kind real sync engines ship.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,11 +17,6 @@ impl MonoTime {
     pub fn plus_ms(self, ms: u64) -> MonoTime {
         MonoTime(self.0.saturating_add(ms))
     }
-
-    /// Milliseconds from `earlier` to `self`, zero if `earlier` is later.
-    pub fn ms_since(self, earlier: MonoTime) -> u64 {
-        self.0.saturating_sub(earlier.0)
-    }
 }
 
 /// A reading of the node's wall clock, in milliseconds since the Unix epoch.

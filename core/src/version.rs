@@ -15,7 +15,7 @@ pub struct VersionVector {
 
 /// Where an op stands against a version vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// The next op of its replica: apply it.
     Next,
     /// Already applied: drop it and count it.
@@ -26,7 +26,7 @@ pub enum Admission {
 
 impl Admission {
     /// Where `seq` stands for a writer whose ops are applied through `applied`.
-    pub fn of(applied: Seq, seq: Seq) -> Admission {
+    pub(crate) fn of(applied: Seq, seq: Seq) -> Admission {
         let expected = applied.next();
         match seq.cmp(&expected) {
             std::cmp::Ordering::Less => Admission::Duplicate,
@@ -40,10 +40,6 @@ impl VersionVector {
     /// The highest seq of `replica` applied here.
     pub fn seq(&self, replica: ReplicaId) -> Seq {
         self.applied.get(&replica).copied().unwrap_or_default()
-    }
-
-    pub fn admit(&self, id: OpId) -> Admission {
-        Admission::of(self.seq(id.replica), id.seq)
     }
 
     /// Whether `id` is already covered.

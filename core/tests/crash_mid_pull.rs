@@ -67,11 +67,11 @@ fn a_damaged_pull_batch_fails_its_manifest_and_is_fetched_again() {
     write_many(&mut world, 3);
     world.settle();
     world.tamper_next(Direction::ToClient, 1, "pull-batch", |message| {
-        if let driftsync_core::protocol::Message::PullBatch(batch) = message {
+        if let driftsync_core::testing::wire::Message::PullBatch(batch) = message {
             // Damage the ops in transit but leave the manifest the server computed.
             let mut ops = batch.ops.decode(&Default::default()).expect("the server's ops decode");
             ops[0].key.record.push_str("-damaged");
-            batch.ops = driftsync_core::protocol::OpsBytes::encode(&ops);
+            batch.ops = driftsync_core::testing::wire::OpsBytes::encode(&ops);
         }
     });
     world.go_online(1);

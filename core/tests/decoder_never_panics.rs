@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use driftsync_core::protocol::{
+use driftsync_core::testing::wire::{
     DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION,
     PullBatch, PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest,
     WIRE_VERSION, Welcome, decode, encode, seal,

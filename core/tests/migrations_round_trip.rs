@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use driftsync_core::merge::FieldState;
-use driftsync_core::schema::{Converter, SchemaLineage, Step};
+use driftsync_core::FieldState;
 use driftsync_core::{
     CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, MergePolicy, Op, OpBody, OpId,
     RecordKey, RecordState, ReplicaId, Schema, Seq, Stamp, Value,
 };
+use driftsync_core::{Converter, SchemaLineage, Step};
 use proptest::prelude::*;
 
 const COLLECTIONS: [&str; 2] = ["notes", "tasks"];

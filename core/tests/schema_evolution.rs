@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::{Direction, World, client_config, fields, key, text};
-use driftsync_core::protocol::{Message, RejectReason};
-use driftsync_core::schema::{Converter, SchemaLineage, Step, VersionPolicy};
+use driftsync_core::testing::wire::{Message, RejectReason};
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime, Mutation,
     OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig, ServerMeta,
     Store, Value,
 };
+use driftsync_core::{Converter, SchemaLineage, Step, VersionPolicy};
 
 /// The harness schema plus a page count kept as text and a flag, both retired in v2.
 fn base() -> Schema {

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{World, fields, key, text};
-use driftsync_core::schema::SchemaLineage;
+use driftsync_core::SchemaLineage;
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, MergePolicy, QuarantineReason, ServerEvent, Value,
     WriteError,
@@ -137,10 +137,10 @@ fn a_stamp_from_the_end_of_time_is_quarantined_and_moves_no_clock() {
     let mut world = World::new(2);
     world.settle();
     world.tamper_next(common::Direction::ToServer, 0, "push", |message| {
-        if let driftsync_core::protocol::Message::Push(push) = message {
+        if let driftsync_core::testing::wire::Message::Push(push) = message {
             let mut ops = push.ops.decode(&Default::default()).expect("the client's ops decode");
             ops[0].stamp.hlc = driftsync_core::Hlc { wall_ms: u64::MAX, logical: u32::MAX };
-            push.ops = driftsync_core::protocol::OpsBytes::encode(&ops);
+            push.ops = driftsync_core::testing::wire::OpsBytes::encode(&ops);
             push.manifest = push.ops.manifest();
         }
     });
@@ -153,9 +153,9 @@ fn a_stamp_from_the_end_of_time_is_quarantined_and_moves_no_clock() {
         "{}",
         quarantined.reason
     );
-    assert!(world.server.meta().hlc.wall_ms <= driftsync_core::hlc::WALL_MS_MAX);
+    assert!(world.server.meta().hlc.wall_ms <= driftsync_core::testing::wire::WALL_MS_MAX);
     for i in 0..2 {
-        assert!(world.client_ref(i).hlc().wall_ms <= driftsync_core::hlc::WALL_MS_MAX);
+        assert!(world.client_ref(i).hlc().wall_ms <= driftsync_core::testing::wire::WALL_MS_MAX);
     }
 }
 

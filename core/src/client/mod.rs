@@ -33,7 +33,7 @@ use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, WallTime};
 
 use link::{Link, Pending};
-pub use pull::Staging;
+pub(crate) use pull::Staging;
 
 /// Timer expiries handled in one `handle_timeout` call at most.
 const TIMERS_PER_INPUT_MAX: usize = 16;

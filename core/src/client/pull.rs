@@ -23,7 +23,7 @@ use crate::version::VersionVector;
 /// Snapshot pages received so far in a resync. Kept in memory only: a crash mid-resync starts
 /// the resync over, because nothing of it was committed.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     /// The server's head when the first page was read: the cursor after the resync. Later
     /// pages may already include newer ops, which is harmless because applying an op is
     /// idempotent at the state level.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 pub use manifest::Manifest;
 pub use ops_bytes::OpsBytes;
-pub use wire::{DecodeError, Limits, WIRE_VERSION, decode, encode, seal};
+pub use wire::{DecodeError, Limits, decode, encode};
+#[cfg(feature = "testing")]
+pub use wire::{WIRE_VERSION, seal};
 
 use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};

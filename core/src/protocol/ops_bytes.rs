@@ -55,10 +55,6 @@ impl OpsBytes {
         check_ops("ops", &ops, limits)?;
         Ok(ops)
     }
-
-    pub fn len_bytes(&self) -> usize {
-        self.0.len()
-    }
 }
 
 impl fmt::Debug for OpsBytes {

@@ -22,7 +22,8 @@ use crate::value::{FieldType, Value};
 
 pub use lineage::{Converter, LineageError, SchemaLineage, Step};
 pub use migrate::{MigratedOp, MigratedRecord, MigrationError};
-pub use policy::{Access, Negotiation, VersionPolicy};
+pub(crate) use policy::Negotiation;
+pub use policy::{Access, VersionPolicy};
 
 /// One field's declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

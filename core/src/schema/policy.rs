@@ -24,7 +24,7 @@ pub enum Access {
 
 /// The outcome of a handshake's version negotiation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Negotiation {
+pub(crate) enum Negotiation {
     Accepted { version: u32, access: Access },
     Refused { min_required: u32, max_supported: u32 },
 }
@@ -71,7 +71,7 @@ impl VersionPolicy {
     }
 
     /// Picks the highest offered version this policy serves.
-    pub fn negotiate(&self, offered: &[u32]) -> Negotiation {
+    pub(crate) fn negotiate(&self, offered: &[u32]) -> Negotiation {
         let best = offered
             .iter()
             .copied()

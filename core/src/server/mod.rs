@@ -259,17 +259,6 @@ impl<S: Store> Server<S> {
         &self.metrics
     }
 
-    /// How many connected clients speak each schema version, and with what access.
-    pub fn connected_versions(&self) -> BTreeMap<(u32, Access), usize> {
-        let mut versions = BTreeMap::new();
-        for session in self.sessions.values().filter(|s| s.client.is_some()) {
-            if let Some(schema) = session.schema {
-                *versions.entry(schema).or_default() += 1;
-            }
-        }
-        versions
-    }
-
     pub fn store(&self) -> &S {
         &self.store
     }

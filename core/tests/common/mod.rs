@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use driftsync_core::protocol::{Message, decode};
-use driftsync_core::schema::{SchemaLineage, VersionPolicy};
+use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
     MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, ServerEvent,
     Value, WallTime,
 };
+use driftsync_core::{SchemaLineage, VersionPolicy};
 
 /// The wall clock every node starts from, unless skewed.
 pub const WALL_EPOCH_MS: u64 = 1_700_000_000_000;
@@ -431,7 +431,7 @@ impl World {
             Action::Drop => None,
             Action::Tamper(f) => {
                 f(&mut message);
-                Some(driftsync_core::protocol::encode(&message).to_vec())
+                Some(driftsync_core::testing::wire::encode(&message).to_vec())
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use driftsync_core::schema::Step;
+use driftsync_core::Step;
 
 use crate::check::oracle::expected_content;
 use crate::check::{Content, Report, content, first_difference};

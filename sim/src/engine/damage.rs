@@ -3,7 +3,7 @@
 //! altered beneath a valid seal, which the batch's manifest must refuse.
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Message, OpsBytes, decode, encode};
+use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 
 use crate::check;
 use crate::engine::Sim;
@@ -85,7 +85,7 @@ fn beneath(bytes: &[u8], at: u64, forge_manifest: bool) -> Option<Bytes> {
             let (key, _) = page.records.get_mut((at % count.max(1)) as usize)?;
             key.record.push('~');
             if forge_manifest {
-                page.manifest = driftsync_core::protocol::Manifest::of(&page.records);
+                page.manifest = driftsync_core::testing::wire::Manifest::of(&page.records);
             }
             Message::SnapshotPage(page)
         }

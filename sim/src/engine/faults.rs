@@ -1,6 +1,6 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
-use driftsync_core::schema::VersionPolicy;
+use driftsync_core::VersionPolicy;
 use driftsync_core::{Client, MonoTime, SyncState};
 use rand::RngCore;
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Message, OpsBytes, decode, encode};
+use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, OpId, Value};
 
 use crate::plan::{InvalidPayload, fields};

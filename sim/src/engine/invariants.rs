@@ -8,7 +8,7 @@
 //! invariant tends to break others after it.
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Message, decode};
+use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit};
 
 use crate::engine::Sim;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Message, decode};
+use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
     Client, ClientEvent, MonoTime, Op, OpId, QuarantineReason, RecordKey, Server, ServerEvent,
     WallTime,

@@ -26,8 +26,8 @@ mod workload;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use driftsync_core::schema::{SchemaLineage, VersionPolicy};
 use driftsync_core::{Client, MonoTime, Op, Server, SyncState};
+use driftsync_core::{SchemaLineage, VersionPolicy};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::NetworkStats;

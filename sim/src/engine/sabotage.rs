@@ -2,7 +2,7 @@
 //! only to show, in tests, that each checker catches the failure it is named for.
 
 use bytes::Bytes;
-use driftsync_core::protocol::{Message, OpsBytes, decode, encode};
+use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, ReplicaId, Seq, Value};
 
 use serde::{Deserialize, Serialize};

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use driftsync_core::schema::{SchemaLineage, VersionPolicy};
 use driftsync_core::testing::PlantedBug;
 use driftsync_core::{Client, ClientConfig, MonoTime, RetryConfig, Server, ServerConfig};
+use driftsync_core::{SchemaLineage, VersionPolicy};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 

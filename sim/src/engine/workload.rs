@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use driftsync_core::schema::{Converter, SchemaLineage, Step};
 use driftsync_core::{
     Client, CollectionSchema, FieldSchema, FieldType, FieldView, MergePolicy, MonoTime, OpId,
     RecordKey, Schema, Store, Value, WriteError,
 };
+use driftsync_core::{Converter, SchemaLineage, Step};
 
 use crate::plan::{PlannedWrite, WriteAction, fields};
 
