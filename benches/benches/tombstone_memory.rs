@@ -107,19 +107,29 @@ fn main() {
     assert_eq!(bounded, DELETES, "every forgotten delete still bounds its key");
     let buckets = bytes_of(|| server.store().committed().forgotten.clone());
     let buckets_count = server.store().committed().forgotten.len();
+    print_figures(records, positions, buckets, buckets_count);
+}
+
+/// The figures are this program's output, one JSON line per measure.
+fn print_figures(records: isize, positions: isize, buckets: isize, buckets_count: usize) {
     let per = |bytes: isize| bytes as f64 / DELETES as f64;
-    // The figures are this program's output, one JSON line per measure.
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{{\"measure\":\"retained_tombstone\",\"tombstones\":{DELETES},\"record_bytes\":{:.1},\"position_bytes\":{:.1},\"note\":\"heap bytes per tombstone kept within its retention window: the record (keys of 5 + 11 bytes) and its log position; a store keeps one row more\"}}",
+        "{{\"measure\":\"retained_tombstone\",\"tombstones\":{DELETES},\
+         \"record_bytes\":{:.1},\"position_bytes\":{:.1},\"note\":\"heap bytes per \
+         tombstone kept within its retention window: the record (keys of 5 + 11 bytes) and its \
+         log position; a store keeps one row more\"}}",
         per(records),
         per(positions)
     )
     .expect("stdout is writable");
     writeln!(
         out,
-        "{{\"measure\":\"forgotten_tombstones\",\"tombstones\":{DELETES},\"buckets\":{buckets_count},\"bytes_total\":{buckets},\"note\":\"heap bytes of all the server keeps of {DELETES} forgotten deletes (at most 4,096 buckets, whatever the count)\"}}"
+        "{{\"measure\":\"forgotten_tombstones\",\"tombstones\":{DELETES},\
+         \"buckets\":{buckets_count},\"bytes_total\":{buckets},\"note\":\"heap bytes of \
+         all the server keeps of {DELETES} forgotten deletes (at most 4,096 buckets, whatever \
+         the count)\"}}"
     )
     .expect("stdout is writable");
 }

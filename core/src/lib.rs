@@ -33,10 +33,13 @@
 //!
 //! let schema = Schema::new(1).collection(
 //!     "notes",
-//!     CollectionSchema::default()
-//!         .field("title", FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins).required()),
+//!     CollectionSchema::default().field(
+//!         "title",
+//!         FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins).required(),
+//!     ),
 //! );
-//! let mut server = Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), MonoTime(0))?;
+//! let server_config = ServerConfig::new(schema.clone());
+//! let mut server = Server::new(server_config, MemoryStore::new(), MonoTime(0))?;
 //! let config = ClientConfig::new(ReplicaId(1), schema);
 //! let mut client = Client::new(config, MemoryStore::new(), 42, MonoTime(0))?;
 //! let peer = PeerId(1);
@@ -97,9 +100,9 @@
 //! - A local write is stamped after everything it replaces, however that arrived (a pull or a
 //!   snapshot), so a later edit or delete always wins over what its writer saw.
 //! - Clients of different schema versions share one server: ops are translated between
-//!   versions on the way in and out ([`SchemaLineage`]), an older client's edit never erases a field
-//!   it does not know, and a client the server has moved past keeps its writes queued until it
-//!   upgrades.
+//!   versions on the way in and out ([`SchemaLineage`]), an older client's edit never erases a
+//!   field it does not know, and a client the server has moved past keeps its writes queued
+//!   until it upgrades.
 //! - A failed [`Store::commit`] changes nothing and acknowledges nothing: the node reloads from
 //!   its store, reports it ([`ClientEvent::StorageFailed`], [`ServerEvent::StorageFailed`]) and
 //!   retries. Every message is sealed with a checksum and every batch carries a manifest, so

@@ -266,36 +266,8 @@ fn sample_messages() -> Vec<Message> {
     }
     let records: Vec<_> = records.iter().map(|(key, state)| (key.clone(), state.clone())).collect();
     let stamp = Some(stamp(5, 1));
-    vec![
-        Message::Hello(Hello {
-            batch: BatchId(1),
-            protocol: PROTOCOL_VERSION,
-            client: ReplicaId(1),
-            schema_versions: vec![1, 2],
-            token: "secret".to_owned(),
-            cursor: LogPos(12),
-            acked_seq: Seq(3),
-            outbox_oldest: None,
-        }),
-        Message::Welcome(Welcome {
-            read_only: false,
-            batch: BatchId(1),
-            schema_version: 2,
-            head: LogPos(40),
-            acked_seq: Seq(3),
-            acked_stamp: None,
-            resync: true,
-            cautions: vec!["schema 1 is deprecated".to_owned()],
-            quarantined: Vec::new(),
-        }),
-        Message::Reject(Reject {
-            batch: BatchId(1),
-            reason: RejectReason::SchemaUnsupported {
-                offered: vec![1],
-                min_required: 2,
-                max_supported: 3,
-            },
-        }),
+    let mut messages = handshake_messages();
+    messages.extend([
         Message::Push(push(BatchId(2), &ops)),
         Message::PushAck(PushAck {
             batch: BatchId(2),
@@ -336,6 +308,42 @@ fn sample_messages() -> Vec<Message> {
             hidden: Vec::new(),
         }),
         Message::Poke { head: LogPos(41) },
+    ]);
+    messages
+}
+
+/// The three messages of a handshake.
+fn handshake_messages() -> Vec<Message> {
+    vec![
+        Message::Hello(Hello {
+            batch: BatchId(1),
+            protocol: PROTOCOL_VERSION,
+            client: ReplicaId(1),
+            schema_versions: vec![1, 2],
+            token: "secret".to_owned(),
+            cursor: LogPos(12),
+            acked_seq: Seq(3),
+            outbox_oldest: None,
+        }),
+        Message::Welcome(Welcome {
+            read_only: false,
+            batch: BatchId(1),
+            schema_version: 2,
+            head: LogPos(40),
+            acked_seq: Seq(3),
+            acked_stamp: None,
+            resync: true,
+            cautions: vec!["schema 1 is deprecated".to_owned()],
+            quarantined: Vec::new(),
+        }),
+        Message::Reject(Reject {
+            batch: BatchId(1),
+            reason: RejectReason::SchemaUnsupported {
+                offered: vec![1],
+                min_required: 2,
+                max_supported: 3,
+            },
+        }),
     ]
 }
 

@@ -89,9 +89,8 @@ fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
     assert!(!view[&key("ok")].contains_key("body"), "the bad op was not applied");
     assert_eq!(world.server.quarantine().len(), 1, "it was kept");
     let quarantined = &world.server.quarantine()[0];
-    assert!(
-        matches!(&quarantined.reason, QuarantineReason::Invalid(v) if v.field.as_deref() == Some("body"))
-    );
+    let on_body = |v: &driftsync_core::SchemaViolationReason| v.field.as_deref() == Some("body");
+    assert!(matches!(&quarantined.reason, QuarantineReason::Invalid(v) if on_body(v)));
     assert_eq!(world.server.metrics().quarantined_by_reason.get("invalid"), Some(&1));
     assert!(world.server_events.iter().any(|e| matches!(e, ServerEvent::Quarantined(_))));
     // The writer learned the server refused it and rebuilt its state from the server's.

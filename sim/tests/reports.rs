@@ -216,9 +216,8 @@ fn github_actions_gets_a_job_summary_and_at_most_ten_annotations() {
     let notices: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::notice ")).collect();
     assert_eq!(
         notices,
-        [
-            "::notice title=driftsync::2 more failing seeds are not annotated; see the job summary or summary.json"
-        ]
+        ["::notice title=driftsync::2 more failing seeds are not annotated; see the job summary \
+             or summary.json"]
     );
 }
 
@@ -228,7 +227,8 @@ fn github_actions_gets_a_job_summary_and_at_most_ten_annotations() {
 fn summary_json_matches_the_schema_documented_in_reports_readme() {
     let dir = TempDir::new("schema");
     let with_faults = format!(
-        "{SLOW_SCENARIO}[faults]\npartitions = {{ count = 1, duration_s = [1, 3], kinds = [\"symmetric\"] }}\n"
+        "{SLOW_SCENARIO}[faults]\npartitions = {{ count = 1, duration_s = [1, 3], kinds = \
+         [\"symmetric\"] }}\n"
     );
     let slow = dir.file("slow.toml", &with_faults);
     let reports = dir.path("reports");

@@ -347,7 +347,8 @@ impl<S: Store> Client<S> {
             Ok(message) => self.on_message(now, message),
             Err(error) => {
                 self.metrics.messages_malformed += 1;
-                tracing::warn!(replica = self.config.replica.0, %error, "dropping malformed message");
+                let replica = self.config.replica.0;
+                tracing::warn!(replica, %error, "dropping malformed message");
                 self.events.push_back(ClientEvent::Malformed(error));
             }
         }

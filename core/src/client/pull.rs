@@ -39,7 +39,8 @@ pub(crate) struct Staging {
 impl<S: Store> Client<S> {
     pub(super) fn on_pull_batch(&mut self, now: MonoTime, cursor: LogPos, batch: PullBatch) {
         if batch.from != cursor || batch.to < batch.from {
-            warn!(replica = self.config.replica.0, ?cursor, from = ?batch.from, "pull batch out of place");
+            let replica = self.config.replica.0;
+            warn!(replica, ?cursor, from = ?batch.from, "pull batch out of place");
             self.fail(now);
             return;
         }
@@ -55,7 +56,8 @@ impl<S: Store> Client<S> {
         let ops = match batch.ops.decode(&self.config.limits) {
             Ok(ops) => ops,
             Err(error) => {
-                warn!(replica = self.config.replica.0, %error, "undecodable ops in a verified batch");
+                let replica = self.config.replica.0;
+                warn!(replica, %error, "undecodable ops in a verified batch");
                 self.metrics.messages_malformed += 1;
                 self.events.push_back(ClientEvent::Malformed(error));
                 self.fail(now);

@@ -119,7 +119,8 @@ impl std::fmt::Display for RejectReason {
             }
             RejectReason::SchemaUnsupported { offered, min_required, max_supported } => write!(
                 f,
-                "schema versions {offered:?} unsupported; the server accepts {min_required}..={max_supported}"
+                "schema versions {offered:?} unsupported; the server accepts \
+                 {min_required}..={max_supported}"
             ),
             RejectReason::BadToken => f.write_str("authentication token refused"),
             RejectReason::ReplicaIdInUse { server_acked, next_local } => write!(

@@ -8,6 +8,7 @@
 //! policy that would serve data across it is refused when the server is configured
 //! ([`crate::schema::VersionPolicy::check`]), never discovered at run time.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -217,12 +218,6 @@ impl SchemaLineage {
 /// Applies one step to `schema` (the new version); returns why the step is one-way, if it is.
 fn apply_step(schema: &mut Schema, step: &Step) -> Result<Option<String>, LineageError> {
     let version = schema.version;
-    let error = |collection: &str, field: &str, problem: String| LineageError {
-        version,
-        collection: Some(collection.to_owned()),
-        field: Some(field.to_owned()),
-        problem,
-    };
     let (collection, field) = match step {
         Step::AddField { collection, field, .. }
         | Step::RemoveField { collection, field }
@@ -230,81 +225,122 @@ fn apply_step(schema: &mut Schema, step: &Step) -> Result<Option<String>, Lineag
         Step::RenameField { collection, from, .. } => (collection, from),
     };
     let Some(fields) = schema.collections.get_mut(collection).map(|c| &mut c.fields) else {
-        return Err(error(collection, field, "unknown collection".to_owned()));
+        return Err(step_error(version, collection, field, "unknown collection"));
     };
+    let target = StepTarget { version, collection, field, fields };
     match step {
-        Step::AddField { schema: declared, .. } => {
-            if fields.contains_key(field) {
-                return Err(error(collection, field, "already exists".to_owned()));
-            }
-            match &declared.default {
-                None => {
-                    let problem = "an added field needs a default for records written before it";
-                    return Err(error(collection, field, problem.to_owned()));
-                }
-                Some(default) if !fits(declared, default) => {
-                    let problem = format!("default {default} is not a {}", declared.ty);
-                    return Err(error(collection, field, problem));
-                }
-                Some(_) => {}
-            }
-            fields.insert(field.clone(), FieldSchema { deprecated: false, ..declared.clone() });
-            Ok(None)
+        Step::AddField { schema: declared, .. } => target.add(declared),
+        Step::RenameField { to, .. } => target.rename(to),
+        Step::RemoveField { .. } => target.remove(),
+        Step::ChangeType { up, down, .. } => target.change_type(up, down.as_ref()),
+    }
+}
+
+fn step_error(
+    version: u32,
+    collection: &str,
+    field: &str,
+    problem: impl Into<String>,
+) -> LineageError {
+    LineageError {
+        version,
+        collection: Some(collection.to_owned()),
+        field: Some(field.to_owned()),
+        problem: problem.into(),
+    }
+}
+
+/// The field one step changes, in the collection of the new version that holds it.
+struct StepTarget<'a> {
+    version: u32,
+    collection: &'a str,
+    field: &'a str,
+    fields: &'a mut BTreeMap<String, FieldSchema>,
+}
+
+impl StepTarget<'_> {
+    fn error(&self, field: &str, problem: impl Into<String>) -> LineageError {
+        step_error(self.version, self.collection, field, problem)
+    }
+
+    fn add(self, declared: &FieldSchema) -> Result<Option<String>, LineageError> {
+        if self.fields.contains_key(self.field) {
+            return Err(self.error(self.field, "already exists"));
         }
-        Step::RenameField { to, .. } => {
-            if fields.contains_key(to) {
-                return Err(error(
-                    collection,
-                    to,
-                    "a renamed field's new name is taken".to_owned(),
-                ));
+        match &declared.default {
+            None => {
+                let problem = "an added field needs a default for records written before it";
+                return Err(self.error(self.field, problem));
             }
-            let Some(declared) = fields.remove(field).filter(|f| !f.deprecated) else {
-                return Err(error(collection, field, "no such field to rename".to_owned()));
-            };
-            fields.insert(to.clone(), declared);
-            Ok(None)
+            Some(default) if !fits(declared, default) => {
+                let problem = format!("default {default} is not a {}", declared.ty);
+                return Err(self.error(self.field, problem));
+            }
+            Some(_) => {}
         }
-        Step::RemoveField { .. } => {
-            let Some(declared) = fields.get_mut(field).filter(|f| !f.deprecated) else {
-                return Err(error(collection, field, "no such field to remove".to_owned()));
-            };
-            declared.deprecated = true;
-            // Newer puts leave the field out; older readers still require it.
-            Ok((!declared.may_be_absent()).then(|| {
-                format!("{collection}.{field} is required before v{version} and has no default")
-            }))
+        let declared = FieldSchema { deprecated: false, ..declared.clone() };
+        self.fields.insert(self.field.to_owned(), declared);
+        Ok(None)
+    }
+
+    fn rename(self, to: &str) -> Result<Option<String>, LineageError> {
+        if self.fields.contains_key(to) {
+            return Err(self.error(to, "a renamed field's new name is taken"));
         }
-        Step::ChangeType { up, down, .. } => {
-            let Some(declared) = fields.get_mut(field).filter(|f| !f.deprecated) else {
-                return Err(error(collection, field, "no such field to retype".to_owned()));
-            };
-            if declared.policy != MergePolicy::LastWriterWins {
-                let problem = format!(
-                    "only last-writer-wins fields change type; converting a {} field would \
-                     change how its values merge",
-                    declared.policy.name()
-                );
-                return Err(error(collection, field, problem));
-            }
-            if up.from_type() != declared.ty {
-                let problem =
-                    format!("converter {up:?} reads {}, not {}", up.from_type(), declared.ty);
-                return Err(error(collection, field, problem));
-            }
-            if let Some(down) = down
-                && (down.from_type() != up.to_type() || down.to_type() != declared.ty)
-            {
-                let problem = format!("converter {down:?} does not undo {up:?}");
-                return Err(error(collection, field, problem));
-            }
-            if let Some(default) = &declared.default {
-                let converted = up.convert(default).map_err(|p| error(collection, field, p))?;
-                declared.default = Some(converted);
-            }
-            declared.ty = up.to_type();
-            Ok(down.is_none().then(|| format!("{collection}.{field} changes type one way only")))
+        let Some(declared) = self.fields.remove(self.field).filter(|f| !f.deprecated) else {
+            return Err(self.error(self.field, "no such field to rename"));
+        };
+        self.fields.insert(to.to_owned(), declared);
+        Ok(None)
+    }
+
+    fn remove(self) -> Result<Option<String>, LineageError> {
+        let (collection, field, version) = (self.collection, self.field, self.version);
+        let Some(declared) = self.fields.get_mut(field).filter(|f| !f.deprecated) else {
+            return Err(self.error(field, "no such field to remove"));
+        };
+        declared.deprecated = true;
+        // Newer puts leave the field out; older readers still require it.
+        Ok((!declared.may_be_absent()).then(|| {
+            format!("{collection}.{field} is required before v{version} and has no default")
+        }))
+    }
+
+    fn change_type(
+        self,
+        up: &Converter,
+        down: Option<&Converter>,
+    ) -> Result<Option<String>, LineageError> {
+        let (collection, field) = (self.collection, self.field);
+        let error = |problem: String| self.error(field, problem);
+        let Some(declared) = self.fields.get(field).filter(|f| !f.deprecated) else {
+            return Err(error("no such field to retype".to_owned()));
+        };
+        if declared.policy != MergePolicy::LastWriterWins {
+            return Err(error(format!(
+                "only last-writer-wins fields change type; converting a {} field would change \
+                 how its values merge",
+                declared.policy.name()
+            )));
         }
+        if up.from_type() != declared.ty {
+            let problem = format!("converter {up:?} reads {}, not {}", up.from_type(), declared.ty);
+            return Err(error(problem));
+        }
+        if let Some(down) = down
+            && (down.from_type() != up.to_type() || down.to_type() != declared.ty)
+        {
+            return Err(error(format!("converter {down:?} does not undo {up:?}")));
+        }
+        let default = match &declared.default {
+            Some(default) => Some(up.convert(default).map_err(error)?),
+            None => None,
+        };
+        let mut retyped = declared.clone();
+        retyped.default = default;
+        retyped.ty = up.to_type();
+        self.fields.insert(field.to_owned(), retyped);
+        Ok(down.is_none().then(|| format!("{collection}.{field} changes type one way only")))
     }
 }
 

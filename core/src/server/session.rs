@@ -5,6 +5,7 @@ use tracing::{info, info_span, warn};
 use crate::event::{Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;
+use crate::persist::Registration;
 use crate::protocol::{
     Hello, HiddenFields, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest,
     Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
@@ -46,25 +47,11 @@ impl<S: Store> Server<S> {
     }
 
     fn on_hello(&mut self, peer: PeerId, hello: Hello) {
-        let reject = |reason| Message::Reject(Reject { batch: hello.batch, reason });
-        if hello.protocol != PROTOCOL_VERSION {
-            let reason = RejectReason::ProtocolUnsupported { supported: PROTOCOL_VERSION };
-            return self.refuse(peer, hello.client, reject(reason));
-        }
-        if let Some(tokens) = &self.config.tokens
-            && !tokens.contains(&hello.token)
-        {
-            return self.refuse(peer, hello.client, reject(RejectReason::BadToken));
-        }
-        let (version, access) = match self.config.policy.negotiate(&hello.schema_versions) {
-            Negotiation::Accepted { version, access } => (version, access),
-            Negotiation::Refused { min_required, max_supported } => {
-                let reason = RejectReason::SchemaUnsupported {
-                    offered: hello.schema_versions.clone(),
-                    min_required,
-                    max_supported,
-                };
-                return self.refuse(peer, hello.client, reject(reason));
+        let (version, access) = match self.admit(&hello) {
+            Ok(admitted) => admitted,
+            Err(reason) => {
+                let reject = Message::Reject(Reject { batch: hello.batch, reason });
+                return self.refuse(peer, hello.client, reject);
             }
         };
         // A client new to the server registers like any other: what it wrote offline before
@@ -94,6 +81,47 @@ impl<S: Store> Server<S> {
             return; // The client times out and says Hello again.
         }
         let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
+        info!(client = hello.client.0, version, ?access, "client joined");
+        let welcome = self.welcome(&hello, &registration, (version, access), resync);
+        let read_only = welcome.read_only;
+        self.send(peer, &Message::Welcome(welcome));
+        self.events.push_back(ServerEvent::ClientJoined {
+            peer,
+            client: hello.client,
+            schema_version: version,
+            read_only,
+        });
+    }
+
+    /// The version and access a Hello is admitted with, or why it is refused.
+    fn admit(&self, hello: &Hello) -> Result<(u32, Access), RejectReason> {
+        if hello.protocol != PROTOCOL_VERSION {
+            return Err(RejectReason::ProtocolUnsupported { supported: PROTOCOL_VERSION });
+        }
+        if let Some(tokens) = &self.config.tokens
+            && !tokens.contains(&hello.token)
+        {
+            return Err(RejectReason::BadToken);
+        }
+        match self.config.policy.negotiate(&hello.schema_versions) {
+            Negotiation::Accepted { version, access } => Ok((version, access)),
+            Negotiation::Refused { min_required, max_supported } => {
+                Err(RejectReason::SchemaUnsupported {
+                    offered: hello.schema_versions.clone(),
+                    min_required,
+                    max_supported,
+                })
+            }
+        }
+    }
+
+    fn welcome(
+        &self,
+        hello: &Hello,
+        registration: &Registration,
+        (version, access): (u32, Access),
+        resync: bool,
+    ) -> Welcome {
         let read_only = access == Access::ReadOnly;
         let cautions = if read_only {
             vec![format!(
@@ -104,8 +132,7 @@ impl<S: Store> Server<S> {
         } else {
             Vec::new()
         };
-        info!(client = hello.client.0, version, ?access, "client joined");
-        let welcome = Welcome {
+        Welcome {
             batch: hello.batch,
             schema_version: version,
             read_only,
@@ -115,14 +142,7 @@ impl<S: Store> Server<S> {
             resync,
             cautions,
             quarantined: self.quarantined_since(hello.client, hello.acked_seq),
-        };
-        self.send(peer, &Message::Welcome(welcome));
-        self.events.push_back(ServerEvent::ClientJoined {
-            peer,
-            client: hello.client,
-            schema_version: version,
-            read_only,
-        });
+        }
     }
 
     fn refuse(&mut self, peer: PeerId, client: ReplicaId, reject: Message) {

@@ -23,10 +23,15 @@ loss = [0, 0.2]
 duplicate = 0.1
 reorder = true
 [faults]
-partitions = { count = [1, 4], duration_s = [5, 120], kinds = ["symmetric", "asymmetric", "one-way"] }
+partitions.count = [1, 4]
+partitions.duration_s = [5, 120]
+partitions.kinds = ["symmetric", "asymmetric", "one-way"]
 offline = { fraction = [0.2, 1.0], duration_s = [10, 600] }
 crashes = { count = [2, 8], server = true }
-clocks = { offset_ms = [-5000, 5000], drift_ppm = [-500, 500], jumps = [1, 3], jump_ms = [-60000, 60000] }
+clocks.offset_ms = [-5000, 5000]
+clocks.drift_ppm = [-500, 500]
+clocks.jumps = [1, 3]
+clocks.jump_ms = [-60000, 60000]
 [run]
 chaos_s = 120
 "#;
@@ -169,7 +174,8 @@ fn planned_writes_are_valid_for_the_simulated_schema() {
 /// Goal: a rate too slow for the window still yields every write, compressed into the window.
 #[test]
 fn writes_that_do_not_fit_are_compressed_into_the_window() {
-    let text = "name = \"slow\"\n[workload]\nwrites_per_client = 50\nwrites_per_sec = 0.01\n[run]\nchaos_s = 10\n";
+    let text = "name = \"slow\"\n[workload]\nwrites_per_client = 50\nwrites_per_sec = \
+     0.01\n[run]\nchaos_s = 10\n";
     let spec = ScenarioSpec::from_toml_str(Path::new("slow.toml"), text).expect("valid scenario");
     let run = plan(&spec, Seed(9));
     assert_eq!(run.workload.len(), 3 * 50);
@@ -180,7 +186,8 @@ fn writes_that_do_not_fit_are_compressed_into_the_window() {
 /// Goal: a reconnect herd drops and returns as one.
 #[test]
 fn offline_together_gives_every_chosen_client_the_same_period() {
-    let text = "name = \"herd\"\n[topology]\nclients = 10\n[faults]\noffline = { fraction = 1.0, duration_s = 60, together = true }\n";
+    let text = "name = \"herd\"\n[topology]\nclients = 10\n[faults]\noffline = { fraction = 1.0, \
+     duration_s = 60, together = true }\n";
     let spec = ScenarioSpec::from_toml_str(Path::new("herd.toml"), text).expect("valid scenario");
     let run = plan(&spec, Seed(4));
     let times = |wanted: fn(&Fault) -> bool| -> std::collections::BTreeSet<u64> {
@@ -194,7 +201,8 @@ fn offline_together_gives_every_chosen_client_the_same_period() {
 /// Goal: fresh installs are offline from the first instant of the run, each until its own end.
 #[test]
 fn offline_from_start_begins_every_period_with_the_run() {
-    let text = "name = \"installs\"\n[topology]\nclients = 10\n[faults]\noffline = { fraction = 0.8, duration_s = [30, 250], from_start = true }\n";
+    let text = "name = \"installs\"\n[topology]\nclients = 10\n[faults]\noffline = { fraction = \
+     0.8, duration_s = [30, 250], from_start = true }\n";
     let spec =
         ScenarioSpec::from_toml_str(Path::new("installs.toml"), text).expect("valid scenario");
     let run = plan(&spec, Seed(4));

@@ -9,22 +9,8 @@ use super::measures::METRICS;
 use super::summary::Summary;
 use super::svg::{PALETTE, escape, percentile_chart, timeline_chart};
 
-const STYLE: &str = "
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d232b;background:#f5f6f8}
-header{padding:20px 32px;color:#fff}header.pass{background:#1e7b3a}header.fail{background:#b3261e}
-header h1{margin:0 0 4px;font-size:26px}header p{margin:0;opacity:.95}header p.loss{margin-top:6px;font-weight:600;font-size:16px}header p.stale{background:#ffd54f;color:#3b2f00;display:inline-block;padding:2px 8px;border-radius:4px}header code{background:#ffffff33;color:inherit}
-main{padding:8px 32px 40px}section{background:#fff;border-radius:8px;padding:12px 20px;margin:16px 0;box-shadow:0 1px 3px #0002}
-h2{font-size:18px;margin:6px 0 10px}table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:4px 8px;border-bottom:1px solid #e3e6ea;text-align:right}th:first-child,td:first-child{text-align:left}
-th{background:#f0f2f5;font-weight:600}.ok{color:#1e7b3a;font-weight:600}.bad{color:#b3261e;font-weight:600}
-code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12.5px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px}
-.chart{width:100%;height:auto;background:#fff}.timeline{width:100%;height:auto}
-.grid{stroke:#e3e6ea;stroke-width:1}.tick{font-size:10.5px;fill:#59636e}.title{font-size:13px;font-weight:600;fill:#1d232b}
-.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:3px;margin-right:5px;vertical-align:middle}
-.connected{fill:#2ca02c}.write{stroke:#1f77b4;stroke-width:1}.partition{fill:#ff7f0e;opacity:.55}.offline{fill:#7f7f7f;opacity:.45}
-.crash{fill:#d62728;opacity:.55}.jump{fill:#9467bd}.server-versions{fill:#8c564b}.upgrade{fill:#17becf}.commit-failure{fill:#ff7f0e}.heal{stroke:#1f77b4;stroke-dasharray:4 3}.converged{stroke:#2ca02c;stroke-dasharray:4 3}
-";
+/// The page's style, kept in its own file so it reads as CSS.
+const STYLE: &str = include_str!("page.css");
 
 /// The whole page.
 pub fn render(summary: &Summary) -> String {
@@ -34,12 +20,15 @@ pub fn render(summary: &Summary) -> String {
     let run = &summary.run;
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>driftsync report: {}</title><style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>driftsync report: \
+         {}</title><style>{STYLE}</style></head><body>",
         if passed { "passed" } else { "FAILED" }
     );
     let _ = write!(
         page,
-        "<header class=\"{}\"><h1>driftsync report: {}</h1><p>{} passed, {} failed · <code>{}</code> · {} scenarios · seeds {}..{} · shards {} · harness {} · {}</p><p class=\"{}\">Lost: {}</p></header><main>",
+        "<header class=\"{}\"><h1>driftsync report: {}</h1><p>{} passed, {} failed · <code>{}\
+         </code> · {} scenarios · seeds {}..{} · shards {} · harness {} · {}</p><p class=\"{}\">\
+         Lost: {}</p></header><main>",
         if passed { "pass" } else { "fail" },
         if passed { "PASSED" } else { "FAILED" },
         summary.passed,
@@ -65,7 +54,10 @@ pub fn render(summary: &Summary) -> String {
     if let Some(timeline) = &summary.timeline {
         let _ = write!(
             page,
-            "<section><h2>Timeline: {} seed {}</h2><p>Orange: partitions · grey: offline · red: crashed · purple: clock jumps · brown: server redeploys (schema versions) · teal: app upgrades · green bars: connected · blue ticks: writes per second · dashed: heal and convergence.</p>{}</section>",
+            "<section><h2>Timeline: {} seed {}</h2><p>Orange: partitions · grey: offline · red: \
+             crashed · purple: clock jumps · brown: server redeploys (schema versions) · teal: app \
+             upgrades · green bars: connected · blue ticks: writes per second · dashed: heal and \
+             convergence.</p>{}</section>",
             escape(&timeline.scenario),
             timeline.seed,
             timeline_chart(timeline)
@@ -78,7 +70,11 @@ pub fn render(summary: &Summary) -> String {
 }
 
 fn scenarios_table(page: &mut String, summary: &Summary) {
-    page.push_str("<section><h2>Scenarios</h2><table><tr><th>scenario</th><th>result</th><th>passed</th><th>failed</th><th>writes lost</th><th>write→ack p50 / p99 ms</th><th>write→visible p99 ms</th><th>heal→converged p99 ms</th><th>hottest records</th></tr>");
+    page.push_str(
+        "<section><h2>Scenarios</h2><table><tr><th>scenario</th><th>result</th><th>\
+     passed</th><th>failed</th><th>writes lost</th><th>write→ack p50 / p99 ms</th><th>\
+     write→visible p99 ms</th><th>heal→converged p99 ms</th><th>hottest records</th></tr>",
+    );
     for s in &summary.scenarios {
         let p = |key: &str, pick: fn(&super::distribution::DistributionSummary) -> u64| {
             s.distributions
@@ -88,7 +84,9 @@ fn scenarios_table(page: &mut String, summary: &Summary) {
         };
         let _ = write!(
             page,
-            "<tr><td title=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td class=\"{}\" title=\"{}\">{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td title=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td \
+             class=\"{}\" title=\"{}\">{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td>\
+             </tr>",
             escape(&s.path),
             escape(&s.name),
             if s.failed == 0 { "ok" } else { "bad" },
@@ -120,13 +118,17 @@ fn failing_seeds(page: &mut String, summary: &Summary) {
     if summary.failed == 0 {
         return;
     }
-    page.push_str("<section><h2>Failing seeds</h2><table><tr><th>scenario</th><th>seed</th><th>first failure</th><th>replay</th></tr>");
+    page.push_str(
+        "<section><h2>Failing seeds</h2><table><tr><th>scenario</th><th>seed</th><th>\
+     first failure</th><th>replay</th></tr>",
+    );
     for s in &summary.scenarios {
         for seed in &s.failing_seeds {
             let first = seed.failures.first().map(ToString::to_string).unwrap_or_default();
             let _ = write!(
                 page,
-                "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td><td style=\"text-align:left\"><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td><td \
+                 style=\"text-align:left\"><code>{}</code></td></tr>",
                 escape(&s.name),
                 seed.seed,
                 escape(&first),
@@ -174,7 +176,10 @@ fn counters_table(page: &mut String, summary: &Summary) {
     for key in &keys {
         let _ = write!(page, "<th>{}</th>", escape(&key.replace('_', " ")));
     }
-    page.push_str("<th style=\"text-align:left\">faults · conflicts by rule · quarantined by reason</th></tr>");
+    page.push_str(
+        "<th style=\"text-align:left\">faults · conflicts by rule · quarantined by \
+     reason</th></tr>",
+    );
     for s in &summary.scenarios {
         let _ = write!(page, "<tr><td>{}</td>", escape(&s.name));
         for key in &keys {

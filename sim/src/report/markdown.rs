@@ -36,7 +36,8 @@ pub fn render(summary: &Summary) -> String {
     let flag = if loss.has_stale() { "⚠️ " } else { "" };
     let _ = writeln!(
         md,
-        "{flag}**Lost: {loss}.** A quarantined write is kept and reported, but it is a write the app's user made that no replica shows.\n"
+        "{flag}**Lost: {loss}.** A quarantined write is kept and reported, but it is a write the \
+         app's user made that no replica shows.\n"
     );
     scenario_table(&mut md, &summary.scenarios);
     failing_seeds(&mut md, &summary.scenarios);

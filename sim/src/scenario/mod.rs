@@ -66,8 +66,8 @@ impl Scenario {
 }
 
 /// Loads scenarios from files and directories, in argument order; a directory contributes every
-/// `*.toml` file directly inside it except `Cargo.toml`, sorted by file name. Two scenarios may not share a name,
-/// because the name is what a repro command uses to find its scenario.
+/// `*.toml` file directly inside it except `Cargo.toml`, sorted by file name. Two scenarios may
+/// not share a name, because the name is what a repro command uses to find its scenario.
 pub fn load_scenarios(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     for path in paths {

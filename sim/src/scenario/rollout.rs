@@ -130,7 +130,8 @@ impl SchemaSpec {
                 return Err(Violation::new(
                     field,
                     format!(
-                        "needs 1 <= readable_from <= writable_from <= newest <= {SCHEMA_VERSION_MAX}"
+                        "needs 1 <= readable_from <= writable_from <= newest <= \
+                         {SCHEMA_VERSION_MAX}"
                     ),
                 ));
             }

@@ -129,7 +129,8 @@ fn a_missing_name_is_reported_without_a_line() {
 /// Goal: a mix nobody can draw from is rejected.
 #[test]
 fn mix_weights_that_sum_to_zero_are_rejected() {
-    let text = "name = \"x\"\n[workload]\nrecords = 3\nmix = { put = 0, update = 0, delete = 0, increment = 0 }\n";
+    let text = "name = \"x\"\n[workload]\nrecords = 3\nmix = { put = 0, update = 0, delete = 0, \
+     increment = 0 }\n";
     let error = error_of(text);
     assert_eq!(error.line, Some(4));
     assert_eq!(error.field, "workload.mix");
@@ -193,7 +194,8 @@ fn absent_keys_take_their_documented_defaults() {
 /// Goal: a scalar is the same for every seed; a range is drawn inside its bounds and varies.
 #[test]
 fn scalars_are_fixed_and_ranges_are_drawn_within_their_bounds() {
-    let text = "name = \"x\"\n[topology]\nclients = 4\n[network]\nlatency_ms = [10, 20]\nloss = [0.1, 0.2]\n";
+    let text = "name = \"x\"\n[topology]\nclients = 4\n[network]\nlatency_ms = [10, 20]\nloss = \
+     [0.1, 0.2]\n";
     let spec = parse(text).expect("valid scenario");
     let mut losses = std::collections::BTreeSet::new();
     for seed in 0..50 {
