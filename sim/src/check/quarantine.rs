@@ -91,7 +91,7 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
             }
             let explained = match q.reason {
                 QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
-                QuarantineReason::Invalid(_) => ledger.injected.contains_key(&q.op.id),
+                QuarantineReason::Invalid(_) => sim.injected().contains_key(&q.op.id),
                 QuarantineReason::ForeignWriter { .. } => false,
             };
             if !explained {
@@ -107,7 +107,7 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
         return;
     };
     let held: BTreeSet<OpId> = server.quarantine().iter().map(|q| q.op.id).collect();
-    for (id, kind) in &ledger.injected {
+    for (id, kind) in sim.injected() {
         if !held.contains(id) {
             let detail =
                 format!("op {id} was sent as an invalid payload ({kind:?}) but not quarantined");

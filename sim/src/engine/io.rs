@@ -15,7 +15,8 @@ use crate::check;
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
-use crate::engine::{Event, Sabotage, Sim, damage, invalid, sabotage, workload};
+use crate::engine::tamper::Tamper;
+use crate::engine::{Event, Sim, damage, workload};
 use crate::outcome::checker;
 use crate::plan::NodeId;
 
@@ -204,24 +205,12 @@ impl Sim<'_> {
         let Link::Up { epoch } = self.clients[index].link else {
             return; // No transport: nothing leaves the node.
         };
-        let bytes = match self.options.sabotage {
-            Some(kind) if index == 0 && !self.ledger.sabotage_fired => {
-                match sabotage::tamper_push(kind, &bytes) {
-                    Some(tampered) => {
-                        self.ledger.sabotage_fired = kind != Sabotage::DropPushedDelete;
-                        tampered
-                    }
-                    None => bytes,
-                }
-            }
-            _ => bytes,
-        };
-        let bytes = if self.ledger.injected.is_empty() {
-            bytes
-        } else {
-            invalid::corrupt_push(&self.ledger.injected, &bytes).unwrap_or(bytes)
-        };
-        self.route(NodeId::client(index as u32 + 1), NodeId::SERVER, epoch, bytes);
+        let (from, to) = (NodeId::client(index as u32 + 1), NodeId::SERVER);
+        // The planted bug rewrites first, as a buggy encoder would; the plan's invalid
+        // payloads then corrupt whatever ops of theirs the push carries.
+        let bytes = self.tamper.outgoing(from, to, &bytes).unwrap_or(bytes);
+        let bytes = self.invalid.outgoing(from, to, &bytes).unwrap_or(bytes);
+        self.route(from, to, epoch, bytes);
     }
 
     /// Hands a message to the network and queues its arrival (or arrivals).
@@ -235,8 +224,7 @@ impl Sim<'_> {
                         Event::Deliver { from, to, epoch, bytes: bytes.clone(), damaged: false };
                     self.queue.push(again, copy);
                 }
-                let forge = self.options.sabotage == Some(Sabotage::SkipManifestCheck)
-                    && to == NodeId::client(1);
+                let forge = self.tamper.forges_manifest_under_damage(to);
                 let damaged = self.network.damage().and_then(|d| damage::apply(&bytes, d, forge));
                 let event = match damaged {
                     Some(bytes) => {
@@ -277,6 +265,7 @@ impl Sim<'_> {
             Link::Up { epoch } => epoch,
             _ => return,
         };
+        let bytes = self.tamper.incoming(from, to, &bytes).unwrap_or(bytes);
         if to.is_server() {
             if let Some(server) = self.server.slot.get() {
                 let wall_ms = self.clocks[0].read(self.now_ms);
@@ -287,18 +276,6 @@ impl Sim<'_> {
             self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
             return;
         }
-        let bytes = match self.options.sabotage {
-            Some(Sabotage::DropPulledOp) if index == 0 && !self.ledger.sabotage_fired => {
-                match sabotage::drop_pulled_op(&bytes) {
-                    Some(tampered) => {
-                        self.ledger.sabotage_fired = true;
-                        tampered
-                    }
-                    None => bytes,
-                }
-            }
-            _ => bytes,
-        };
         self.with_client(index, |client, now| client.handle_message(now, &bytes));
     }
 
@@ -359,7 +336,7 @@ impl Sim<'_> {
             .get()
             .map(|c| OpId { replica: c.replica(), seq: c.meta().next_seq });
         if let (Some(kind), Some(id)) = (write.invalid, next_id) {
-            self.ledger.injected.insert(id, kind);
+            self.invalid.mark(id, kind);
         }
         let done = self.with_client(client, |client, now| {
             let version = client.config().schema_version;
@@ -377,7 +354,7 @@ impl Sim<'_> {
                 tracing::debug!(%error, "write refused");
                 self.ledger.writes_refused += 1;
                 if let Some(id) = next_id {
-                    self.ledger.injected.remove(&id);
+                    self.invalid.unmark(id);
                 }
             }
         }

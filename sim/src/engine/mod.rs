@@ -17,26 +17,27 @@ mod network;
 mod nodes;
 mod observe;
 mod queue;
-mod sabotage;
 mod setup;
 mod store;
+mod tamper;
 mod trace;
 mod workload;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use driftsync_core::schema::{SchemaLineage, VersionPolicy};
-use driftsync_core::{Client, MonoTime, Op, Server, SyncState};
+use driftsync_core::{Client, MonoTime, Op, OpId, Server, SyncState};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::NetworkStats;
-pub use sabotage::Sabotage;
+pub use tamper::Sabotage;
 pub use trace::TraceEntry;
 
 use crate::check::{self, Ledger};
 use crate::outcome::{Failure, Outcome, checker};
-use crate::plan::{NodeId, Plan};
+use crate::plan::{InvalidPayload, NodeId, Plan};
 use crate::seed::{Seed, Stream, stream};
 use clock::WallClock;
 use network::Network;
@@ -45,6 +46,7 @@ use observe::Observer;
 use queue::EventQueue;
 use setup::{new_clients, server_config, start_server};
 use store::SimStore;
+use tamper::Tamper;
 use trace::Trace;
 
 /// How to run one plan.
@@ -127,6 +129,10 @@ pub(crate) struct Sim<'p> {
     /// The app's schema lineage, as clients and the checkers know it.
     lineage: Arc<SchemaLineage>,
     options: RunOptions,
+    /// The planted bug's hooks (no-ops unless the options name a sabotage).
+    tamper: Box<dyn Tamper>,
+    /// The plan's invalid payloads, corrupted into every push that carries one.
+    invalid: invalid::InvalidPayloads,
     now_ms: u64,
     queue: EventQueue<Event>,
     network: Network,
@@ -148,7 +154,7 @@ pub(crate) struct Sim<'p> {
     /// Measures for the report; observes only, never steers.
     observer: Observer,
     /// Whether the server held each record the push being delivered writes, before it.
-    held_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
+    held_before_push: BTreeMap<driftsync_core::RecordKey, bool>,
     /// The event being handled, to name it if an invariant breaks.
     current: invariants::Current,
     /// An invariant broke: later checks are skipped.
@@ -164,17 +170,13 @@ impl<'p> Sim<'p> {
         let collections = &params.workload.collections;
         let version_max = params.schema.version_max();
         let lineage = Arc::new(workload::lineage(collections, version_max, false));
-        let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
+        let tamper = tamper::hooks(options.sabotage);
+        let forget = tamper.stores_forget_last_commit();
         let mut node_seeds = stream(seed, Stream::Nodes);
-        let server_config = server_config(params, &lineage, options.sabotage);
-        let server = start_server(
-            server_config.clone(),
-            SimStore::new(forget),
-            MonoTime(0),
-            options.sabotage,
-        );
-        let same_jitter = options.sabotage == Some(Sabotage::SameJitterSeed);
-        let clients = new_clients(params, &lineage, &mut node_seeds, forget, same_jitter);
+        let server_config = server_config(params, &lineage, &*tamper);
+        let server =
+            start_server(server_config.clone(), SimStore::new(forget), MonoTime(0), &*tamper);
+        let clients = new_clients(params, &lineage, &mut node_seeds, &*tamper);
         let clocks: Vec<WallClock> =
             params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
         let clocks_at_start = clocks[0].read(0);
@@ -182,6 +184,8 @@ impl<'p> Sim<'p> {
             plan,
             lineage,
             options: options.clone(),
+            tamper,
+            invalid: invalid::InvalidPayloads::default(),
             now_ms: 0,
             queue: EventQueue::new(),
             network: Network::new(params.network.clone(), stream(seed, Stream::Delivery)),
@@ -365,11 +369,8 @@ impl<'p> Sim<'p> {
             .map(|node| node.slot.get().map_or(0, |c| c.metrics().pull_batch_sizes.count))
             .collect();
         self.phase = Phase::Stability { until_ms: self.now_ms + STABILITY_MS_MAX };
-        if self.options.sabotage == Some(Sabotage::WriteDuringStability)
-            && let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1))
-        {
-            let write = write.clone();
-            self.with_client(0, |client, now| {
+        if let Some(write) = self.tamper.write_during_stability(&self.plan.workload) {
+            self.with_client(write.client.0 as usize - 1, |client, now| {
                 let _ = workload::perform(client, now, &write);
             });
         }
@@ -453,6 +454,11 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn now_ms(&self) -> u64 {
         self.now_ms
+    }
+
+    /// Committed writes the plan corrupts on the wire, and how.
+    pub(crate) fn injected(&self) -> &BTreeMap<OpId, InvalidPayload> {
+        self.invalid.marked()
     }
 
     pub(crate) fn committed_ops(&self) -> &[Op] {
