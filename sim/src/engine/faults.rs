@@ -23,7 +23,6 @@ impl Sim<'_> {
     pub(super) fn fault(&mut self, index: usize) {
         let plan = self.plan;
         let fault = &plan.faults[index].fault;
-        self.trace.event(self.now_ms, 5, index as u32, &[], || format!("fault {fault:?}"));
         *self.ledger.faults_fired.entry(fault_name(fault).to_owned()).or_default() += 1;
         match fault {
             Fault::PartitionStart { id, kind, side_a, side_b } => {
@@ -96,7 +95,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn crash_fallback(&mut self, node: NodeId) {
-        self.trace.event(self.now_ms, 6, node.0, &[], || format!("crash fallback {node}"));
         if node.is_server() {
             if self.server.crash_armed {
                 self.crash_server_now();
@@ -107,7 +105,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn heal(&mut self) {
-        self.trace.event(self.now_ms, 7, 0, &[], || "heal".to_owned());
         self.phase = Phase::Healing;
         self.network.heal();
         self.restart(NodeId::SERVER);

@@ -246,7 +246,6 @@ impl Sim<'_> {
         bytes: Bytes,
         damaged: bool,
     ) {
-        self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
         log_message("delivered", self.now_ms, from, to, &bytes);
         let client = if to.is_server() { from } else { to };
         let index = client.0 as usize - 1;
@@ -280,8 +279,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn timer(&mut self, node: NodeId, generation: u64) {
-        self.trace
-            .event(self.now_ms, 2, node.0, &generation.to_le_bytes(), || format!("timer {node}"));
         if node.is_server() {
             if self.server.timer.fired(generation) {
                 self.with_server(|server, now| server.handle_timeout(now));
@@ -295,7 +292,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn dial_completes(&mut self, node: NodeId) {
-        self.trace.event(self.now_ms, 3, node.0, &[], || format!("dial {node}"));
         let index = node.0 as usize - 1;
         if self.clients[index].link != Link::Dialing {
             return; // The client went offline or crashed meanwhile and was told so.
@@ -326,9 +322,6 @@ impl Sim<'_> {
     pub(super) fn write(&mut self, index: usize) {
         let plan = self.plan;
         let write = &plan.workload[index];
-        self.trace.event(self.now_ms, 4, write.client.0, &(index as u64).to_le_bytes(), || {
-            format!("write #{index} by {}", write.client)
-        });
         let client = write.client.0 as usize - 1;
         // The write's push may leave during this very input: mark its id before it does.
         let next_id = self.clients[client]
@@ -427,14 +420,6 @@ fn records_held_before_push(server: &Server<SimStore>, bytes: &[u8]) -> BTreeMap
         .collect()
 }
 
-/// A one-line description of a message in flight, for recorded traces.
-fn describe(from: NodeId, to: NodeId, bytes: &[u8]) -> String {
-    match decode(bytes, &Default::default()) {
-        Ok(message) => format!("{} {from} -> {to}{}", message.kind_name(), batch_of(&message)),
-        Err(error) => format!("undecodable {from} -> {to}: {error}"),
-    }
-}
-
 /// A debug log line per message sent and delivered. The batch id is the correlation id: the
 /// same id on the client's and the server's lines is the same batch. Decoding only happens when
 /// debug logging is on, and reads the bytes without changing anything.
@@ -449,8 +434,4 @@ fn log_message(what: &str, now_ms: u64, from: NodeId, to: NodeId, bytes: &[u8]) 
         }
         Err(error) => tracing::debug!(sim_ms = now_ms, %from, %to, %error, "{what} (undecodable)"),
     }
-}
-
-fn batch_of(message: &Message) -> String {
-    message.batch().map(|b| format!(" batch {b}")).unwrap_or_default()
 }

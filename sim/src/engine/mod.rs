@@ -9,6 +9,7 @@
 
 mod clock;
 mod damage;
+mod event;
 mod faults;
 mod invalid;
 mod invariants;
@@ -26,7 +27,6 @@ mod workload;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use driftsync_core::schema::{SchemaLineage, VersionPolicy};
 use driftsync_core::{Client, MonoTime, Op, OpId, Server, SyncState};
 use rand_chacha::ChaCha8Rng;
@@ -40,6 +40,7 @@ use crate::outcome::{Failure, Outcome, checker};
 use crate::plan::{InvalidPayload, NodeId, Plan};
 use crate::seed::{Seed, Stream, stream};
 use clock::WallClock;
+use event::Event;
 use network::Network;
 use nodes::{ClientNode, ServerNode, Slot};
 use observe::Observer;
@@ -71,37 +72,6 @@ impl Default for RunOptions {
             check_invariants: true,
         }
     }
-}
-
-/// What happens next in the simulated world.
-#[derive(Debug)]
-enum Event {
-    /// A message arrives. `epoch` is the sender-side client connection it travelled on.
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        epoch: u32,
-        bytes: Bytes,
-        /// Damaged on the way: the receiver must refuse it.
-        damaged: bool,
-    },
-    Timer {
-        node: NodeId,
-        generation: u64,
-    },
-    /// A client's dial completes (or fails, if it cannot reach the server by then).
-    Dial {
-        client: NodeId,
-    },
-    Write(usize),
-    Fault(usize),
-    /// A crash that found no input to land after lands now.
-    CrashFallback {
-        node: NodeId,
-    },
-    Heal,
-    /// After the heal: check whether everyone has converged.
-    Probe,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,18 +238,8 @@ impl<'p> Sim<'p> {
     }
 
     fn handle(&mut self, event: Event) {
-        self.current = match &event {
-            Event::Deliver { from, to, bytes, .. } => {
-                invariants::Current::Deliver { from: *from, to: *to, bytes: bytes.clone() }
-            }
-            Event::Timer { node, .. } => invariants::Current::Timer(*node),
-            Event::Dial { client } => invariants::Current::Dial(*client),
-            Event::Write(index) => invariants::Current::Write(*index),
-            Event::Fault(index) => invariants::Current::Fault(*index),
-            Event::CrashFallback { node } => invariants::Current::CrashFallback(*node),
-            Event::Heal => invariants::Current::Heal,
-            Event::Probe => invariants::Current::Probe,
-        };
+        self.current = event.current();
+        self.trace_event(&event);
         match event {
             Event::Deliver { from, to, epoch, bytes, damaged } => {
                 self.deliver(from, to, epoch, bytes, damaged)
@@ -295,7 +255,6 @@ impl<'p> Sim<'p> {
     }
 
     fn probe(&mut self) {
-        self.trace.event(self.now_ms, 8, 0, &[], || "probe".to_owned());
         match self.phase {
             Phase::Healing if self.settled() => {
                 self.converged_at_ms = Some(self.now_ms);
