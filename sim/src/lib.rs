@@ -1,7 +1,7 @@
 //! driftsync-sim: the deterministic chaos simulator for driftsync-core.
 //!
 //! A run is a [`plan::Plan`] (drawn from a scenario file and a seed) executed by the
-//! [`engine`], judged by the checkers (`check`, named in [`outcome::checker`]), and summarised
+//! [`engine`], judged by the checkers (`check`, named by [`outcome::Checker`]), and summarised
 //! as an [`outcome::Outcome`]. The `driftsync` command ([`cli`]) runs, sweeps and replays them;
 //! failures are written as [`repro`] files.
 

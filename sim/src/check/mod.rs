@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use driftsync_core::{Metrics, Op, OpId, QuarantineNotice, RecordKey, RecordView, Records};
 
 use crate::engine::Sim;
-use crate::outcome::{Failure, RunStats};
+use crate::outcome::{Checker, Failure, RunStats};
 use crate::plan::NodeId;
 
 /// What the harness saw happen, for the checkers.
@@ -114,9 +114,9 @@ pub(crate) fn snapshot(sim: &Sim<'_>) -> Snapshot {
 pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     let mut failures = Vec::new();
     let mut found =
-        |checker: &str, node: Option<String>, record: Option<String>, detail: String| {
+        |checker: Checker, node: Option<String>, record: Option<String>, detail: String| {
             failures.push(Failure {
-                checker: checker.to_owned(),
+                checker,
                 node,
                 record,
                 at_ms: sim.now_ms(),
@@ -136,8 +136,8 @@ pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     failures
 }
 
-/// How a checker reports: checker name, node, record, detail.
-pub(crate) type Report<'a> = dyn FnMut(&str, Option<String>, Option<String>, String) + 'a;
+/// How a checker reports: checker, node, record, detail.
+pub(crate) type Report<'a> = dyn FnMut(Checker, Option<String>, Option<String>, String) + 'a;
 
 /// The run's counters, summed over nodes.
 pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {

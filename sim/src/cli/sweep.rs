@@ -26,7 +26,7 @@ use super::pool;
 use super::progress::{Progress, Stopwatch};
 use super::shard::{SelectedSeeds, Shard};
 use crate::engine::{self, RunOptions, Sabotage};
-use crate::outcome::{Failure, Outcome, RunStats, checker};
+use crate::outcome::{Checker, Failure, Outcome, RunStats};
 use crate::plan::{Plan, plan};
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::seed::Seed;
@@ -213,7 +213,7 @@ fn panic_outcome(scenario: &str, seed: u64, detail: String) -> Outcome {
         heal_at_ms: 0,
         converged_at_ms: None,
         failures: vec![Failure {
-            checker: checker::PANIC.to_owned(),
+            checker: Checker::Panic,
             node: None,
             record: None,
             at_ms: 0,
@@ -296,7 +296,7 @@ mod tests {
         let fixed = catch_unwind(|| std::panic::panic_any("static")).expect_err("panics");
         assert_eq!(panic_message(&*fixed), "static");
         let outcome = panic_outcome("s", 3, "boom".to_owned());
-        assert_eq!(outcome.failures[0].checker, checker::PANIC);
+        assert_eq!(outcome.failures[0].checker, Checker::Panic);
         assert!(!outcome.passed());
     }
 }

@@ -8,7 +8,7 @@ use crate::check;
 use crate::engine::nodes::{Link, Slot, peer};
 use crate::engine::store::SimStore;
 use crate::engine::{Event, Phase, Sim};
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::{Fault, NodeId};
 
 /// Counted among the faults fired: a client crashed while it resynced from a snapshot.
@@ -187,7 +187,7 @@ impl Sim<'_> {
                 "cursor went from {} back to {} across a crash",
                 cursor_seen.0, durable.cursor.0
             );
-            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         if let Link::Up { epoch } = link {
             self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));

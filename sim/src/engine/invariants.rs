@@ -13,7 +13,7 @@ use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit
 
 use crate::engine::Sim;
 use crate::engine::store::SimStore;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 /// How many inputs of one node pass between two thorough checks of it.
@@ -157,7 +157,7 @@ impl Sim<'_> {
     fn invariant_broken(&mut self, node: NodeId, violation: InvariantViolation) {
         self.invariant_failed = true;
         let detail = format!("{violation}, after {}", describe(&self.current));
-        self.fail(checker::INVARIANT, Some(node.to_string()), None, detail);
+        self.fail(Checker::Invariant, Some(node.to_string()), None, detail);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
 use crate::engine::tamper::Tamper;
 use crate::engine::{Event, Sim, damage, workload};
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 impl Sim<'_> {
@@ -87,7 +87,7 @@ impl Sim<'_> {
         state.cursor_seen = cursor;
         state.hlc_seen = hlc;
         if let Some(detail) = went_back {
-            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         for bytes in transmits {
             self.send_from_client(index, bytes);
@@ -123,7 +123,7 @@ impl Sim<'_> {
         if head < self.server.head_seen {
             let detail =
                 format!("log head went from {} back to {}", self.server.head_seen.0, head.0);
-            self.fail(checker::MONOTONIC, Some(NodeId::SERVER.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
         }
         self.server.head_seen = head;
         for transmit in transmits {

@@ -36,7 +36,7 @@ pub use tamper::Sabotage;
 pub use trace::TraceEntry;
 
 use crate::check::{self, Ledger};
-use crate::outcome::{Failure, Outcome, checker};
+use crate::outcome::{Checker, Failure, Outcome};
 use crate::plan::{InvalidPayload, NodeId, Plan};
 use crate::seed::{Seed, Stream, stream};
 use clock::WallClock;
@@ -206,7 +206,7 @@ impl<'p> Sim<'p> {
         while self.phase != Phase::Done {
             if self.trace.events() >= self.options.events_max {
                 let detail = format!("event budget of {} exhausted", self.options.events_max);
-                self.fail(checker::LIVENESS, None, None, detail);
+                self.fail(Checker::Liveness, None, None, detail);
                 break;
             }
             let Some((at_ms, event)) = self.queue.pop_until(deadline_ms) else {
@@ -218,7 +218,7 @@ impl<'p> Sim<'p> {
                         self.plan.params.run.liveness_deadline_s,
                         why.unwrap_or_default()
                     );
-                    self.fail(checker::LIVENESS, node, None, detail);
+                    self.fail(Checker::Liveness, node, None, detail);
                 }
                 break;
             };
@@ -231,7 +231,7 @@ impl<'p> Sim<'p> {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_else(|| "a panic with no message".to_owned());
-                self.fail(checker::PANIC, None, None, message);
+                self.fail(Checker::Panic, None, None, message);
                 break;
             }
         }
@@ -340,7 +340,7 @@ impl<'p> Sim<'p> {
 
     fn finish(mut self) -> Outcome {
         // After a panic the state is whatever the panic left: judging it would only add noise.
-        if !self.failures.iter().any(|f| f.checker == checker::PANIC) {
+        if !self.failures.iter().any(|f| f.checker == Checker::Panic) {
             self.check_all_nodes();
             let found = check::judge(&self);
             self.failures.extend(found);
@@ -367,13 +367,13 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn fail(
         &mut self,
-        checker: &str,
+        checker: Checker,
         node: Option<String>,
         record: Option<String>,
         detail: String,
     ) {
         self.failures.push(Failure {
-            checker: checker.to_owned(),
+            checker,
             node,
             record,
             at_ms: self.now_ms,
