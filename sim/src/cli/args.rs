@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::exit;
-use super::shard::Shard;
-use super::sweep::JOBS_MAX;
+use crate::runner::shard::Shard;
+use crate::runner::sweep::JOBS_MAX;
 
 const ABOUT: &str = "Deterministic chaos simulator for driftsync: run, sweep, replay and \
                      check seeded scenarios.";

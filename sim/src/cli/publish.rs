@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::CliError;
-use super::progress;
 use crate::report::files::{self, ReportErrorKind, write_report};
 use crate::report::markdown;
 use crate::report::summary::{RunInfo, Summary};
+use crate::runner::progress;
 
 /// GitHub refuses a job summary over 1 MiB; ours stays a little under it.
 pub const STEP_SUMMARY_BYTES_MAX: usize = 1024 * 1024 - 4 * 1024;

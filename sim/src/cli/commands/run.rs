@@ -8,11 +8,12 @@ use serde_json::json;
 use super::{load, write_repro};
 use crate::cli::args::{Format, RunArgs};
 use crate::cli::render::{self, ReplayHint};
-use crate::cli::sweep::{plan_guarded, run_plan_guarded};
-use crate::cli::{CliError, exit, pool, publish};
+use crate::cli::{CliError, exit, publish};
 use crate::engine::RunOptions;
 use crate::report::summary::{ScenarioTotals, Summary};
 use crate::report::timeline::Timeline;
+use crate::runner::one_seed::{plan_guarded, run_plan_guarded};
+use crate::runner::pool;
 use crate::seed::Seed;
 
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<u8, CliError> {

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use super::{jobs, load, seed_range, write_repro};
 use crate::cli::args::{Format, SweepArgs};
 use crate::cli::render::{self, ReplayHint, shell_word};
-use crate::cli::shard::{self, SelectedSeeds};
-use crate::cli::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::cli::{CliError, exit, publish};
 use crate::report::Loss;
 use crate::report::summary::{ScenarioTotals, Summary};
+use crate::runner::shard::{self, SelectedSeeds};
+use crate::runner::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::scenario::Scenario;
 
 /// Failing seeds per scenario that get a repro file and a full failure block; past this, a
