@@ -1,8 +1,9 @@
 //! driftsync-sim: the deterministic chaos simulator for driftsync-core.
 //!
 //! A run is a [`plan::Plan`] (drawn from a scenario file and a seed) executed by the
-//! [`engine`], judged by the checkers (`check`, named in [`outcome::checker`]), and summarised
-//! as an [`outcome::Outcome`]. The `driftsync` command ([`cli`]) runs, sweeps and replays them;
+//! [`engine`], judged by the checkers (`check`, named by [`outcome::Checker`]), and summarised
+//! as an [`outcome::Outcome`]. The [`runner`] runs seeds one at a time or in sweeps; the
+//! `driftsync` command ([`cli`]) parses its arguments, calls the runner and renders the results;
 //! failures are written as [`repro`] files.
 
 pub(crate) mod check;
@@ -12,5 +13,6 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod repro;
+pub mod runner;
 pub mod scenario;
 pub mod seed;

@@ -8,29 +8,129 @@ use serde::{Deserialize, Serialize};
 pub use crate::engine::TraceEntry;
 use crate::report::measures::Measures;
 
-/// The names of the checkers, as they appear in failures.
-pub mod checker {
-    pub const CONVERGENCE: &str = "convergence";
-    pub const ORACLE: &str = "oracle";
-    pub const NO_RESURRECTION: &str = "no_resurrection";
-    pub const STABILITY: &str = "stability";
-    pub const MONOTONIC: &str = "monotonic";
-    pub const LIVENESS: &str = "liveness";
-    pub const QUARANTINE_ACCOUNTED: &str = "quarantine_accounted";
-    pub const QUARANTINE_JUSTIFIED: &str = "quarantine_justified";
-    pub const NO_FIELD_LOSS: &str = "no_field_loss";
-    pub const OUTBOX_SURVIVES_UPGRADE: &str = "outbox_survives_upgrade";
-    pub const INVARIANT: &str = "invariant";
-    pub const DAMAGE_REFUSED: &str = "damage_refused";
-    pub const HERD_SPREAD: &str = "herd_spread";
+/// What must hold in every run, each named in the failures it reports. The names (see
+/// [`Checker::as_str`]) appear in reports, JUnit files, `summary.json` and repro files, so they
+/// never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum Checker {
+    /// Every replica's state equals the server's.
+    Convergence,
+    /// The server's state equals the merge of every op durably committed anywhere.
+    Oracle,
+    /// No record comes back from its delete.
+    NoResurrection,
+    /// One more sync round changes nothing.
+    Stability,
+    /// Cursors, log heads and clocks never go back.
+    Monotonic,
+    /// Everyone converges within the deadline after the heal.
+    Liveness,
+    /// Every quarantined op was reported, and has a cause the run explains.
+    QuarantineAccounted,
+    /// Every stale quarantine happened where the server could not decide.
+    QuarantineJustified,
+    /// No field a newer schema version added is erased by an older client's edit.
+    NoFieldLoss,
+    /// Writes a client queued survive its upgrade.
+    OutboxSurvivesUpgrade,
+    /// Each node's internal invariants hold after each of its inputs.
+    Invariant,
+    /// A message damaged in transit is refused, or changes nothing.
+    DamageRefused,
+    /// Clients that fail together do not retry together.
+    HerdSpread,
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
-    pub const PANIC: &str = "panic";
+    Panic,
+}
+
+impl Checker {
+    /// Every checker, in the order they are listed in documentation.
+    pub const ALL: [Checker; 14] = [
+        Checker::Convergence,
+        Checker::Oracle,
+        Checker::NoResurrection,
+        Checker::Stability,
+        Checker::Monotonic,
+        Checker::Liveness,
+        Checker::QuarantineAccounted,
+        Checker::QuarantineJustified,
+        Checker::NoFieldLoss,
+        Checker::OutboxSurvivesUpgrade,
+        Checker::Invariant,
+        Checker::DamageRefused,
+        Checker::HerdSpread,
+        Checker::Panic,
+    ];
+
+    /// The checker's name, as every report and repro file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Checker::Convergence => "convergence",
+            Checker::Oracle => "oracle",
+            Checker::NoResurrection => "no_resurrection",
+            Checker::Stability => "stability",
+            Checker::Monotonic => "monotonic",
+            Checker::Liveness => "liveness",
+            Checker::QuarantineAccounted => "quarantine_accounted",
+            Checker::QuarantineJustified => "quarantine_justified",
+            Checker::NoFieldLoss => "no_field_loss",
+            Checker::OutboxSurvivesUpgrade => "outbox_survives_upgrade",
+            Checker::Invariant => "invariant",
+            Checker::DamageRefused => "damage_refused",
+            Checker::HerdSpread => "herd_spread",
+            Checker::Panic => "panic",
+        }
+    }
+}
+
+impl fmt::Display for Checker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<Checker> for &'static str {
+    fn from(checker: Checker) -> &'static str {
+        checker.as_str()
+    }
+}
+
+/// A name that is no checker's, read from a repro file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownChecker(pub String);
+
+impl fmt::Display for UnknownChecker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no checker is named {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownChecker {}
+
+impl std::str::FromStr for Checker {
+    type Err = UnknownChecker;
+
+    fn from_str(name: &str) -> Result<Checker, UnknownChecker> {
+        Checker::ALL
+            .into_iter()
+            .find(|checker| checker.as_str() == name)
+            .ok_or_else(|| UnknownChecker(name.to_owned()))
+    }
+}
+
+impl TryFrom<String> for Checker {
+    type Error = UnknownChecker;
+
+    fn try_from(name: String) -> Result<Checker, UnknownChecker> {
+        name.parse()
+    }
 }
 
 /// One invariant that did not hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
-    pub checker: String,
+    pub checker: Checker,
     pub node: Option<String>,
     pub record: Option<String>,
     /// Simulated time of the failure (or of the check that found it).
@@ -118,5 +218,49 @@ impl Outcome {
     /// Simulated milliseconds the run covered.
     pub fn simulated_ms(&self) -> u64 {
         self.end_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports, JUnit files and repro files written before the enum existed used these names.
+    #[test]
+    fn checkers_keep_the_names_reports_have_always_used() {
+        let names: Vec<&str> = Checker::ALL.iter().map(|c| c.as_str()).collect();
+        let expected = [
+            "convergence",
+            "oracle",
+            "no_resurrection",
+            "stability",
+            "monotonic",
+            "liveness",
+            "quarantine_accounted",
+            "quarantine_justified",
+            "no_field_loss",
+            "outbox_survives_upgrade",
+            "invariant",
+            "damage_refused",
+            "herd_spread",
+            "panic",
+        ];
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn a_checker_serializes_as_its_name_and_reads_back() {
+        for checker in Checker::ALL {
+            let json = serde_json::to_string(&checker).expect("a name serializes");
+            assert_eq!(json, format!("\"{checker}\""));
+            let back: Checker = serde_json::from_str(&json).expect("its own name reads back");
+            assert_eq!(back, checker);
+        }
+    }
+
+    #[test]
+    fn a_name_no_checker_has_is_refused() {
+        let read = serde_json::from_str::<Checker>("\"osmosis\"");
+        assert!(read.is_err(), "an unknown checker name was accepted: {read:?}");
     }
 }

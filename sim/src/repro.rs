@@ -251,7 +251,7 @@ fn check_schema_rollout(plan: &Plan) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::RunStats;
+    use crate::outcome::{Checker, RunStats};
     use crate::scenario::ScenarioSpec;
     use crate::seed::Seed;
 
@@ -276,7 +276,7 @@ mod tests {
             heal_at_ms: 500,
             converged_at_ms: None,
             failures: vec![Failure {
-                checker: "oracle".to_owned(),
+                checker: Checker::Oracle,
                 node: Some("client-1".to_owned()),
                 record: None,
                 at_ms: 900,

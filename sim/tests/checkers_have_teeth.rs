@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use driftsync_sim::engine::{RunOptions, Sabotage, run};
-use driftsync_sim::outcome::{Outcome, checker};
+use driftsync_sim::outcome::{Checker, Outcome};
 use driftsync_sim::plan::plan;
 use driftsync_sim::scenario::ScenarioSpec;
 use driftsync_sim::seed::Seed;
@@ -189,13 +189,13 @@ fn outcomes_with(scenario: &str, options: &RunOptions, seeds: u64) -> Vec<Outcom
 }
 
 /// Asserts the scenario passes untouched, and that with the sabotage some seed fails `name`.
-fn caught_by(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64) {
+fn caught_by(name: Checker, scenario: &str, sabotage: Sabotage, seeds: u64) {
     caught_naming(name, scenario, sabotage, seeds, &[]);
 }
 
 /// As `caught_by`, and the failure's node and detail (which names the invariant and the event)
 /// contain every one of `naming`.
-fn caught_naming(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64, naming: &[&str]) {
+fn caught_naming(name: Checker, scenario: &str, sabotage: Sabotage, seeds: u64, naming: &[&str]) {
     for outcome in outcomes(scenario, None, seeds) {
         assert!(
             outcome.passed(),
@@ -219,86 +219,86 @@ fn caught_naming(name: &str, scenario: &str, sabotage: Sabotage, seeds: u64, nam
 
 #[test]
 fn convergence_catches_a_client_that_skips_a_pulled_op() {
-    caught_by(checker::CONVERGENCE, SPREAD, Sabotage::DropPulledOp, 1);
+    caught_by(Checker::Convergence, SPREAD, Sabotage::DropPulledOp, 1);
 }
 
 #[test]
 fn oracle_catches_a_value_changed_on_its_way_to_the_server() {
-    caught_by(checker::ORACLE, SPREAD, Sabotage::AlterPushedValue, 1);
+    caught_by(Checker::Oracle, SPREAD, Sabotage::AlterPushedValue, 1);
 }
 
 #[test]
 fn oracle_catches_a_store_that_loses_an_acknowledged_commit_everywhere_at_once() {
-    caught_by(checker::ORACLE, CRASHY, Sabotage::ForgetLastCommitOnCrash, 4);
+    caught_by(Checker::Oracle, CRASHY, Sabotage::ForgetLastCommitOnCrash, 4);
 }
 
 #[test]
 fn no_resurrection_catches_a_delete_that_never_reaches_the_server() {
-    caught_by(checker::NO_RESURRECTION, DELETY, Sabotage::DropPushedDelete, 4);
+    caught_by(Checker::NoResurrection, DELETY, Sabotage::DropPushedDelete, 4);
 }
 
 #[test]
 fn stability_catches_a_state_that_still_changes_after_convergence() {
-    caught_by(checker::STABILITY, CALM, Sabotage::WriteDuringStability, 1);
+    caught_by(Checker::Stability, CALM, Sabotage::WriteDuringStability, 1);
 }
 
 #[test]
 fn monotonic_catches_a_cursor_that_goes_back_after_a_restart() {
-    caught_by(checker::MONOTONIC, CRASHY, Sabotage::WipeStoreOnRestart, 4);
+    caught_by(Checker::Monotonic, CRASHY, Sabotage::WipeStoreOnRestart, 4);
 }
 
 #[test]
 fn liveness_catches_a_client_that_never_comes_back() {
-    caught_by(checker::LIVENESS, CALM, Sabotage::NeverHeal, 1);
+    caught_by(Checker::Liveness, CALM, Sabotage::NeverHeal, 1);
 }
 
 #[test]
 fn quarantine_accounted_catches_a_quarantine_the_run_does_not_explain() {
-    caught_by(checker::QUARANTINE_ACCOUNTED, CALM, Sabotage::CorruptPushedType, 1);
+    caught_by(Checker::QuarantineAccounted, CALM, Sabotage::CorruptPushedType, 1);
 }
 
 #[test]
 fn no_field_loss_catches_a_migration_that_lets_old_edits_overwrite_a_newer_field() {
-    caught_by(checker::NO_FIELD_LOSS, MIXED, Sabotage::BrokenMigration, 2);
+    caught_by(Checker::NoFieldLoss, MIXED, Sabotage::BrokenMigration, 2);
 }
 
 #[test]
 fn outbox_survives_upgrade_catches_an_upgrade_that_loses_queued_writes() {
-    caught_by(checker::OUTBOX_SURVIVES_UPGRADE, READ_ONLY, Sabotage::LoseOutboxOnUpgrade, 2);
+    caught_by(Checker::OutboxSurvivesUpgrade, READ_ONLY, Sabotage::LoseOutboxOnUpgrade, 2);
 }
 
 #[test]
 fn quarantine_justified_catches_a_server_that_forgets_deletes_its_windows_promise_to_keep() {
-    caught_by(checker::QUARANTINE_JUSTIFIED, AWAY, Sabotage::ForgetfulServer, 4);
+    caught_by(Checker::QuarantineJustified, AWAY, Sabotage::ForgetfulServer, 4);
 }
 
 #[test]
 fn invariant_catches_a_misplaced_tombstone_at_the_push_that_misplaced_it() {
     let naming = ["server", "`tombstone_positions`", "after the delivery of push from client-"];
-    caught_naming(checker::INVARIANT, DELETY, Sabotage::MisplacedTombstone, 2, &naming);
+    caught_naming(Checker::Invariant, DELETY, Sabotage::MisplacedTombstone, 2, &naming);
 }
 
 #[test]
 fn invariant_catches_a_server_that_acknowledges_a_failed_commit() {
     let naming = ["server", "`no_ack_without_commit`", "after the delivery of push from client-"];
-    caught_naming(checker::INVARIANT, FAILING_DISK, Sabotage::AckFailedCommit, 8, &naming);
+    caught_naming(Checker::Invariant, FAILING_DISK, Sabotage::AckFailedCommit, 8, &naming);
 }
 
 #[test]
 fn damage_refused_catches_a_client_that_applies_a_batch_without_its_manifest() {
     let naming = ["client-1", "damaged in transit from server was applied"];
-    caught_naming(checker::DAMAGE_REFUSED, DAMAGED, Sabotage::SkipManifestCheck, 4, &naming);
+    caught_naming(Checker::DamageRefused, DAMAGED, Sabotage::SkipManifestCheck, 4, &naming);
 }
 
 #[test]
 fn herd_spread_catches_clients_whose_backoff_has_no_jitter_of_its_own() {
-    caught_naming(checker::HERD_SPREAD, HERD, Sabotage::SameJitterSeed, 2, &["reconnected"]);
+    caught_naming(Checker::HerdSpread, HERD, Sabotage::SameJitterSeed, 2, &["reconnected"]);
 }
 
 #[test]
 fn invariant_catches_a_compaction_past_a_cursor_at_the_pass_that_compacted() {
     let naming = ["server", "`compaction_behind_cursors`", "after a timer of server"];
-    caught_naming(checker::INVARIANT, CALM, Sabotage::CompactionPastCursor, 2, &naming);
+    caught_naming(Checker::Invariant, CALM, Sabotage::CompactionPastCursor, 2, &naming);
 }
 
 /// The end-of-run checkers cannot see this slip (the overtaken client resyncs and nothing is

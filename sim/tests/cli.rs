@@ -8,9 +8,9 @@ use std::process::Output;
 
 use common::{SLOW_SCENARIO, TempDir, code, driftsync, stderr, stdout};
 
-use driftsync_sim::cli::sweep::{SweepOptions, run_sweep};
 use driftsync_sim::engine::Sabotage;
 use driftsync_sim::repro;
+use driftsync_sim::runner::sweep::{SweepOptions, run_sweep};
 use driftsync_sim::scenario::load_scenarios;
 use serde_json::Value;
 

@@ -8,19 +8,19 @@ use driftsync_core::Records;
 
 use crate::check::{Content, Report, content, first_difference, snapshot};
 use crate::engine::Sim;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 
 pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
     let Some(server) = sim.server() else {
         let detail = "the server is down at the end of the run".to_owned();
-        return report(checker::CONVERGENCE, Some("server".to_owned()), None, detail);
+        return report(Checker::Convergence, Some("server".to_owned()), None, detail);
     };
     let lineage = sim.lineage();
     let mut expected_by_version: BTreeMap<u32, Content> = BTreeMap::new();
     for ((node, client), version) in sim.client_nodes().zip(sim.client_versions()) {
         let Some(client) = client else {
             let detail = "down at the end of the run".to_owned();
-            report(checker::CONVERGENCE, Some(node.to_string()), None, detail);
+            report(Checker::Convergence, Some(node.to_string()), None, detail);
             continue;
         };
         let expected = expected_by_version.entry(version).or_insert_with(|| {
@@ -39,7 +39,7 @@ pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
         });
         if let Some((key, how)) = first_difference(expected, &content(client.records())) {
             let detail = format!("differs from the server (as schema v{version}): {how}");
-            report(checker::CONVERGENCE, Some(node.to_string()), Some(key.to_string()), detail);
+            report(Checker::Convergence, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }
 }
@@ -53,19 +53,19 @@ pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
         (Some((head_before, view_before)), Some((head_after, view_after))) => {
             if head_before != head_after {
                 let detail = format!("the log grew from {} to {}", head_before.0, head_after.0);
-                report(checker::STABILITY, Some("server".to_owned()), None, detail);
+                report(Checker::Stability, Some("server".to_owned()), None, detail);
             }
             if let Some((key, how)) = first_difference(view_before, view_after) {
                 let detail = format!("changed during the extra round: {how}");
                 report(
-                    checker::STABILITY,
+                    Checker::Stability,
                     Some("server".to_owned()),
                     Some(key.to_string()),
                     detail,
                 );
             }
         }
-        _ => report(checker::STABILITY, Some("server".to_owned()), None, "server down".to_owned()),
+        _ => report(Checker::Stability, Some("server".to_owned()), None, "server down".to_owned()),
     }
     let clients = before.clients.iter().zip(&after.clients).zip(sim.client_nodes());
     for ((before, after), (node, _)) in clients {
@@ -73,7 +73,7 @@ pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
             && let Some((key, how)) = first_difference(before, after)
         {
             let detail = format!("changed during the extra round: {how}");
-            report(checker::STABILITY, Some(node.to_string()), Some(key.to_string()), detail);
+            report(Checker::Stability, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::check::Report;
 use crate::engine::Sim;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::Fault;
 
 /// Fewer clients returning together than this are not a herd worth judging.
@@ -42,7 +42,7 @@ pub(super) fn herd_spread(sim: &Sim<'_>, report: &mut Report<'_>) {
                 clients.len(),
                 at_ms as f64 / 1_000.0
             );
-            report(checker::HERD_SPREAD, None, None, detail);
+            report(Checker::HerdSpread, None, None, detail);
         }
     }
 }

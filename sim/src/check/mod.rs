@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use driftsync_core::{Metrics, Op, OpId, QuarantineNotice, RecordKey, RecordView, Records};
 
 use crate::engine::Sim;
-use crate::outcome::{Failure, RunStats};
+use crate::outcome::{Checker, Failure, RunStats};
 use crate::plan::NodeId;
 
 /// What the harness saw happen, for the checkers.
@@ -25,8 +25,6 @@ pub(crate) struct Ledger {
     /// Every op a local write committed, in commit order, migrated to the lineage's latest
     /// version (the version the server stores).
     pub(crate) committed: Vec<Op>,
-    /// Committed writes the plan corrupts on the wire, and how.
-    pub(crate) injected: BTreeMap<OpId, crate::plan::InvalidPayload>,
     /// Clients whose last handshake made them read-only, by client index.
     pub(crate) read_only: BTreeSet<usize>,
     /// Writes committed while their client was read-only: they must reach the server once it
@@ -58,8 +56,6 @@ pub(crate) struct Ledger {
     pub(crate) metrics_of_crashed: Metrics,
     /// Messages damaged in transit that a node refused (malformed or failing a manifest).
     pub(crate) damage_refused: u64,
-    /// One-shot sabotages fire once.
-    pub(crate) sabotage_fired: bool,
 }
 
 impl Ledger {
@@ -118,9 +114,9 @@ pub(crate) fn snapshot(sim: &Sim<'_>) -> Snapshot {
 pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     let mut failures = Vec::new();
     let mut found =
-        |checker: &str, node: Option<String>, record: Option<String>, detail: String| {
+        |checker: Checker, node: Option<String>, record: Option<String>, detail: String| {
             failures.push(Failure {
-                checker: checker.to_owned(),
+                checker,
                 node,
                 record,
                 at_ms: sim.now_ms(),
@@ -140,8 +136,8 @@ pub(crate) fn judge(sim: &Sim<'_>) -> Vec<Failure> {
     failures
 }
 
-/// How a checker reports: checker name, node, record, detail.
-pub(crate) type Report<'a> = dyn FnMut(&str, Option<String>, Option<String>, String) + 'a;
+/// How a checker reports: checker, node, record, detail.
+pub(crate) type Report<'a> = dyn FnMut(Checker, Option<String>, Option<String>, String) + 'a;
 
 /// The run's counters, summed over nodes.
 pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
@@ -158,7 +154,7 @@ pub(crate) fn stats(sim: &Sim<'_>) -> RunStats {
         conflicts: ledger.conflicts,
         clock_ahead_reports: ledger.clock_ahead_reports,
         faults_fired: ledger.faults_fired.clone(),
-        invalid_payloads_injected: ledger.injected.len() as u64,
+        invalid_payloads_injected: sim.injected().len() as u64,
         ..RunStats::default()
     };
     let server_version = format!("{} v{}", NodeId::SERVER, sim.server_policy().newest);

@@ -9,7 +9,7 @@ use driftsync_core::{Op, OpBody, OpId, RecordKey, Stamp};
 
 use crate::check::{Content, Report, content, first_difference, reference};
 use crate::engine::Sim;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 
 /// Ops kept aside anywhere: they are accounted for by `quarantine_accounted`, not merged.
 fn quarantined(sim: &Sim<'_>) -> BTreeSet<OpId> {
@@ -40,13 +40,13 @@ pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
         if acked.is_none_or(|acked| acked < op.id.seq) {
             let detail =
                 format!("op {} was committed by its writer but never reached the server", op.id);
-            report(checker::ORACLE, Some("server".to_owned()), Some(op.key.to_string()), detail);
+            report(Checker::Oracle, Some("server".to_owned()), Some(op.key.to_string()), detail);
             return;
         }
     }
     if let Some((key, how)) = first_difference(&expected, &content(server.records())) {
         let detail = format!("the server is not the reference merge of the committed ops: {how}");
-        report(checker::ORACLE, Some("server".to_owned()), Some(key.to_string()), detail);
+        report(Checker::Oracle, Some("server".to_owned()), Some(key.to_string()), detail);
     }
 }
 
@@ -81,7 +81,7 @@ pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
         if newest_put.get(&key).is_none_or(|put| put < deleted) {
             let detail = format!("visible although no put is newer than its delete at {deleted}");
             report(
-                checker::NO_RESURRECTION,
+                Checker::NoResurrection,
                 Some("server".to_owned()),
                 Some(key.to_string()),
                 detail,
@@ -93,7 +93,7 @@ pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
                 let detail =
                     format!("field {field} shows a value older than the delete at {deleted}");
                 report(
-                    checker::NO_RESURRECTION,
+                    Checker::NoResurrection,
                     Some("server".to_owned()),
                     Some(key.to_string()),
                     detail,

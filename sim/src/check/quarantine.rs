@@ -17,7 +17,7 @@ use driftsync_core::{Op, OpId, QuarantineReason, RecordKey, Stamp};
 
 use crate::check::Report;
 use crate::engine::Sim;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 /// When the server last heard from each client, and the silences longer than the eviction
@@ -83,7 +83,7 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
                 let detail =
                     format!("op {} was quarantined ({}) without an event", q.op.id, q.reason);
                 report(
-                    checker::QUARANTINE_ACCOUNTED,
+                    Checker::QuarantineAccounted,
                     Some(node.to_string()),
                     record.clone(),
                     detail,
@@ -91,7 +91,7 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
             }
             let explained = match q.reason {
                 QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
-                QuarantineReason::Invalid(_) => ledger.injected.contains_key(&q.op.id),
+                QuarantineReason::Invalid(_) => sim.injected().contains_key(&q.op.id),
                 QuarantineReason::ForeignWriter { .. } => false,
             };
             if !explained {
@@ -99,7 +99,7 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
                     "op {} was quarantined for no cause the run explains: {}",
                     q.op.id, q.reason
                 );
-                report(checker::QUARANTINE_ACCOUNTED, Some(node.to_string()), record, detail);
+                report(Checker::QuarantineAccounted, Some(node.to_string()), record, detail);
             }
         }
     }
@@ -107,11 +107,11 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
         return;
     };
     let held: BTreeSet<OpId> = server.quarantine().iter().map(|q| q.op.id).collect();
-    for (id, kind) in &ledger.injected {
+    for (id, kind) in sim.injected() {
         if !held.contains(id) {
             let detail =
                 format!("op {id} was sent as an invalid payload ({kind:?}) but not quarantined");
-            report(checker::QUARANTINE_ACCOUNTED, Some("server".to_owned()), None, detail);
+            report(Checker::QuarantineAccounted, Some("server".to_owned()), None, detail);
         }
     }
 }
@@ -137,12 +137,7 @@ pub(super) fn quarantine_justified(sim: &Sim<'_>, report: &mut Report<'_>) {
             }
         };
         for detail in problems {
-            report(
-                checker::QUARANTINE_JUSTIFIED,
-                Some("server".to_owned()),
-                record.clone(),
-                detail,
-            );
+            report(Checker::QuarantineJustified, Some("server".to_owned()), record.clone(), detail);
         }
     }
 }

@@ -10,7 +10,7 @@ use driftsync_core::Step;
 use crate::check::oracle::expected_content;
 use crate::check::{Content, Report, content, first_difference};
 use crate::engine::Sim;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 
 pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
     let Some(server) = sim.server() else {
@@ -34,7 +34,7 @@ pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
     let actual = only_added(content(server.records()));
     if let Some((key, how)) = first_difference(&expected, &actual) {
         let detail = format!("a field added by a newer schema version was changed: {how}");
-        report(checker::NO_FIELD_LOSS, Some("server".to_owned()), Some(key.to_string()), detail);
+        report(Checker::NoFieldLoss, Some("server".to_owned()), Some(key.to_string()), detail);
     }
 }
 
@@ -69,7 +69,7 @@ pub(super) fn outbox_survives_upgrade(sim: &Sim<'_>, report: &mut Report<'_>) {
                 "op {id}, written while its client was read-only, never reached the server"
             );
             report(
-                checker::OUTBOX_SURVIVES_UPGRADE,
+                Checker::OutboxSurvivesUpgrade,
                 Some(format!("client-{}", id.replica.0)),
                 None,
                 detail,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::exit;
-use super::shard::Shard;
-use super::sweep::JOBS_MAX;
+use crate::runner::shard::Shard;
+use crate::runner::sweep::JOBS_MAX;
 
 const ABOUT: &str = "Deterministic chaos simulator for driftsync: run, sweep, replay and \
                      check seeded scenarios.";
@@ -19,8 +19,8 @@ Each seed of a scenario draws concrete parameters (printed at the start of a run
 fault and write, runs one server and its clients through chaos, heal and a stability round, \
 checks every node's invariants after each of its inputs and that damaged messages are refused, \
 and at the end checks convergence, the oracle (a reference merge model), no resurrection, \
-stability, monotonicity, liveness, quarantines, schema rollouts and herd spread. A failing seed writes a repro file and prints the one command that \
-replays it.
+stability, monotonicity, liveness, quarantines, schema rollouts and herd spread. A failing seed \
+writes a repro file and prints the one command that replays it.
 
 Results go to stdout (--format human or json); logs go to stderr, filtered by RUST_LOG \
 (default: warn, and error for driftsync_core, whose warnings are the faults the simulator \

@@ -1,19 +1,15 @@
-//! The `driftsync` command: `run`, `sweep`, `replay` and `check-determinism`.
+//! The `driftsync` command: `run`, `sweep`, `replay`, `check-determinism` and `report merge`.
+//! Arguments are parsed here ([`args`]), each command runs its seeds through
+//! [`crate::runner`] and renders what comes back ([`render`], [`publish`]).
 //!
-//! Results go to stdout (`--format human` or `json`), logs to stderr through `tracing`, filtered
-//! by `RUST_LOG` (default `warn`, `error` for the core). Exit codes are in [`exit`]. The sweep and the determinism
-//! check are also libraries ([`sweep`], [`determinism`]) for tests and benchmarks.
+//! Results go to stdout (`--format human` or `json`), logs to stderr through `tracing`,
+//! filtered by `RUST_LOG` (default `warn`, `error` for the core). Exit codes are in [`exit`].
 
 pub mod args;
 mod commands;
-pub mod determinism;
 pub mod exit;
-mod pool;
-pub mod progress;
 pub mod publish;
 pub mod render;
-pub mod shard;
-pub mod sweep;
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -21,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::runner::progress;
 use args::{Cli, Command};
 
 /// Runs the command line of this process and returns its exit code.

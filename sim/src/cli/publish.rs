@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::CliError;
-use super::progress;
 use crate::report::files::{self, ReportErrorKind, write_report};
 use crate::report::markdown;
 use crate::report::summary::{RunInfo, Summary};
+use crate::runner::progress;
 
 /// GitHub refuses a job summary over 1 MiB; ours stays a little under it.
 pub const STEP_SUMMARY_BYTES_MAX: usize = 1024 * 1024 - 4 * 1024;
@@ -60,7 +60,8 @@ pub(crate) fn publish(
 }
 
 fn append_step_summary(path: &Path, summary: &Summary) -> Result<(), CliError> {
-    let note = "_(cut to fit GitHub's 1 MiB job summary; the full report is `summary.md` in the report folder)_";
+    let note = "_(cut to fit GitHub's 1 MiB job summary; the full report is `summary.md` in the \
+     report folder)_";
     let text = markdown::truncated(&markdown::render(summary), STEP_SUMMARY_BYTES_MAX, note);
     let mut file =
         std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|error| {
@@ -105,7 +106,8 @@ pub fn annotations(summary: &Summary) -> String {
     }
     if left_out > 0 {
         text.push_str(&format!(
-            "::notice title=driftsync::{left_out} more failing seeds are not annotated; see the job summary or summary.json\n"
+            "::notice title=driftsync::{left_out} more failing seeds are not annotated; see the \
+             job summary or summary.json\n"
         ));
     }
     text

@@ -179,7 +179,7 @@ pub fn shell_word(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Failure, RunStats};
+    use crate::outcome::{Checker, Failure, RunStats};
 
     fn failing_outcome() -> Outcome {
         Outcome {
@@ -191,7 +191,7 @@ mod tests {
             heal_at_ms: 10_000,
             converged_at_ms: None,
             failures: vec![Failure {
-                checker: "oracle".to_owned(),
+                checker: Checker::Oracle,
                 node: Some("client-2".to_owned()),
                 record: None,
                 at_ms: 12_000,

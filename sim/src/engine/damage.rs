@@ -8,7 +8,7 @@ use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 use crate::check;
 use crate::engine::Sim;
 use crate::engine::network::Damage;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 impl Sim<'_> {
@@ -27,7 +27,7 @@ impl Sim<'_> {
         self.hand_over(from, to, index, bytes);
         if self.ledger.damage_refused == refused_before && self.applied_state(to) != before {
             let detail = format!("a message damaged in transit from {from} was applied");
-            self.fail(checker::DAMAGE_REFUSED, Some(to.to_string()), None, detail);
+            self.fail(Checker::DamageRefused, Some(to.to_string()), None, detail);
         }
     }
 

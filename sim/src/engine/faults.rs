@@ -7,8 +7,8 @@ use rand::RngCore;
 use crate::check;
 use crate::engine::nodes::{Link, Slot, peer};
 use crate::engine::store::SimStore;
-use crate::engine::{Event, Phase, Sabotage, Sim};
-use crate::outcome::checker;
+use crate::engine::{Event, Phase, Sim};
+use crate::outcome::Checker;
 use crate::plan::{Fault, NodeId};
 
 /// Counted among the faults fired: a client crashed while it resynced from a snapshot.
@@ -23,7 +23,6 @@ impl Sim<'_> {
     pub(super) fn fault(&mut self, index: usize) {
         let plan = self.plan;
         let fault = &plan.faults[index].fault;
-        self.trace.event(self.now_ms, 5, index as u32, &[], || format!("fault {fault:?}"));
         *self.ledger.faults_fired.entry(fault_name(fault).to_owned()).or_default() += 1;
         match fault {
             Fault::PartitionStart { id, kind, side_a, side_b } => {
@@ -77,10 +76,11 @@ impl Sim<'_> {
         if self.clients[index].slot.is_up() {
             self.crash_client_now(index);
         }
-        if index == 0 && self.options.sabotage == Some(Sabotage::LoseOutboxOnUpgrade) {
-            self.clients[index].slot = Slot::Down(SimStore::default());
+        let node = NodeId::client(index as u32 + 1);
+        if let Slot::Down(store) = &mut self.clients[index].slot {
+            *store = self.tamper.on_upgrade(node, std::mem::take(store));
         }
-        self.restart(NodeId::client(index as u32 + 1));
+        self.restart(node);
     }
 
     /// Makes the node's next commits fail, if it is up (a down node has no disk to fail).
@@ -95,7 +95,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn crash_fallback(&mut self, node: NodeId) {
-        self.trace.event(self.now_ms, 6, node.0, &[], || format!("crash fallback {node}"));
         if node.is_server() {
             if self.server.crash_armed {
                 self.crash_server_now();
@@ -106,7 +105,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn heal(&mut self) {
-        self.trace.event(self.now_ms, 7, 0, &[], || "heal".to_owned());
         self.phase = Phase::Healing;
         self.network.heal();
         self.restart(NodeId::SERVER);
@@ -118,8 +116,7 @@ impl Sim<'_> {
             if !(policy.writable_from..=policy.newest).contains(&version) {
                 self.upgrade_client(index, policy.newest);
             }
-            let stays_away = index == 0 && self.options.sabotage == Some(Sabotage::NeverHeal);
-            if stays_away {
+            if self.tamper.stays_offline_after_heal(NodeId::client(index as u32 + 1)) {
                 self.go_offline(index);
             } else if !self.clients[index].online {
                 self.go_online(index);
@@ -190,7 +187,7 @@ impl Sim<'_> {
                 "cursor went from {} back to {} across a crash",
                 cursor_seen.0, durable.cursor.0
             );
-            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         if let Link::Up { epoch } = link {
             self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
@@ -231,12 +228,9 @@ impl Sim<'_> {
             let Slot::Down(store) = std::mem::replace(&mut self.server.slot, vacant) else {
                 unreachable!("checked above that the server is down");
             };
-            let server = super::setup::start_server(
-                self.server.config.clone(),
-                store,
-                now,
-                self.options.sabotage,
-            );
+            let store = self.tamper.on_restart(node, store);
+            let config = self.server.config.clone();
+            let server = super::setup::start_server(config, store, now, &*self.tamper);
             if !server.quarantine().is_empty() {
                 self.ledger.fired(RESTART_HOLDING_QUARANTINE);
             }
@@ -256,17 +250,8 @@ impl Sim<'_> {
         else {
             unreachable!("checked above that the client is down");
         };
-        let wipe = index == 0
-            && self.options.sabotage == Some(Sabotage::WipeStoreOnRestart)
-            && !self.ledger.sabotage_fired;
-        let store = if wipe {
-            self.ledger.sabotage_fired = true;
-            SimStore::default()
-        } else {
-            store
-        };
-        let seed = self.node_seeds.next_u64();
-        let seed = if self.options.sabotage == Some(Sabotage::SameJitterSeed) { 0 } else { seed };
+        let store = self.tamper.on_restart(node, store);
+        let seed = self.tamper.jitter_seed(self.node_seeds.next_u64());
         let client = Client::new(state.config.clone(), store, seed, now).expect("the store loads");
         state.slot = Slot::Up(client);
         self.with_client(index, |_, _| ());

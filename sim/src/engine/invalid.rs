@@ -1,6 +1,10 @@
 //! Invalid payloads injected on the wire: the plan marks some writes, and every push that
 //! carries one of them is rewritten on its way out, the same way on every resend, so the
 //! server sees a consistently invalid op and must quarantine it.
+//!
+//! The rewrite goes through the same [`Tamper`] hook as a sabotage's, but it is not a planted
+//! bug: the scenario asks for it (`invalid_payload_rate`), the plan marks the writes, and the
+//! checkers expect each marked op in the server's quarantine.
 
 use std::collections::BTreeMap;
 
@@ -8,13 +12,43 @@ use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, OpId, Value};
 
-use crate::plan::{InvalidPayload, fields};
+use crate::engine::tamper::Tamper;
+use crate::plan::{InvalidPayload, NodeId, fields};
+
+/// The committed writes the plan marks invalid, and how each is corrupted.
+#[derive(Debug, Default)]
+pub(crate) struct InvalidPayloads {
+    marked: BTreeMap<OpId, InvalidPayload>,
+}
+
+impl InvalidPayloads {
+    /// Marks the op a write is about to commit (its push may leave during that very input).
+    pub(super) fn mark(&mut self, id: OpId, kind: InvalidPayload) {
+        self.marked.insert(id, kind);
+    }
+
+    /// Unmarks the op of a write the client refused: it was never committed.
+    pub(super) fn unmark(&mut self, id: OpId) {
+        self.marked.remove(&id);
+    }
+
+    pub(crate) fn marked(&self) -> &BTreeMap<OpId, InvalidPayload> {
+        &self.marked
+    }
+}
+
+impl Tamper for InvalidPayloads {
+    fn outgoing(&mut self, _from: NodeId, _to: NodeId, bytes: &[u8]) -> Option<Bytes> {
+        // Most runs mark nothing: skip decoding every push.
+        if self.marked.is_empty() {
+            return None;
+        }
+        corrupt_push(&self.marked, bytes)
+    }
+}
 
 /// The push with every marked op corrupted, or `None` if it carries none.
-pub(super) fn corrupt_push(
-    injected: &BTreeMap<OpId, InvalidPayload>,
-    bytes: &[u8],
-) -> Option<Bytes> {
+fn corrupt_push(injected: &BTreeMap<OpId, InvalidPayload>, bytes: &[u8]) -> Option<Bytes> {
     let Ok(Message::Push(mut push)) = decode(bytes, &Default::default()) else {
         return None;
     };

@@ -1,11 +1,12 @@
 //! The `invariant` checker: each node's internal invariants (`check_invariants` in the core)
 //! after every input it handles, and what holds across nodes or inputs (no client has pulled
 //! past the server's head; compaction never passes the cursor of a client the server waits
-//! for; an input whose commit failed acknowledges nothing). The invariants that read every record and the whole store
-//! (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a node, and wherever memory
-//! and store can part: before a crash, after a failed commit, and at the end of the run. A broken invariant fails the seed at the event that broke
-//! it, naming the invariant, the node and the event; later checks are skipped, since one broken
-//! invariant tends to break others after it.
+//! for; an input whose commit failed acknowledges nothing). The invariants that read every
+//! record and the whole store (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a
+//! node, and wherever memory and store can part: before a crash, after a failed commit, and at
+//! the end of the run. A broken invariant fails the seed at the event that broke it, naming the
+//! invariant, the node and the event; later checks are skipped, since one broken invariant
+//! tends to break others after it.
 
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
@@ -13,7 +14,7 @@ use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit
 
 use crate::engine::Sim;
 use crate::engine::store::SimStore;
-use crate::outcome::checker;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 /// How many inputs of one node pass between two thorough checks of it.
@@ -157,7 +158,7 @@ impl Sim<'_> {
     fn invariant_broken(&mut self, node: NodeId, violation: InvariantViolation) {
         self.invariant_failed = true;
         let detail = format!("{violation}, after {}", describe(&self.current));
-        self.fail(checker::INVARIANT, Some(node.to_string()), None, detail);
+        self.fail(Checker::Invariant, Some(node.to_string()), None, detail);
     }
 }
 

@@ -15,8 +15,9 @@ use crate::check;
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
-use crate::engine::{Event, Sabotage, Sim, damage, invalid, sabotage, workload};
-use crate::outcome::checker;
+use crate::engine::tamper::Tamper;
+use crate::engine::{Event, Sim, damage, workload};
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 
 impl Sim<'_> {
@@ -86,7 +87,7 @@ impl Sim<'_> {
         state.cursor_seen = cursor;
         state.hlc_seen = hlc;
         if let Some(detail) = went_back {
-            self.fail(checker::MONOTONIC, Some(node.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         for bytes in transmits {
             self.send_from_client(index, bytes);
@@ -122,7 +123,7 @@ impl Sim<'_> {
         if head < self.server.head_seen {
             let detail =
                 format!("log head went from {} back to {}", self.server.head_seen.0, head.0);
-            self.fail(checker::MONOTONIC, Some(NodeId::SERVER.to_string()), None, detail);
+            self.fail(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
         }
         self.server.head_seen = head;
         for transmit in transmits {
@@ -204,24 +205,12 @@ impl Sim<'_> {
         let Link::Up { epoch } = self.clients[index].link else {
             return; // No transport: nothing leaves the node.
         };
-        let bytes = match self.options.sabotage {
-            Some(kind) if index == 0 && !self.ledger.sabotage_fired => {
-                match sabotage::tamper_push(kind, &bytes) {
-                    Some(tampered) => {
-                        self.ledger.sabotage_fired = kind != Sabotage::DropPushedDelete;
-                        tampered
-                    }
-                    None => bytes,
-                }
-            }
-            _ => bytes,
-        };
-        let bytes = if self.ledger.injected.is_empty() {
-            bytes
-        } else {
-            invalid::corrupt_push(&self.ledger.injected, &bytes).unwrap_or(bytes)
-        };
-        self.route(NodeId::client(index as u32 + 1), NodeId::SERVER, epoch, bytes);
+        let (from, to) = (NodeId::client(index as u32 + 1), NodeId::SERVER);
+        // The planted bug rewrites first, as a buggy encoder would; the plan's invalid
+        // payloads then corrupt whatever ops of theirs the push carries.
+        let bytes = self.tamper.outgoing(from, to, &bytes).unwrap_or(bytes);
+        let bytes = self.invalid.outgoing(from, to, &bytes).unwrap_or(bytes);
+        self.route(from, to, epoch, bytes);
     }
 
     /// Hands a message to the network and queues its arrival (or arrivals).
@@ -235,8 +224,7 @@ impl Sim<'_> {
                         Event::Deliver { from, to, epoch, bytes: bytes.clone(), damaged: false };
                     self.queue.push(again, copy);
                 }
-                let forge = self.options.sabotage == Some(Sabotage::SkipManifestCheck)
-                    && to == NodeId::client(1);
+                let forge = self.tamper.forges_manifest_under_damage(to);
                 let damaged = self.network.damage().and_then(|d| damage::apply(&bytes, d, forge));
                 let event = match damaged {
                     Some(bytes) => {
@@ -258,7 +246,6 @@ impl Sim<'_> {
         bytes: Bytes,
         damaged: bool,
     ) {
-        self.trace.event(self.now_ms, 1, to.0, &bytes, || describe(from, to, &bytes));
         log_message("delivered", self.now_ms, from, to, &bytes);
         let client = if to.is_server() { from } else { to };
         let index = client.0 as usize - 1;
@@ -277,6 +264,7 @@ impl Sim<'_> {
             Link::Up { epoch } => epoch,
             _ => return,
         };
+        let bytes = self.tamper.incoming(from, to, &bytes).unwrap_or(bytes);
         if to.is_server() {
             if let Some(server) = self.server.slot.get() {
                 let wall_ms = self.clocks[0].read(self.now_ms);
@@ -287,24 +275,10 @@ impl Sim<'_> {
             self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
             return;
         }
-        let bytes = match self.options.sabotage {
-            Some(Sabotage::DropPulledOp) if index == 0 && !self.ledger.sabotage_fired => {
-                match sabotage::drop_pulled_op(&bytes) {
-                    Some(tampered) => {
-                        self.ledger.sabotage_fired = true;
-                        tampered
-                    }
-                    None => bytes,
-                }
-            }
-            _ => bytes,
-        };
         self.with_client(index, |client, now| client.handle_message(now, &bytes));
     }
 
     pub(super) fn timer(&mut self, node: NodeId, generation: u64) {
-        self.trace
-            .event(self.now_ms, 2, node.0, &generation.to_le_bytes(), || format!("timer {node}"));
         if node.is_server() {
             if self.server.timer.fired(generation) {
                 self.with_server(|server, now| server.handle_timeout(now));
@@ -318,7 +292,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn dial_completes(&mut self, node: NodeId) {
-        self.trace.event(self.now_ms, 3, node.0, &[], || format!("dial {node}"));
         let index = node.0 as usize - 1;
         if self.clients[index].link != Link::Dialing {
             return; // The client went offline or crashed meanwhile and was told so.
@@ -349,9 +322,6 @@ impl Sim<'_> {
     pub(super) fn write(&mut self, index: usize) {
         let plan = self.plan;
         let write = &plan.workload[index];
-        self.trace.event(self.now_ms, 4, write.client.0, &(index as u64).to_le_bytes(), || {
-            format!("write #{index} by {}", write.client)
-        });
         let client = write.client.0 as usize - 1;
         // The write's push may leave during this very input: mark its id before it does.
         let next_id = self.clients[client]
@@ -359,7 +329,7 @@ impl Sim<'_> {
             .get()
             .map(|c| OpId { replica: c.replica(), seq: c.meta().next_seq });
         if let (Some(kind), Some(id)) = (write.invalid, next_id) {
-            self.ledger.injected.insert(id, kind);
+            self.invalid.mark(id, kind);
         }
         let done = self.with_client(client, |client, now| {
             let version = client.config().schema_version;
@@ -377,7 +347,7 @@ impl Sim<'_> {
                 tracing::debug!(%error, "write refused");
                 self.ledger.writes_refused += 1;
                 if let Some(id) = next_id {
-                    self.ledger.injected.remove(&id);
+                    self.invalid.unmark(id);
                 }
             }
         }
@@ -450,14 +420,6 @@ fn records_held_before_push(server: &Server<SimStore>, bytes: &[u8]) -> BTreeMap
         .collect()
 }
 
-/// A one-line description of a message in flight, for recorded traces.
-fn describe(from: NodeId, to: NodeId, bytes: &[u8]) -> String {
-    match decode(bytes, &Default::default()) {
-        Ok(message) => format!("{} {from} -> {to}{}", message.kind_name(), batch_of(&message)),
-        Err(error) => format!("undecodable {from} -> {to}: {error}"),
-    }
-}
-
 /// A debug log line per message sent and delivered. The batch id is the correlation id: the
 /// same id on the client's and the server's lines is the same batch. Decoding only happens when
 /// debug logging is on, and reads the bytes without changing anything.
@@ -468,12 +430,9 @@ fn log_message(what: &str, now_ms: u64, from: NodeId, to: NodeId, bytes: &[u8]) 
     match decode(bytes, &Default::default()) {
         Ok(message) => {
             let batch = message.batch().map(|b| b.to_string()).unwrap_or_default();
-            tracing::debug!(sim_ms = now_ms, %from, %to, kind = message.kind_name(), batch, "{what}");
+            tracing::debug!(sim_ms = now_ms, %from, %to, kind = message.kind_name(), batch, "{what\
+             }");
         }
         Err(error) => tracing::debug!(sim_ms = now_ms, %from, %to, %error, "{what} (undecodable)"),
     }
-}
-
-fn batch_of(message: &Message) -> String {
-    message.batch().map(|b| format!(" batch {b}")).unwrap_or_default()
 }

@@ -9,6 +9,7 @@
 
 mod clock;
 mod damage;
+mod event;
 mod faults;
 mod invalid;
 mod invariants;
@@ -17,34 +18,36 @@ mod network;
 mod nodes;
 mod observe;
 mod queue;
-mod sabotage;
 mod setup;
 mod store;
+mod tamper;
 mod trace;
 mod workload;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use driftsync_core::{Client, MonoTime, Op, Server, SyncState};
+use driftsync_core::{Client, MonoTime, Op, OpId, Server, SyncState};
 use driftsync_core::{SchemaLineage, VersionPolicy};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::NetworkStats;
-pub use sabotage::Sabotage;
+pub use tamper::Sabotage;
 pub use trace::TraceEntry;
 
 use crate::check::{self, Ledger};
-use crate::outcome::{Failure, Outcome, checker};
-use crate::plan::{NodeId, Plan};
+use crate::outcome::{Checker, Failure, Outcome};
+use crate::plan::{InvalidPayload, NodeId, Plan};
 use crate::seed::{Seed, Stream, stream};
 use clock::WallClock;
+use event::Event;
 use network::Network;
 use nodes::{ClientNode, ServerNode, Slot};
 use observe::Observer;
 use queue::EventQueue;
 use setup::{new_clients, server_config, start_server};
 use store::SimStore;
+use tamper::Tamper;
 use trace::Trace;
 
 /// How to run one plan.
@@ -69,37 +72,6 @@ impl Default for RunOptions {
             check_invariants: true,
         }
     }
-}
-
-/// What happens next in the simulated world.
-#[derive(Debug)]
-enum Event {
-    /// A message arrives. `epoch` is the sender-side client connection it travelled on.
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        epoch: u32,
-        bytes: Bytes,
-        /// Damaged on the way: the receiver must refuse it.
-        damaged: bool,
-    },
-    Timer {
-        node: NodeId,
-        generation: u64,
-    },
-    /// A client's dial completes (or fails, if it cannot reach the server by then).
-    Dial {
-        client: NodeId,
-    },
-    Write(usize),
-    Fault(usize),
-    /// A crash that found no input to land after lands now.
-    CrashFallback {
-        node: NodeId,
-    },
-    Heal,
-    /// After the heal: check whether everyone has converged.
-    Probe,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +99,10 @@ pub(crate) struct Sim<'p> {
     /// The app's schema lineage, as clients and the checkers know it.
     lineage: Arc<SchemaLineage>,
     options: RunOptions,
+    /// The planted bug's hooks (no-ops unless the options name a sabotage).
+    tamper: Box<dyn Tamper>,
+    /// The plan's invalid payloads, corrupted into every push that carries one.
+    invalid: invalid::InvalidPayloads,
     now_ms: u64,
     queue: EventQueue<Event>,
     network: Network,
@@ -148,7 +124,7 @@ pub(crate) struct Sim<'p> {
     /// Measures for the report; observes only, never steers.
     observer: Observer,
     /// Whether the server held each record the push being delivered writes, before it.
-    held_before_push: std::collections::BTreeMap<driftsync_core::RecordKey, bool>,
+    held_before_push: BTreeMap<driftsync_core::RecordKey, bool>,
     /// The event being handled, to name it if an invariant breaks.
     current: invariants::Current,
     /// An invariant broke: later checks are skipped.
@@ -164,17 +140,13 @@ impl<'p> Sim<'p> {
         let collections = &params.workload.collections;
         let version_max = params.schema.version_max();
         let lineage = Arc::new(workload::lineage(collections, version_max, false));
-        let forget = options.sabotage == Some(Sabotage::ForgetLastCommitOnCrash);
+        let tamper = tamper::hooks(options.sabotage);
+        let forget = tamper.stores_forget_last_commit();
         let mut node_seeds = stream(seed, Stream::Nodes);
-        let server_config = server_config(params, &lineage, options.sabotage);
-        let server = start_server(
-            server_config.clone(),
-            SimStore::new(forget),
-            MonoTime(0),
-            options.sabotage,
-        );
-        let same_jitter = options.sabotage == Some(Sabotage::SameJitterSeed);
-        let clients = new_clients(params, &lineage, &mut node_seeds, forget, same_jitter);
+        let server_config = server_config(params, &lineage, &*tamper);
+        let server =
+            start_server(server_config.clone(), SimStore::new(forget), MonoTime(0), &*tamper);
+        let clients = new_clients(params, &lineage, &mut node_seeds, &*tamper);
         let clocks: Vec<WallClock> =
             params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
         let clocks_at_start = clocks[0].read(0);
@@ -182,6 +154,8 @@ impl<'p> Sim<'p> {
             plan,
             lineage,
             options: options.clone(),
+            tamper,
+            invalid: invalid::InvalidPayloads::default(),
             now_ms: 0,
             queue: EventQueue::new(),
             network: Network::new(params.network.clone(), stream(seed, Stream::Delivery)),
@@ -232,7 +206,7 @@ impl<'p> Sim<'p> {
         while self.phase != Phase::Done {
             if self.trace.events() >= self.options.events_max {
                 let detail = format!("event budget of {} exhausted", self.options.events_max);
-                self.fail(checker::LIVENESS, None, None, detail);
+                self.fail(Checker::Liveness, None, None, detail);
                 break;
             }
             let Some((at_ms, event)) = self.queue.pop_until(deadline_ms) else {
@@ -244,7 +218,7 @@ impl<'p> Sim<'p> {
                         self.plan.params.run.liveness_deadline_s,
                         why.unwrap_or_default()
                     );
-                    self.fail(checker::LIVENESS, node, None, detail);
+                    self.fail(Checker::Liveness, node, None, detail);
                 }
                 break;
             };
@@ -257,25 +231,15 @@ impl<'p> Sim<'p> {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_else(|| "a panic with no message".to_owned());
-                self.fail(checker::PANIC, None, None, message);
+                self.fail(Checker::Panic, None, None, message);
                 break;
             }
         }
     }
 
     fn handle(&mut self, event: Event) {
-        self.current = match &event {
-            Event::Deliver { from, to, bytes, .. } => {
-                invariants::Current::Deliver { from: *from, to: *to, bytes: bytes.clone() }
-            }
-            Event::Timer { node, .. } => invariants::Current::Timer(*node),
-            Event::Dial { client } => invariants::Current::Dial(*client),
-            Event::Write(index) => invariants::Current::Write(*index),
-            Event::Fault(index) => invariants::Current::Fault(*index),
-            Event::CrashFallback { node } => invariants::Current::CrashFallback(*node),
-            Event::Heal => invariants::Current::Heal,
-            Event::Probe => invariants::Current::Probe,
-        };
+        self.current = event.current();
+        self.trace_event(&event);
         match event {
             Event::Deliver { from, to, epoch, bytes, damaged } => {
                 self.deliver(from, to, epoch, bytes, damaged)
@@ -291,7 +255,6 @@ impl<'p> Sim<'p> {
     }
 
     fn probe(&mut self) {
-        self.trace.event(self.now_ms, 8, 0, &[], || "probe".to_owned());
         match self.phase {
             Phase::Healing if self.settled() => {
                 self.converged_at_ms = Some(self.now_ms);
@@ -309,9 +272,9 @@ impl<'p> Sim<'p> {
     }
 
     /// Every client is up, in session and caught up: every op pushed, every log entry pulled,
-    /// no resync pending. A periodic pull may be in flight; it can bring nothing new. (Requiring every
-    /// client to be idle at one instant would never hold on a slow link, where some client is
-    /// always between a request and its answer.)
+    /// no resync pending. A periodic pull may be in flight; it can bring nothing new. (Requiring
+    /// every client to be idle at one instant would never hold on a slow link, where some client
+    /// is always between a request and its answer.)
     fn settled(&self) -> bool {
         self.first_unsettled().is_none()
     }
@@ -365,11 +328,8 @@ impl<'p> Sim<'p> {
             .map(|node| node.slot.get().map_or(0, |c| c.metrics().pull_batch_sizes.count))
             .collect();
         self.phase = Phase::Stability { until_ms: self.now_ms + STABILITY_MS_MAX };
-        if self.options.sabotage == Some(Sabotage::WriteDuringStability)
-            && let Some(write) = self.plan.workload.iter().find(|w| w.client == NodeId::client(1))
-        {
-            let write = write.clone();
-            self.with_client(0, |client, now| {
+        if let Some(write) = self.tamper.write_during_stability(&self.plan.workload) {
+            self.with_client(write.client.0 as usize - 1, |client, now| {
                 let _ = workload::perform(client, now, &write);
             });
         }
@@ -380,7 +340,7 @@ impl<'p> Sim<'p> {
 
     fn finish(mut self) -> Outcome {
         // After a panic the state is whatever the panic left: judging it would only add noise.
-        if !self.failures.iter().any(|f| f.checker == checker::PANIC) {
+        if !self.failures.iter().any(|f| f.checker == Checker::Panic) {
             self.check_all_nodes();
             let found = check::judge(&self);
             self.failures.extend(found);
@@ -407,13 +367,13 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn fail(
         &mut self,
-        checker: &str,
+        checker: Checker,
         node: Option<String>,
         record: Option<String>,
         detail: String,
     ) {
         self.failures.push(Failure {
-            checker: checker.to_owned(),
+            checker,
             node,
             record,
             at_ms: self.now_ms,
@@ -453,6 +413,11 @@ impl<'p> Sim<'p> {
 
     pub(crate) fn now_ms(&self) -> u64 {
         self.now_ms
+    }
+
+    /// Committed writes the plan corrupts on the wire, and how.
+    pub(crate) fn injected(&self) -> &BTreeMap<OpId, InvalidPayload> {
+        self.invalid.marked()
     }
 
     pub(crate) fn committed_ops(&self) -> &[Op] {

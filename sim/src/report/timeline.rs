@@ -72,75 +72,92 @@ impl Timeline {
 
 /// Pairs each start with its end; a period still open at the heal ends there.
 fn faults(plan: &Plan, heal_at_ms: u64) -> Vec<TimelineFault> {
-    type Open = BTreeMap<(u8, u32), (u64, String, String)>;
-    let mut open: Open = BTreeMap::new();
+    let mut periods = OpenPeriods::default();
     let mut faults = Vec::new();
-    let close = |key: (u8, u32), to_ms: u64, faults: &mut Vec<TimelineFault>, open: &mut Open| {
-        if let Some((from_ms, node, detail)) = open.remove(&key) {
-            let kind = match key.0 {
-                0 => "partition",
-                1 => "offline",
-                _ => "crash",
-            };
-            faults.push(TimelineFault { kind: kind.to_owned(), node, from_ms, to_ms, detail });
-        }
-    };
     for timed in &plan.faults {
         let at_ms = timed.at_ms;
         match &timed.fault {
             Fault::PartitionStart { id, kind, side_a, side_b } => {
                 let detail = format!("{kind:?}: {} | {}", names(side_a), names(side_b));
-                open.insert((0, *id), (at_ms, "all".to_owned(), detail));
+                periods.open((PARTITION, *id), at_ms, "all".to_owned(), detail);
             }
-            Fault::PartitionEnd { id } => close((0, *id), at_ms, &mut faults, &mut open),
+            Fault::PartitionEnd { id } => periods.close((PARTITION, *id), at_ms, &mut faults),
             Fault::Offline { client } => {
-                open.insert((1, client.0), (at_ms, client.to_string(), String::new()));
+                periods.open((OFFLINE, client.0), at_ms, client.to_string(), String::new());
             }
-            Fault::Online { client } => close((1, client.0), at_ms, &mut faults, &mut open),
+            Fault::Online { client } => periods.close((OFFLINE, client.0), at_ms, &mut faults),
             Fault::Crash { node } => {
-                open.insert((2, node.0), (at_ms, node.to_string(), String::new()));
+                periods.open((CRASH, node.0), at_ms, node.to_string(), String::new());
             }
-            Fault::Restart { node } => close((2, node.0), at_ms, &mut faults, &mut open),
-            Fault::CommitFailures { node, commits } => faults.push(TimelineFault {
-                kind: "commit-failure".to_owned(),
-                node: node.to_string(),
-                from_ms: at_ms,
-                to_ms: at_ms,
-                detail: format!("the next {commits} commits fail"),
-            }),
-            Fault::ClockJump { node, delta_ms } => faults.push(TimelineFault {
-                kind: "clock-jump".to_owned(),
-                node: node.to_string(),
-                from_ms: at_ms,
-                to_ms: at_ms,
-                detail: format!("{delta_ms:+} ms"),
-            }),
+            Fault::Restart { node } => periods.close((CRASH, node.0), at_ms, &mut faults),
+            Fault::CommitFailures { node, commits } => {
+                let detail = format!("the next {commits} commits fail");
+                faults.push(instant("commit-failure", *node, at_ms, detail));
+            }
+            Fault::ClockJump { node, delta_ms } => {
+                faults.push(instant("clock-jump", *node, at_ms, format!("{delta_ms:+} ms")));
+            }
             Fault::ServerVersions { newest, writable_from, readable_from } => {
-                faults.push(TimelineFault {
-                    kind: "server-versions".to_owned(),
-                    node: NodeId::SERVER.to_string(),
-                    from_ms: at_ms,
-                    to_ms: at_ms,
-                    detail: format!(
-                        "serves v{writable_from}..=v{newest}, read-only from v{readable_from}"
-                    ),
-                })
+                let detail =
+                    format!("serves v{writable_from}..=v{newest}, read-only from v{readable_from}");
+                faults.push(instant("server-versions", NodeId::SERVER, at_ms, detail));
             }
-            Fault::Upgrade { client, version } => faults.push(TimelineFault {
-                kind: "upgrade".to_owned(),
-                node: client.to_string(),
-                from_ms: at_ms,
-                to_ms: at_ms,
-                detail: format!("app upgraded to v{version}"),
-            }),
+            Fault::Upgrade { client, version } => {
+                let detail = format!("app upgraded to v{version}");
+                faults.push(instant("upgrade", *client, at_ms, detail));
+            }
         }
     }
-    let still_open: Vec<(u8, u32)> = open.keys().copied().collect();
-    for key in still_open {
-        close(key, heal_at_ms, &mut faults, &mut open);
-    }
+    periods.close_all(heal_at_ms, &mut faults);
     faults.sort_by(|a, b| (a.from_ms, &a.kind, &a.node).cmp(&(b.from_ms, &b.kind, &b.node)));
     faults
+}
+
+/// The kinds of period, first in an open period's key.
+const PARTITION: u8 = 0;
+const OFFLINE: u8 = 1;
+const CRASH: u8 = 2;
+
+/// Periods started and not yet ended, by (kind, partition id or node): when each started, on
+/// which node, and what it was.
+#[derive(Default)]
+struct OpenPeriods(BTreeMap<(u8, u32), (u64, String, String)>);
+
+impl OpenPeriods {
+    fn open(&mut self, key: (u8, u32), from_ms: u64, node: String, detail: String) {
+        self.0.insert(key, (from_ms, node, detail));
+    }
+
+    /// Ends the period of `key`, if one is open, as a fault from its start to `to_ms`.
+    fn close(&mut self, key: (u8, u32), to_ms: u64, faults: &mut Vec<TimelineFault>) {
+        if let Some((from_ms, node, detail)) = self.0.remove(&key) {
+            let kind = match key.0 {
+                PARTITION => "partition",
+                OFFLINE => "offline",
+                _ => "crash",
+            };
+            faults.push(TimelineFault { kind: kind.to_owned(), node, from_ms, to_ms, detail });
+        }
+    }
+
+    /// Ends every open period at `to_ms`, in key order.
+    fn close_all(&mut self, to_ms: u64, faults: &mut Vec<TimelineFault>) {
+        let still_open: Vec<(u8, u32)> = self.0.keys().copied().collect();
+        for key in still_open {
+            self.close(key, to_ms, faults);
+        }
+    }
+}
+
+/// A fault without duration, at `at_ms`.
+fn instant(kind: &str, node: NodeId, at_ms: u64, detail: String) -> TimelineFault {
+    TimelineFault {
+        kind: kind.to_owned(),
+        node: node.to_string(),
+        from_ms: at_ms,
+        to_ms: at_ms,
+        detail,
+    }
 }
 
 fn names(nodes: &[NodeId]) -> String {

@@ -171,6 +171,16 @@ pub struct NodeClock {
 
 impl fmt::Display for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_workload(f)?;
+        self.fmt_faults(f)?;
+        self.fmt_nodes(f)
+    }
+}
+
+/// The printed parameters, a group of lines each, in the order of the scenario file.
+impl Params {
+    /// Topology, workload and network.
+    fn fmt_workload(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let workload = &self.workload;
         let mix = &workload.mix;
         writeln!(f, "topology   clients {}", self.clients)?;
@@ -198,6 +208,11 @@ impl fmt::Display for Params {
             network.corrupt,
             network.reorder
         )?;
+        Ok(())
+    }
+
+    /// Partitions, offline periods, crashes, storage faults and clocks.
+    fn fmt_faults(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let partitions = &self.partitions;
         let kinds: Vec<&str> = partitions.kinds.iter().map(|kind| kind.name()).collect();
         writeln!(
@@ -211,7 +226,8 @@ impl fmt::Display for Params {
         let offline = &self.offline;
         writeln!(
             f,
-            "offline    fraction {}, clients_count {}, duration_s [{}, {}], together {}, from_start {}",
+            "offline    fraction {}, clients_count {}, duration_s [{}, {}], together {}, \
+             from_start {}",
             offline.fraction,
             offline.clients_count,
             offline.duration_s_min,
@@ -247,6 +263,12 @@ impl fmt::Display for Params {
                 clock.offset_ms, clock.drift_ppm
             )?;
         }
+        Ok(())
+    }
+
+    /// The server, the clients, the run's phases and the schema rollout. The last line ends
+    /// without a newline, as every `Display` value does.
+    fn fmt_nodes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "server     gc_interval_s {}, client_eviction_s {}, tombstone_retention_s {}, \

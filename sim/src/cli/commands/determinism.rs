@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use super::{jobs, load, seed_range};
 use crate::cli::args::{DeterminismArgs, Format};
-use crate::cli::determinism::{DeterminismResult, TraceDifference, Verdict, check_each};
 use crate::cli::render::{self, shell_word};
-use crate::cli::shard::Shard;
 use crate::cli::{CliError, exit};
 use crate::engine::TraceEntry;
+use crate::runner::determinism::{DeterminismResult, TraceDifference, Verdict, check_each};
+use crate::runner::shard::Shard;
 use crate::scenario::Scenario;
 
 pub(crate) fn check(args: &DeterminismArgs, out: &mut dyn Write) -> Result<u8, CliError> {

@@ -33,7 +33,7 @@ fn seed_range(start: u64, count: u64) -> Result<Range<u64>, CliError> {
 
 /// The worker threads asked for, or one per core.
 fn jobs(asked: Option<u64>) -> usize {
-    asked.map_or_else(super::sweep::default_jobs, |jobs| jobs as usize)
+    asked.map_or_else(crate::runner::sweep::default_jobs, |jobs| jobs as usize)
 }
 
 /// Writes the repro file of a failing seed. A seed without a plan, or a directory that cannot

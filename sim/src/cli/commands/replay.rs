@@ -6,10 +6,11 @@ use serde_json::json;
 
 use crate::cli::args::{Format, ReplayArgs};
 use crate::cli::render::{self, ReplayHint};
-use crate::cli::sweep::run_plan_guarded;
-use crate::cli::{CliError, exit, pool};
+use crate::cli::{CliError, exit};
 use crate::engine::RunOptions;
 use crate::repro;
+use crate::runner::one_seed::run_plan_guarded;
+use crate::runner::pool;
 
 pub(crate) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let repro = repro::load(&args.repro).map_err(|error| CliError::data(error.to_string()))?;

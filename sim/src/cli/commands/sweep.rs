@@ -1,7 +1,8 @@
 //! `driftsync sweep`: many seeds of many scenarios, streamed to the output in a fixed order.
 
 use std::io::Write;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,11 +10,11 @@ use serde_json::{Value, json};
 use super::{jobs, load, seed_range, write_repro};
 use crate::cli::args::{Format, SweepArgs};
 use crate::cli::render::{self, ReplayHint, shell_word};
-use crate::cli::shard::{self, SelectedSeeds};
-use crate::cli::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::cli::{CliError, exit, publish};
 use crate::report::Loss;
-use crate::report::summary::{ScenarioTotals, Summary};
+use crate::report::summary::{RunInfo, ScenarioTotals, Summary};
+use crate::runner::shard::{self, SelectedSeeds, Shard, ShardSource};
+use crate::runner::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::scenario::Scenario;
 
 /// Failing seeds per scenario that get a repro file and a full failure block; past this, a
@@ -34,62 +35,30 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         ..SweepOptions::default()
     };
     let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();
+    let coverage = Coverage {
+        seeds_count: args.range.seeds,
+        seeds_per_scenario,
+        source,
+        seeds: seeds.clone(),
+        shard,
+        jobs: options.jobs,
+    };
     let format = args.output.format;
     if format == Format::Human {
-        let plan = format!(
-            "{} scenarios, seeds {}..{}, shard {shard} ({}): {seeds_per_scenario} seeds each",
-            scenarios.len(),
-            seeds.start,
-            seeds.end,
-            source.origin()
-        );
-        writeln!(out, "sweep: {plan}, {} threads", options.jobs)?;
-        out.flush()?;
+        coverage.announce(out, scenarios.len())?;
     }
     let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
-    let wall = sweep_each(&scenarios, seeds.clone(), &options, |result| report.add(out, result));
+    let wall = sweep_each(&scenarios, seeds, &options, |result| report.add(out, result));
     report.finish(out)?;
-    let shards = vec![format!("{}/{}", shard.number(), shard.count())];
-    let run = publish::run_info(
-        "sweep",
-        seeds.start,
-        args.range.seeds,
-        shards,
-        options.jobs as u64,
-        wall.as_secs_f64(),
-    );
-    let summary = Summary::new(run, &report.totals, None);
+    let summary = Summary::new(coverage.run_info(wall), &report.totals, None);
     let env = |name: &str| std::env::var(name).ok();
     let published = publish::publish(&args.reports.reports_dir, &summary, &env);
-    let passed_count: u64 = report.tallies.iter().map(|tally| tally.passed_count).sum();
-    let failed_count: u64 = report.tallies.iter().map(|tally| tally.failed_count).sum();
-    let counts = (passed_count, failed_count);
+    let counts = report.counts();
     match format {
         Format::Human => human_totals(out, &summary, published.as_ref().ok(), counts, wall)?,
         Format::Json => {
-            let scenario_documents: Vec<Value> =
-                report.tallies.iter().zip(&scenarios).map(|(tally, s)| tally.json(s)).collect();
-            let document = json!({
-                "seeds": {
-                    "start": seeds.start,
-                    "count": args.range.seeds,
-                    "selected_per_scenario": seeds_per_scenario,
-                },
-                "shard": {
-                    "number": shard.number(),
-                    "count": shard.count(),
-                    "source": source.origin(),
-                },
-                "jobs": options.jobs,
-                "scenarios": scenario_documents,
-                "failures": report.failures_json,
-                "passed": passed_count,
-                "failed": failed_count,
-                "writes_committed": summary.loss().committed,
-                "writes_quarantined": summary.loss().quarantined,
-                "wall_s": wall.as_secs_f64(),
-                "report": published.as_ref().ok(),
-            });
+            let report_dir = published.as_ref().ok();
+            let document = coverage.json(&report, &summary, report_dir, wall);
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
@@ -98,7 +67,77 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         return Err(error);
     }
     published?;
-    Ok(if failed_count == 0 { exit::PASSED } else { exit::FAILED })
+    Ok(if counts.1 == 0 { exit::PASSED } else { exit::FAILED })
+}
+
+/// Which seeds a sweep runs, and on how many threads: its first line for people, and the
+/// frame of its JSON document.
+struct Coverage {
+    seeds: Range<u64>,
+    /// The seeds asked for per scenario, before sharding.
+    seeds_count: u64,
+    /// The seeds this shard runs per scenario.
+    seeds_per_scenario: u64,
+    shard: Shard,
+    source: ShardSource,
+    jobs: usize,
+}
+
+impl Coverage {
+    /// The sweep's first line, flushed so that a long sweep shows what it is doing.
+    fn announce(&self, out: &mut dyn Write, scenarios_count: usize) -> std::io::Result<()> {
+        let plan = format!(
+            "{scenarios_count} scenarios, seeds {}..{}, shard {} ({}): {} seeds each",
+            self.seeds.start,
+            self.seeds.end,
+            self.shard,
+            self.source.origin(),
+            self.seeds_per_scenario
+        );
+        writeln!(out, "sweep: {plan}, {} threads", self.jobs)?;
+        out.flush()
+    }
+
+    fn run_info(&self, wall: Duration) -> RunInfo {
+        let shards = vec![format!("{}/{}", self.shard.number(), self.shard.count())];
+        let jobs = self.jobs as u64;
+        let wall_s = wall.as_secs_f64();
+        publish::run_info("sweep", self.seeds.start, self.seeds_count, shards, jobs, wall_s)
+    }
+
+    /// The whole sweep as one JSON document.
+    fn json(
+        &self,
+        report: &Report<'_>,
+        summary: &Summary,
+        report_dir: Option<&PathBuf>,
+        wall: Duration,
+    ) -> Value {
+        let (passed_count, failed_count) = report.counts();
+        let scenario_documents: Vec<Value> =
+            report.tallies.iter().zip(report.scenarios).map(|(t, s)| t.json(s)).collect();
+        json!({
+            "seeds": {
+                "start": self.seeds.start,
+                "count": self.seeds_count,
+                "selected_per_scenario": self.seeds_per_scenario,
+            },
+            "shard": {
+                "number": self.shard.number(),
+                "count": self.shard.count(),
+                "source": self.source.origin(),
+            },
+            "jobs": self.jobs,
+            "scenarios": scenario_documents,
+            "failures": report.failures_json,
+            "passed": passed_count,
+            "failed": failed_count,
+            "writes_committed": summary.loss().committed,
+            "writes_quarantined": summary.loss().quarantined,
+            "wall_s": wall.as_secs_f64(),
+            "report": report_dir,
+        })
+    }
 }
 
 /// The last lines of a sweep for people: how long it took, where the report is, what was lost,
@@ -106,7 +145,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
 fn human_totals(
     out: &mut dyn Write,
     summary: &Summary,
-    report_dir: Option<&std::path::PathBuf>,
+    report_dir: Option<&PathBuf>,
     (passed_count, failed_count): (u64, u64),
     wall: Duration,
 ) -> std::io::Result<()> {
@@ -143,6 +182,13 @@ struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
+    /// Seeds passed and failed so far, over every scenario.
+    fn counts(&self) -> (u64, u64) {
+        let passed_count = self.tallies.iter().map(|tally| tally.passed_count).sum();
+        let failed_count = self.tallies.iter().map(|tally| tally.failed_count).sum();
+        (passed_count, failed_count)
+    }
+
     fn new(scenarios: &'a [Scenario], format: Format, reports_dir: &'a Path) -> Report<'a> {
         Report {
             scenarios,

@@ -5,7 +5,7 @@
 //! then seed, so a sweep's output is the same for any `jobs`.
 //!
 //! ```no_run
-//! use driftsync_sim::cli::sweep::{SweepOptions, run_sweep};
+//! use driftsync_sim::runner::sweep::{SweepOptions, run_sweep};
 //! use driftsync_sim::scenario::load_scenarios;
 //!
 //! let scenarios = load_scenarios(&["scenarios/standard.toml".into()])?;
@@ -19,16 +19,16 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
+use super::one_seed::run_seed;
 use super::pool;
 use super::progress::{Progress, Stopwatch};
 use super::shard::{SelectedSeeds, Shard};
-use crate::engine::{self, RunOptions, Sabotage};
-use crate::outcome::{Failure, Outcome, RunStats, checker};
-use crate::plan::{Plan, plan};
-use crate::scenario::{Scenario, ScenarioSpec};
+use crate::engine::{RunOptions, Sabotage};
+use crate::outcome::Outcome;
+use crate::plan::Plan;
+use crate::scenario::Scenario;
 use crate::seed::Seed;
 
 /// The most worker threads a sweep may use.
@@ -159,83 +159,9 @@ pub(crate) fn item(selected: &SelectedSeeds, index: usize) -> (usize, u64) {
     ((index / seeds_count) as usize, selected.seed(index % seeds_count))
 }
 
-/// The plan and outcome of one seed.
-#[derive(Clone, Debug)]
-pub struct SeedRun {
-    /// `None` only if drawing the plan panicked.
-    pub plan: Option<Plan>,
-    pub outcome: Outcome,
-}
-
-/// Plans and runs one seed. A panic anywhere (planning included) becomes a `panic` failure of
-/// this seed rather than a crash of the caller.
-pub fn run_seed(spec: &ScenarioSpec, seed: Seed, options: &RunOptions) -> SeedRun {
-    match plan_guarded(spec, seed) {
-        Ok(plan) => {
-            let outcome = run_plan_guarded(&plan, options);
-            SeedRun { plan: Some(plan), outcome }
-        }
-        Err(outcome) => SeedRun { plan: None, outcome: *outcome },
-    }
-}
-
-/// Draws the plan of one seed, or the outcome that reports the panic that drawing it raised.
-pub fn plan_guarded(spec: &ScenarioSpec, seed: Seed) -> Result<Plan, Box<Outcome>> {
-    catch_unwind(|| plan(spec, seed)).map_err(|payload| {
-        let detail = format!("drawing the plan panicked: {}", panic_message(&*payload));
-        Box::new(panic_outcome(&spec.name, seed.0, detail))
-    })
-}
-
-/// Runs a plan; a panic that escapes the engine (which catches the core's own panics) becomes a
-/// `panic` failure of the run.
-pub fn run_plan_guarded(plan: &Plan, options: &RunOptions) -> Outcome {
-    // The plan and options are only read, and nothing of the engine's state outlives the
-    // panic, so no broken invariant can be observed after unwinding.
-    catch_unwind(AssertUnwindSafe(|| engine::run(plan, options))).unwrap_or_else(|payload| {
-        let detail = format!("the harness panicked: {}", panic_message(&*payload));
-        panic_outcome(&plan.scenario, plan.seed, detail)
-    })
-}
-
 /// The number of worker threads when none is asked for: one per available core.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-fn panic_outcome(scenario: &str, seed: u64, detail: String) -> Outcome {
-    Outcome {
-        scenario: scenario.to_owned(),
-        seed,
-        digest: String::new(),
-        events: 0,
-        end_ms: 0,
-        heal_at_ms: 0,
-        converged_at_ms: None,
-        failures: vec![Failure {
-            checker: checker::PANIC.to_owned(),
-            node: None,
-            record: None,
-            at_ms: 0,
-            event_index: 0,
-            detail,
-        }],
-        stats: RunStats::default(),
-        connects_ms: Vec::new(),
-        quarantines: Vec::new(),
-        trace: Vec::new(),
-        measures: Default::default(),
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "(a panic without a message)".to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -243,6 +169,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::scenario::ScenarioSpec;
 
     fn tiny_scenarios() -> Vec<Scenario> {
         let text = "name = \"tiny\"\n[topology]\nclients = 2\n[workload]\nwrites_per_client = 5\n\
@@ -286,17 +213,5 @@ mod tests {
             assert_eq!(seed.plan.is_some(), !seed.passed(), "seed {}", seed.seed);
         }
         assert!(result.failed_count() > 0, "client 1 never healing must fail some check");
-    }
-
-    /// Goal: a panic's message survives into the failure detail, whatever its payload type.
-    #[test]
-    fn panic_payloads_become_readable_details() {
-        let owned = catch_unwind(|| panic!("{} {}", "owned", 1)).expect_err("panics");
-        assert_eq!(panic_message(&*owned), "owned 1");
-        let fixed = catch_unwind(|| std::panic::panic_any("static")).expect_err("panics");
-        assert_eq!(panic_message(&*fixed), "static");
-        let outcome = panic_outcome("s", 3, "boom".to_owned());
-        assert_eq!(outcome.failures[0].checker, checker::PANIC);
-        assert!(!outcome.passed());
     }
 }

@@ -5,10 +5,11 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::time::Duration;
 
+use super::one_seed::run_seed;
 use super::pool;
 use super::progress::Progress;
 use super::shard::{SelectedSeeds, Shard};
-use super::sweep::{JOBS_MAX, item, items_count, run_seed};
+use super::sweep::{JOBS_MAX, item, items_count};
 use crate::engine::{RunOptions, TraceEntry};
 use crate::scenario::Scenario;
 use crate::seed::Seed;
