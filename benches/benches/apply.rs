@@ -12,7 +12,7 @@ use driftsync_core::testing::wire::{
 };
 use driftsync_core::{
     BatchId, Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType,
-    FieldWrite, Hlc, LogPos, MemoryStore, MergePolicy, MonoTime, Op, OpBody, OpId, PeerId,
+    FieldWrite, Hlc, LogPos, MemoryStore, MergePolicy, MonoTime, Now, Op, OpBody, OpId, PeerId,
     RecordKey, Records, ReplicaId, Schema, Seq, Server, ServerConfig, Stamp, Value, WallTime,
 };
 
@@ -99,14 +99,19 @@ fn apply_lww(c: &mut Criterion) {
 criterion_group!(benches, apply_lww);
 criterion_main!(benches);
 
+/// Both clock readings `ms` into the bench; the wall clock stands still, as it did when these
+/// figures were first taken.
+fn at(ms: u64) -> Now {
+    Now::new(MonoTime(ms), WallTime(WALL_MS))
+}
+
 // ---- the server side ----
 
 /// A fresh server with one client past its handshake, ready for pushes.
 fn server_after_hello(schema: &Schema) -> Server {
-    let now = MonoTime(0);
+    let now = at(0);
     let mut server = Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), now)
         .expect("an empty memory store always loads");
-    server.observe_wall_clock(WallTime(WALL_MS));
     server.connected(now, PEER);
     let hello = Message::Hello(Hello {
         batch: BatchId(1),
@@ -130,7 +135,7 @@ fn server_after_hello(schema: &Schema) -> Server {
 
 /// Hands the server every push, draining its outputs after each as the driving contract asks.
 fn feed_server<B: AsRef<[u8]>>(mut server: Server, pushes: &[B]) -> Server {
-    let now = MonoTime(1);
+    let now = at(1);
     for push in pushes {
         server.handle_message(now, PEER, push.as_ref());
         while let Some(transmit) = server.poll_transmit() {
@@ -148,15 +153,12 @@ fn feed_server<B: AsRef<[u8]>>(mut server: Server, pushes: &[B]) -> Server {
 /// A fresh client, driven against a real server until it sends its first pull request, plus a
 /// pull batch carrying `ops` that answers exactly that request.
 fn client_awaiting_pull(schema: &Schema, ops: &[Op]) -> (Client, Vec<u8>) {
-    let mut server =
-        Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), MonoTime(0))
-            .expect("an empty memory store always loads");
-    let config = ClientConfig::new(PULLER, schema.clone());
-    let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0))
+    let mut server = Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), at(0))
         .expect("an empty memory store always loads");
-    let now = MonoTime(0);
-    client.observe_wall_clock(WallTime(WALL_MS));
-    server.observe_wall_clock(WallTime(WALL_MS));
+    let config = ClientConfig::new(PULLER, schema.clone());
+    let mut client = Client::new(config, MemoryStore::new(), 7, at(0))
+        .expect("an empty memory store always loads");
+    let now = at(0);
     client.handle_timeout(now);
     for _ in 0..HANDSHAKE_ROUNDS_MAX {
         while let Some(event) = client.poll_event() {
@@ -195,7 +197,7 @@ fn pull_batch(batch: BatchId, cursor: LogPos, ops: &[Op]) -> Message {
 
 /// Hands the client its pull batch and drains its outputs.
 fn feed_client((mut client, batch): (Client, Vec<u8>)) -> Client {
-    client.handle_message(MonoTime(1), &batch);
+    client.handle_message(at(1), &batch);
     while let Some(bytes) = client.poll_transmit() {
         black_box(bytes);
     }

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
+    MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
     WallTime,
 };
 
@@ -20,6 +20,11 @@ static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 const DELETES: usize = 20_000;
 const WALL_MS: u64 = 1_700_000_000_000;
 const RETENTION_MS: u64 = 60_000;
+
+/// Both clock readings `ms` into the run: the bench's clocks agree and never jump.
+fn at(ms: u64) -> Now {
+    Now::new(MonoTime(ms), WallTime(WALL_MS + ms))
+}
 
 fn live_bytes() -> isize {
     dhat::HeapStats::get().curr_bytes as isize
@@ -31,7 +36,7 @@ fn schema() -> Schema {
 }
 
 /// Delivers every message both ways until both sides fall quiet.
-fn settle(server: &mut Server, client: &mut Client, now: MonoTime) {
+fn settle(server: &mut Server, client: &mut Client, now: Now) {
     for _ in 0..10_000 {
         let mut moved = false;
         while let Some(event) = client.poll_event() {
@@ -60,33 +65,29 @@ fn main() {
     let mut config = ServerConfig::new(schema());
     config.client_eviction_ms = RETENTION_MS;
     config.tombstone_retention_ms = RETENTION_MS;
-    let mut server = Server::new(config, MemoryStore::new(), MonoTime(0)).expect("fresh store");
+    let mut server = Server::new(config, MemoryStore::new(), at(0)).expect("fresh store");
     let mut client_config = ClientConfig::new(ReplicaId(1), schema());
     client_config.outbox_ops_max = DELETES + 1;
-    let mut client = Client::new(client_config, MemoryStore::new(), 1, MonoTime(0)).expect("fresh");
+    let mut client = Client::new(client_config, MemoryStore::new(), 1, at(0)).expect("fresh");
     let keys: Vec<RecordKey> =
         (0..DELETES).map(|i| RecordKey::new("notes", format!("note-{i:06}"))).collect();
     let title = |s: &str| BTreeMap::from([("title".to_owned(), Value::Str(s.to_owned()))]);
-    let wall = |ms: u64| WallTime(WALL_MS + ms);
-    client.observe_wall_clock(wall(0));
-    server.observe_wall_clock(wall(0));
-    client.sync_now(MonoTime(0));
-    settle(&mut server, &mut client, MonoTime(0));
+    client.sync_now(at(0));
+    settle(&mut server, &mut client, at(0));
     for key in &keys {
-        client.put(MonoTime(0), key.clone(), title("x")).expect("valid");
+        client.put(at(0), key.clone(), title("x")).expect("valid");
     }
-    settle(&mut server, &mut client, MonoTime(0));
+    settle(&mut server, &mut client, at(0));
     for key in &keys {
-        client.delete(MonoTime(0), key.clone()).expect("valid");
+        client.delete(at(0), key.clone()).expect("valid");
     }
-    settle(&mut server, &mut client, MonoTime(0));
+    settle(&mut server, &mut client, at(0));
     // Two collection passes with the client caught up: the log is compacted, the tombstones
     // stay for their retention window.
     for now_ms in [1_000, 2_000] {
-        client.sync_now(MonoTime(now_ms));
-        settle(&mut server, &mut client, MonoTime(now_ms));
-        server.observe_wall_clock(wall(now_ms));
-        server.handle_timeout(MonoTime(now_ms + 30_000));
+        client.sync_now(at(now_ms));
+        settle(&mut server, &mut client, at(now_ms));
+        server.handle_timeout(at(now_ms + 30_000));
     }
     assert_eq!(server.records().len(), DELETES, "every tombstone is retained");
     assert!(server.records().iter().all(|(_, state)| state.is_bare_tombstone()));
@@ -100,8 +101,7 @@ fn main() {
     });
     // Past the retention window every tombstone is forgotten.
     let later = RETENTION_MS * 3;
-    server.observe_wall_clock(wall(later));
-    server.handle_timeout(MonoTime(later));
+    server.handle_timeout(at(later));
     assert_eq!(server.records().len(), 0, "every tombstone is forgotten");
     let bounded = keys.iter().filter(|key| server.forgotten_through(key).is_some()).count();
     assert_eq!(bounded, DELETES, "every forgotten delete still bounds its key");

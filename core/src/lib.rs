@@ -8,29 +8,33 @@
 //!
 //! # The driving contract
 //!
-//! [`Client`] and [`Server`] are state machines. After **every** input, the host drains every
-//! output until none is left, then sleeps until the next timeout or input:
+//! [`Client`] and [`Server`] are state machines, driven as str0m and quinn-proto are. Every
+//! input and command carries [`Now`]: both of the node's clock readings at that instant, the
+//! monotonic one ([`MonoTime`], for timers) and the wall one ([`WallTime`], for the hybrid
+//! logical clock, free to be skewed or to jump without disturbing timers). The host loop:
 //!
-//! - inputs: `observe_wall_clock(wall)` first (the hybrid logical clock's reading, separate from
-//!   `now` so it can be skewed without disturbing timers), then one of `handle_message(now, …)`,
-//!   `handle_timeout(now)`, `connected(now)` / `disconnected(now)`, or a command (`put`,
-//!   `update`, `delete`, `increment`, `resolve_conflict`, `sync_now`);
-//! - outputs: `poll_transmit()` (bytes to send), `poll_event()` (conflicts, quarantines, state
-//!   changes; for the client also [`ClientEvent::WantsConnection`], the cue to dial), and
-//!   `poll_timeout()` (when to call `handle_timeout` next, and for which timer).
+//! 1. feed one input: `handle_message(now, …)`, `handle_timeout(now)`, `connected(now)` /
+//!    `disconnected(now)`, or a command (`put`, `update`, `delete`, `increment`,
+//!    `resolve_conflict`, `sync_now`);
+//! 2. drain every output until none is left: `poll_transmit()` (bytes to send) and
+//!    `poll_event()` (conflicts, quarantines, state changes; for the client also
+//!    [`ClientEvent::WantsConnection`], the cue to dial);
+//! 3. take `poll_timeout()`, sleep until it or the next input, whichever comes first, and go
+//!    on at 1; at the timeout the input is `handle_timeout`.
 //!
-//! `now` is the node's monotonic clock in milliseconds ([`MonoTime`]); randomness (retry
-//! jitter) comes from the seed given to [`Client::new`]. Storage goes through a [`Store`]
-//! whose `commit` is atomic and durable; [`MemoryStore`] keeps it in memory.
+//! Randomness (retry jitter) comes from the seed given to [`Client::new`]. Storage goes through
+//! a [`Store`] whose `commit` is atomic and durable; [`MemoryStore`] keeps it in memory.
 //!
 //! ```
 //! use std::collections::BTreeMap;
 //! use driftsync_core::{
 //!     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-//!     MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
-//!     WallTime,
+//!     MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig,
+//!     Value, WallTime,
 //! };
 //!
+//! // This host's clocks: both readings at a monotonic instant.
+//! let at = |mono: MonoTime| Now::new(mono, WallTime(1_700_000_000_000 + mono.0));
 //! let schema = Schema::new(1).collection(
 //!     "notes",
 //!     CollectionSchema::default().field(
@@ -38,41 +42,50 @@
 //!         FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins).required(),
 //!     ),
 //! );
-//! let server_config = ServerConfig::new(schema.clone());
-//! let mut server = Server::new(server_config, MemoryStore::new(), MonoTime(0))?;
+//! let mut now = at(MonoTime(0));
+//! let mut server = Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), now)?;
 //! let config = ClientConfig::new(ReplicaId(1), schema);
-//! let mut client = Client::new(config, MemoryStore::new(), 42, MonoTime(0))?;
+//! let mut client = Client::new(config, MemoryStore::new(), 42, now)?;
 //! let peer = PeerId(1);
 //!
 //! // A write commits locally before any sync: it survives a crash right here.
 //! let key = RecordKey::new("notes", "n1");
 //! let fields = BTreeMap::from([("title".to_owned(), Value::Str("hello".into()))]);
-//! client.observe_wall_clock(WallTime(1_700_000_000_000));
-//! client.put(MonoTime(0), key.clone(), fields)?;
+//! client.put(now, key.clone(), fields)?;
 //!
-//! // The host loop: feed inputs, then drain outputs, until both sides fall quiet.
-//! let mut now = MonoTime(0);
-//! for _ in 0..100 {
-//!     client.observe_wall_clock(WallTime(1_700_000_000_000 + now.0));
-//!     server.observe_wall_clock(WallTime(1_700_000_000_000 + now.0));
-//!     client.handle_timeout(now);
-//!     server.handle_timeout(now);
-//!     while let Some(event) = client.poll_event() {
-//!         if event == ClientEvent::WantsConnection {
-//!             client.connected(now); // our "dial" always succeeds
-//!             server.connected(now, peer);
+//! // The host loop. Messages arrive at once here; a real transport feeds each one as an input
+//! // when it arrives.
+//! for _ in 0..1_000 {
+//!     // Drain both sides' outputs, delivering every message, until neither has any left.
+//!     let mut moved = true;
+//!     while moved {
+//!         moved = false;
+//!         while let Some(event) = client.poll_event() {
+//!             if event == ClientEvent::WantsConnection {
+//!                 client.connected(now); // our "dial" always succeeds
+//!                 server.connected(now, peer);
+//!             }
+//!             moved = true;
+//!         }
+//!         while let Some(bytes) = client.poll_transmit() {
+//!             server.handle_message(now, peer, &bytes);
+//!             moved = true;
+//!         }
+//!         while let Some(transmit) = server.poll_transmit() {
+//!             client.handle_message(now, &transmit.payload);
+//!             moved = true;
 //!         }
 //!     }
-//!     while let Some(bytes) = client.poll_transmit() {
-//!         server.handle_message(now, peer, &bytes);
-//!     }
-//!     while let Some(transmit) = server.poll_transmit() {
-//!         client.handle_message(now, &transmit.payload);
-//!     }
-//!     if client.is_idle() {
+//!     if client.is_idle() && client.outbox().count() == 0 {
 //!         break;
 //!     }
-//!     now = now.plus_ms(10);
+//!     // Nothing left to send: sleep until the earlier timeout, and fire it.
+//!     let client_next = client.poll_timeout().map(|(at, _timer)| at);
+//!     let server_next = server.poll_timeout().map(|(at, _timer)| at);
+//!     let next = client_next.into_iter().chain(server_next).min();
+//!     now = at(next.expect("the server always has its collection timer"));
+//!     client.handle_timeout(now);
+//!     server.handle_timeout(now);
 //! }
 //! assert_eq!(server.view(), client.view());
 //! assert_eq!(client.outbox().count(), 0, "the server acknowledged the write");
@@ -166,6 +179,6 @@ pub use schema::{
 };
 pub use server::{Server, ServerConfig, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};
-pub use time::{MonoTime, WallTime};
+pub use time::{MonoTime, Now, WallTime};
 pub use value::{FieldType, Value};
 pub use version::VersionVector;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use driftsync_core::{
     Client, ClientConfig, CollectionSchema, FieldSchema, FieldType, MemoryStore, MergePolicy,
-    MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value, WallTime,
+    MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value, WallTime,
 };
 
 const WALL_MS: u64 = 1_700_000_000_000;
@@ -24,24 +24,31 @@ fn title(s: &str) -> BTreeMap<String, Value> {
     [("title".to_owned(), Value::Str(s.to_owned()))].into()
 }
 
-/// A hand-driven network: messages move only when the test says so.
+/// A hand-driven network: messages move only when the test says so. Each node's wall clock
+/// reads what the test last set it to.
 struct Wires {
     server: Server,
     clients: Vec<Client>,
     peers: Vec<PeerId>,
+    server_wall: WallTime,
+    client_walls: Vec<WallTime>,
 }
 
 impl Wires {
+    fn server_at(&self, now: MonoTime) -> Now {
+        Now::new(now, self.server_wall)
+    }
+
     fn up(&mut self, i: usize, now: MonoTime) {
         while let Some(bytes) = self.clients[i].poll_transmit() {
-            self.server.handle_message(now, self.peers[i], &bytes);
+            self.server.handle_message(self.server_at(now), self.peers[i], &bytes);
         }
     }
 
     fn down(&mut self, now: MonoTime) {
         while let Some(t) = self.server.poll_transmit() {
             if let Some(i) = self.peers.iter().position(|p| *p == t.to) {
-                self.clients[i].handle_message(now, &t.payload);
+                self.clients[i].handle_message(Now::new(now, self.client_walls[i]), &t.payload);
             }
         }
     }
@@ -64,34 +71,36 @@ fn a_reconnect_past_a_delete_does_not_let_gc_drop_a_tombstone_an_unpushed_op_pre
     let mut config = ServerConfig::new(schema());
     config.client_eviction_ms = 15_000;
     config.tombstone_retention_ms = 15_000;
-    let mut server = Server::new(config, MemoryStore::new(), now).expect("fresh");
-    server.observe_wall_clock(WallTime(WALL_MS));
+    let start = Now::new(now, WallTime(WALL_MS));
+    let server = Server::new(config, MemoryStore::new(), start).expect("fresh");
     let clients = (1..=2)
         .map(|r| {
             let config = ClientConfig::new(ReplicaId(r), schema());
-            Client::new(config, MemoryStore::new(), r, now).expect("fresh")
+            Client::new(config, MemoryStore::new(), r, start).expect("fresh")
         })
         .collect();
-    let mut w = Wires { server, clients, peers: vec![PeerId(1), PeerId(2)] };
+    let peers = vec![PeerId(1), PeerId(2)];
+    let walls = vec![WallTime(WALL_MS); 2];
+    let mut w = Wires { server, clients, peers, server_wall: start.wall, client_walls: walls };
     for i in 0..2 {
-        w.server.connected(now, w.peers[i]);
-        w.clients[i].observe_wall_clock(WallTime(WALL_MS));
-        w.clients[i].connected(now);
+        w.server.connected(w.server_at(now), w.peers[i]);
+        w.clients[i].connected(Now::new(now, w.client_walls[i]));
     }
     w.settle(now);
-    w.clients[0].put(now, key(), title("a")).expect("valid");
+    w.clients[0].put(Now::new(now, w.client_walls[0]), key(), title("a")).expect("valid");
     w.settle(now);
     // Client B, ten seconds ahead, deletes; the server pokes A.
-    w.clients[1].observe_wall_clock(WallTime(WALL_MS + 10_000));
-    w.clients[1].delete(now, key()).expect("valid");
+    w.client_walls[1] = WallTime(WALL_MS + 10_000);
+    w.clients[1].delete(Now::new(now, w.client_walls[1]), key()).expect("valid");
     w.up(1, now);
     w.down(now);
     // A's pull request is in flight when A writes with an older stamp than the delete.
     let pull: Vec<_> = std::iter::from_fn(|| w.clients[0].poll_transmit()).collect();
-    w.clients[0].observe_wall_clock(WallTime(WALL_MS + 1_000));
-    w.clients[0].put(now, key(), title("older than the delete")).expect("valid");
+    w.client_walls[0] = WallTime(WALL_MS + 1_000);
+    let older = title("older than the delete");
+    w.clients[0].put(Now::new(now, w.client_walls[0]), key(), older).expect("valid");
     for bytes in pull {
-        w.server.handle_message(now, w.peers[0], &bytes);
+        w.server.handle_message(w.server_at(now), w.peers[0], &bytes);
     }
     w.down(now);
     let lost_push: Vec<_> = std::iter::from_fn(|| w.clients[0].poll_transmit()).collect();
@@ -100,21 +109,21 @@ fn a_reconnect_past_a_delete_does_not_let_gc_drop_a_tombstone_an_unpushed_op_pre
     // B pulls past its own delete, then reports so with a second pull: only A's pending put
     // can hold the tombstone back.
     for _ in 0..2 {
-        w.clients[1].sync_now(now);
+        w.clients[1].sync_now(Now::new(now, w.client_walls[1]));
         w.settle(now);
     }
     // A reconnects with its cursor past the delete, the put still unpushed; then the server
     // runs a collection pass before the push lands.
     let now = MonoTime(1_000);
-    w.clients[0].disconnected(now);
-    w.server.disconnected(now, w.peers[0]);
+    w.clients[0].disconnected(Now::new(now, w.client_walls[0]));
+    w.server.disconnected(w.server_at(now), w.peers[0]);
     w.peers[0] = PeerId(11);
-    w.server.connected(now, w.peers[0]);
-    w.clients[0].connected(now);
+    w.server.connected(w.server_at(now), w.peers[0]);
+    w.clients[0].connected(Now::new(now, w.client_walls[0]));
     w.up(0, now);
     let later = MonoTime(31_000);
-    w.server.observe_wall_clock(WallTime(WALL_MS + 31_000));
-    w.server.handle_timeout(later);
+    w.server_wall = WallTime(WALL_MS + 31_000);
+    w.server.handle_timeout(w.server_at(later));
     assert!(w.server.records().get(&key()).is_some(), "the tombstone must wait for A's put");
     w.settle(later);
     assert!(!w.server.view().contains_key(&key()), "the older put stays hidden");

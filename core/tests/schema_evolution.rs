@@ -11,8 +11,8 @@ use common::{Direction, World, client_config, fields, key, text};
 use driftsync_core::testing::wire::{Message, RejectReason};
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime, Mutation,
-    OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig, ServerMeta,
-    Store, Value,
+    Now, OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig, ServerMeta,
+    Store, Value, WallTime,
 };
 use driftsync_core::{Converter, SchemaLineage, Step, VersionPolicy};
 
@@ -453,7 +453,7 @@ fn a_store_newer_than_the_servers_build_is_refused_with_how_to_roll_back() {
     let meta = ServerMeta { schema_version: 2, ..Default::default() };
     store.commit(vec![Mutation::ServerMeta(meta)]).expect("memory stores commit");
     let v1_build = ServerConfig::new(base());
-    let error = Server::new(v1_build, store, MonoTime(0))
+    let error = Server::new(v1_build, store, Now::new(MonoTime(0), WallTime(0)))
         .expect_err("v2 data cannot be read by a v1 build");
     assert!(error.message.contains("schema v2 data"), "{error}");
     assert!(error.message.contains("version policy"), "{error}");

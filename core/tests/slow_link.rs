@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
+    MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
     WallTime,
 };
 
@@ -25,23 +25,21 @@ type Wire = Vec<(u64, bool, Vec<u8>)>;
 
 #[test]
 fn a_client_whose_round_trip_exceeds_the_response_timeout_still_syncs() {
+    let start = Now::new(MonoTime(0), WallTime(WALL_MS));
     let mut server =
-        Server::new(ServerConfig::new(schema()), MemoryStore::new(), MonoTime(0)).expect("fresh");
+        Server::new(ServerConfig::new(schema()), MemoryStore::new(), start).expect("fresh");
     let config = ClientConfig::new(ReplicaId(1), schema());
     assert!(2 * LATENCY_MS > config.response_timeout_ms, "the link is slower than the timeout");
-    let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0)).expect("fresh");
+    let mut client = Client::new(config, MemoryStore::new(), 7, start).expect("fresh");
     let key = RecordKey::new("notes", "n1");
     let fields = BTreeMap::from([("title".to_owned(), Value::Str("over a slow link".into()))]);
-    client.observe_wall_clock(WallTime(WALL_MS));
-    client.put(MonoTime(0), key.clone(), fields).expect("valid");
+    client.put(start, key.clone(), fields).expect("valid");
     let mut wire: Wire = Vec::new();
     let peer = PeerId(1);
     let mut now_ms = 0;
     while now_ms < 120_000 && !(client.is_idle() && server.view().contains_key(&key)) {
         now_ms += STEP_MS;
-        let now = MonoTime(now_ms);
-        client.observe_wall_clock(WallTime(WALL_MS + now_ms));
-        server.observe_wall_clock(WallTime(WALL_MS + now_ms));
+        let now = start.plus_ms(now_ms);
         let (due, later): (Wire, Wire) = wire.into_iter().partition(|(at, ..)| *at <= now_ms);
         wire = later;
         for (_, to_server, bytes) in due {

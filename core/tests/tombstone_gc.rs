@@ -123,7 +123,7 @@ fn a_fresh_install_that_wrote_offline_loses_nothing_to_a_server_that_has_compact
     // The install writes before it ever connects: a record of its own, an edit of a record
     // others will create, and one of a record others will delete after it wrote.
     let now = world.now;
-    let install = world.client(2);
+    let mut install = world.client(2);
     install.put(now, key("mine"), fields(&[("title", text("offline"))])).expect("valid");
     install.update(now, key("shared"), fields(&[("body", text("from the install"))])).expect("ok");
     install.put(now, key("gone"), fields(&[("title", text("older than its delete"))])).expect("ok");

@@ -132,8 +132,13 @@ mod tests {
     use crate::quarantine::{QuarantineReason, QuarantinedOp};
     use crate::schema::{CollectionSchema, FieldSchema, Schema};
     use crate::store::{MemoryStore, Store};
-    use crate::time::{MonoTime, WallTime};
+    use crate::time::{MonoTime, Now, WallTime};
     use crate::value::{FieldType, Value};
+
+    /// Both clock readings at `ms`: these tests' clocks agree.
+    fn at_ms(ms: u64) -> Now {
+        Now::new(MonoTime(ms), WallTime(ms))
+    }
 
     /// A client that wrote three records, none of them pushed.
     fn client_with_three_queued_writes() -> Client {
@@ -141,11 +146,10 @@ mod tests {
             .field("title", FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins));
         let schema = Schema::new(1).collection("notes", notes);
         let config = ClientConfig::new(ReplicaId(1), schema);
-        let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0)).expect("loads");
+        let mut client = Client::new(config, MemoryStore::new(), 7, at_ms(0)).expect("loads");
         for (at, id) in [(1_000, "a"), (2_000, "b"), (3_000, "c")] {
-            client.observe_wall_clock(WallTime(at));
             let fields = [("title".to_owned(), Value::Str(id.to_owned()))].into();
-            client.put(MonoTime(at), RecordKey::new("notes", id), fields).expect("a valid put");
+            client.put(at_ms(at), RecordKey::new("notes", id), fields).expect("a valid put");
         }
         client
     }

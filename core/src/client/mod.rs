@@ -1,8 +1,9 @@
 //! The client replica: a local store of records, a durable outbox, and the sync state machine.
 //!
 //! Methods are grouped as quinn-proto groups them: construction, getters, inputs
-//! (`handle_*`, `connected`, `disconnected`, `observe_wall_clock`), commands (`put`, `update`,
-//! `delete`, `increment`, `resolve_conflict`, `sync_now`), then outputs (`poll_*`).
+//! (`handle_*`, `connected`, `disconnected`), commands (`put`, `update`, `delete`,
+//! `increment`, `resolve_conflict`, `sync_now`), then outputs (`poll_*`). Every input and
+//! command takes a [`Now`], both clock readings at once.
 
 mod invariants;
 mod link;
@@ -30,7 +31,7 @@ use crate::retry::{Retry, RetryConfig};
 use crate::rtt::ResponseTimeout;
 use crate::schema::{LineageError, Schema, SchemaLineage};
 use crate::store::{MemoryStore, Mutation, Store};
-use crate::time::{MonoTime, WallTime};
+use crate::time::{MonoTime, Now, WallTime};
 
 use link::{Link, Pending};
 pub(crate) use pull::Staging;
@@ -175,7 +176,7 @@ impl<S: Store> Client<S> {
         config: ClientConfig,
         store: S,
         seed: u64,
-        now: MonoTime,
+        now: Now,
     ) -> Result<Client<S>, StorageError> {
         let mut store = store;
         let stored = store.load()?;
@@ -201,7 +202,7 @@ impl<S: Store> Client<S> {
         let batch_counter = u64::from(rng.random::<u32>());
         let mut client = Client {
             clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
-            wall: WallTime(meta.hlc.wall_ms),
+            wall: now.wall,
             records,
             outbox: stored.outbox.into_values().collect(),
             quarantine: stored.quarantine,
@@ -214,7 +215,7 @@ impl<S: Store> Client<S> {
             meta,
             config,
             store,
-            link: Link::Offline { reconnect_at: now },
+            link: Link::Offline { reconnect_at: now.mono },
             staging: None,
             pull_wanted: true,
             sync_at: None,
@@ -323,26 +324,24 @@ impl<S: Store> Client<S> {
 
     // ---- inputs ----
 
-    /// Tells the client its wall clock reading; call it before every other input.
-    pub fn observe_wall_clock(&mut self, wall: WallTime) {
-        self.wall = wall;
-    }
-
     /// The transport is up: the handshake starts.
-    pub fn connected(&mut self, now: MonoTime) {
+    pub fn connected(&mut self, now: Now) {
+        let now = self.observe(now);
         self.link = Link::connected();
         self.drive(now);
     }
 
     /// The transport is down (or a dial failed): reconnect after a backoff.
-    pub fn disconnected(&mut self, now: MonoTime) {
+    pub fn disconnected(&mut self, now: Now) {
+        let now = self.observe(now);
         self.staging = None;
         self.schedule_reconnect(now);
         self.set_state(SyncState::Offline);
     }
 
     /// Handles bytes from the server.
-    pub fn handle_message(&mut self, now: MonoTime, bytes: &[u8]) {
+    pub fn handle_message(&mut self, now: Now, bytes: &[u8]) {
+        let now = self.observe(now);
         match crate::protocol::decode(bytes, &self.config.limits) {
             Ok(message) => self.on_message(now, message),
             Err(error) => {
@@ -355,7 +354,8 @@ impl<S: Store> Client<S> {
     }
 
     /// Handles every timer that is due at `now`.
-    pub fn handle_timeout(&mut self, now: MonoTime) {
+    pub fn handle_timeout(&mut self, now: Now) {
+        let now = self.observe(now);
         // Each handler moves its own timer past `now` or clears it; the bound guards that.
         for _ in 0..TIMERS_PER_INPUT_MAX {
             let Some((_, timer)) = self.poll_timeout().filter(|(at, _)| *at <= now) else {
@@ -379,7 +379,8 @@ impl<S: Store> Client<S> {
     }
 
     /// Starts a sync round now instead of waiting for the background timer.
-    pub fn sync_now(&mut self, now: MonoTime) {
+    pub fn sync_now(&mut self, now: Now) {
+        let now = self.observe(now);
         self.pull_wanted = true;
         // A person asked: dial even after a rejection (they may have upgraded or fixed the
         // token with `set_token`).
@@ -390,6 +391,12 @@ impl<S: Store> Client<S> {
             self.events.push_back(ClientEvent::WantsConnection);
         }
         self.drive(now);
+    }
+
+    /// Takes an input's wall reading, for the clock; returns its monotonic one, for timers.
+    fn observe(&mut self, now: Now) -> MonoTime {
+        self.wall = now.wall;
+        now.mono
     }
 
     // ---- outputs ----

@@ -10,14 +10,14 @@ use crate::ids::{OpId, RecordKey};
 use crate::merge::RecordState;
 use crate::op::{FieldWrite, Op, OpBody};
 use crate::store::{Changes, Mutation, Store};
-use crate::time::MonoTime;
+use crate::time::Now;
 use crate::value::Value;
 
 impl<S: Store> Client<S> {
     /// Creates (or re-creates) a record with the given fields.
     pub fn put(
         &mut self,
-        now: MonoTime,
+        now: Now,
         key: RecordKey,
         fields: BTreeMap<String, Value>,
     ) -> Result<OpId, WriteError> {
@@ -28,7 +28,7 @@ impl<S: Store> Client<S> {
     /// Sets the given fields of a record, leaving the others as they are.
     pub fn update(
         &mut self,
-        now: MonoTime,
+        now: Now,
         key: RecordKey,
         fields: BTreeMap<String, Value>,
     ) -> Result<OpId, WriteError> {
@@ -40,14 +40,14 @@ impl<S: Store> Client<S> {
     }
 
     /// Deletes a record (a tombstone: everything older is hidden everywhere).
-    pub fn delete(&mut self, now: MonoTime, key: RecordKey) -> Result<OpId, WriteError> {
+    pub fn delete(&mut self, now: Now, key: RecordKey) -> Result<OpId, WriteError> {
         self.write(now, key, OpBody::Delete)
     }
 
     /// Adds `delta` to a counter field.
     pub fn increment(
         &mut self,
-        now: MonoTime,
+        now: Now,
         key: RecordKey,
         field: &str,
         delta: i64,
@@ -60,7 +60,7 @@ impl<S: Store> Client<S> {
     /// replica after every later sync.
     pub fn resolve_conflict(
         &mut self,
-        now: MonoTime,
+        now: Now,
         key: RecordKey,
         field: &str,
         value: Value,
@@ -85,7 +85,8 @@ impl<S: Store> Client<S> {
             .collect()
     }
 
-    fn write(&mut self, now: MonoTime, key: RecordKey, body: OpBody) -> Result<OpId, WriteError> {
+    fn write(&mut self, now: Now, key: RecordKey, body: OpBody) -> Result<OpId, WriteError> {
+        let now = self.observe(now);
         if self.outbox.len() >= self.config.outbox_ops_max {
             return Err(WriteError::OutboxFull { ops_max: self.config.outbox_ops_max });
         }

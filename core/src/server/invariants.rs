@@ -145,8 +145,13 @@ mod tests {
     use crate::schema::{CollectionSchema, FieldSchema, Schema};
     use crate::server::{Server, ServerConfig};
     use crate::store::{MemoryStore, Store};
-    use crate::time::{MonoTime, WallTime};
+    use crate::time::{MonoTime, Now, WallTime};
     use crate::value::{FieldType, Value};
+
+    /// Both clock readings at `ms`: these tests' clocks agree.
+    fn at_ms(ms: u64) -> Now {
+        Now::new(MonoTime(ms), WallTime(ms))
+    }
 
     /// A server that took two puts and a delete of the first record from one client.
     fn server_holding_a_tombstone() -> Server {
@@ -154,18 +159,16 @@ mod tests {
             .field("title", FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins));
         let schema = Schema::new(1).collection("notes", notes);
         let mut server =
-            Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), MonoTime(0))
+            Server::new(ServerConfig::new(schema.clone()), MemoryStore::new(), at_ms(0))
                 .expect("loads");
         let config = ClientConfig::new(ReplicaId(1), schema);
-        let mut client = Client::new(config, MemoryStore::new(), 7, MonoTime(0)).expect("loads");
+        let mut client = Client::new(config, MemoryStore::new(), 7, at_ms(0)).expect("loads");
         for (at, id) in [(1_000, "a"), (2_000, "b")] {
-            client.observe_wall_clock(WallTime(at));
             let fields = [("title".to_owned(), Value::Str(id.to_owned()))].into();
-            client.put(MonoTime(at), RecordKey::new("notes", id), fields).expect("a valid put");
+            client.put(at_ms(at), RecordKey::new("notes", id), fields).expect("a valid put");
         }
-        client.delete(MonoTime(3_000), RecordKey::new("notes", "a")).expect("a valid delete");
-        let (now, peer) = (MonoTime(3_000), PeerId(1));
-        server.observe_wall_clock(WallTime(3_000));
+        client.delete(at_ms(3_000), RecordKey::new("notes", "a")).expect("a valid delete");
+        let (now, peer) = (at_ms(3_000), PeerId(1));
         server.connected(now, peer);
         client.connected(now);
         for _ in 0..16 {

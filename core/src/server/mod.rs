@@ -29,7 +29,7 @@ use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
 use crate::store::{MemoryStore, Mutation, Store};
-use crate::time::{MonoTime, WallTime};
+use crate::time::{MonoTime, Now, WallTime};
 use forgotten::Forgotten;
 
 /// How a server behaves.
@@ -157,7 +157,7 @@ pub struct Server<S: Store = MemoryStore> {
 
 impl<S: Store> Server<S> {
     /// Starts (or restarts) a server from whatever `store` holds.
-    pub fn new(config: ServerConfig, store: S, now: MonoTime) -> Result<Server<S>, StorageError> {
+    pub fn new(config: ServerConfig, store: S, now: Now) -> Result<Server<S>, StorageError> {
         let mut store = store;
         let stored = store.load()?;
         let mut meta = stored.server_meta.unwrap_or_default();
@@ -167,8 +167,8 @@ impl<S: Store> Server<S> {
         let tombstone_pos = tombstone_positions(&records, &log, meta.compacted_through);
         Ok(Server {
             clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
-            wall: WallTime(meta.hlc.wall_ms),
-            collect_at: now.plus_ms(config.gc_interval_ms),
+            wall: now.wall,
+            collect_at: now.mono.plus_ms(config.gc_interval_ms),
             config,
             store,
             records,
@@ -275,24 +275,22 @@ impl<S: Store> Server<S> {
 
     // ---- inputs ----
 
-    /// Tells the server its wall clock reading; call it before every other input.
-    pub fn observe_wall_clock(&mut self, wall: WallTime) {
-        self.wall = wall;
-    }
-
     /// A peer connected; it must say Hello before anything else.
-    pub fn connected(&mut self, _now: MonoTime, peer: PeerId) {
+    pub fn connected(&mut self, now: Now, peer: PeerId) {
+        self.observe(now);
         self.sessions.insert(peer, Session::default());
     }
 
-    pub fn disconnected(&mut self, _now: MonoTime, peer: PeerId) {
+    pub fn disconnected(&mut self, now: Now, peer: PeerId) {
+        self.observe(now);
         if let Some(session) = self.sessions.remove(&peer) {
             self.events.push_back(ServerEvent::ClientLeft { peer, client: session.client });
         }
     }
 
     /// Handles bytes from a peer.
-    pub fn handle_message(&mut self, _now: MonoTime, peer: PeerId, bytes: &[u8]) {
+    pub fn handle_message(&mut self, now: Now, peer: PeerId, bytes: &[u8]) {
+        self.observe(now);
         match crate::protocol::decode(bytes, &self.config.limits) {
             Ok(message) => self.on_message(peer, message),
             Err(error) => {
@@ -303,11 +301,19 @@ impl<S: Store> Server<S> {
         }
     }
 
-    pub fn handle_timeout(&mut self, now: MonoTime) {
+    pub fn handle_timeout(&mut self, now: Now) {
+        let now = self.observe(now);
         if now >= self.collect_at {
             self.collect_at = now.plus_ms(self.config.gc_interval_ms);
             self.collect();
         }
+    }
+
+    /// Takes an input's wall reading, for the clock and the retention windows; returns its
+    /// monotonic one, for the collection timer.
+    fn observe(&mut self, now: Now) -> MonoTime {
+        self.wall = now.wall;
+        now.mono
     }
 
     // ---- outputs ----

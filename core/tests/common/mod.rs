@@ -10,8 +10,8 @@ use std::sync::Arc;
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, ServerEvent,
-    Value, WallTime,
+    MergePolicy, MonoTime, Now, OpId, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig,
+    ServerEvent, Value, WallTime, WriteError,
 };
 use driftsync_core::{SchemaLineage, VersionPolicy};
 
@@ -132,13 +132,14 @@ impl World {
     /// A world from complete configs; client `i` is peer `i + 1` and must be replica `i + 1`.
     pub fn from_configs(server_config: ServerConfig, configs: Vec<ClientConfig>) -> World {
         let now = MonoTime(0);
+        let start = Now::new(now, WallTime(WALL_EPOCH_MS));
         let server =
-            Server::new(server_config.clone(), MemoryStore::new(), now).expect("fresh store");
+            Server::new(server_config.clone(), MemoryStore::new(), start).expect("fresh store");
         let clients = configs
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                Client::new(c.clone(), MemoryStore::new(), i as u64, now).expect("fresh store")
+                Client::new(c.clone(), MemoryStore::new(), i as u64, start).expect("fresh store")
             })
             .collect();
         World {
@@ -156,11 +157,10 @@ impl World {
         }
     }
 
-    pub fn client(&mut self, i: usize) -> &mut Client {
+    /// Client `i`, driven at the world's instant on its own (maybe skewed) wall clock.
+    pub fn client(&mut self, i: usize) -> ClientAt<'_> {
         let wall = self.wall(i);
-        let client = &mut self.clients[i];
-        client.observe_wall_clock(wall);
-        client
+        ClientAt { client: &mut self.clients[i], wall }
     }
 
     pub fn client_ref(&self, i: usize) -> &Client {
@@ -180,11 +180,21 @@ impl World {
         WallTime((WALL_EPOCH_MS + self.now.0).saturating_add_signed(self.wall_offset_ms[i]))
     }
 
+    /// Both of client `i`'s clock readings at the world's instant.
+    fn client_now(&self, i: usize) -> Now {
+        Now::new(self.now, self.wall(i))
+    }
+
+    /// Both of the server's clock readings at the world's instant (its clock is never skewed).
+    fn server_now(&self) -> Now {
+        Now::new(self.now, WallTime(WALL_EPOCH_MS + self.now.0))
+    }
+
     pub fn go_offline(&mut self, i: usize) {
         self.online[i] = false;
         let now = self.now;
         self.client(i).disconnected(now);
-        self.server.disconnected(now, peer(i));
+        self.server.disconnected(self.server_now(), peer(i));
         self.drain();
     }
 
@@ -243,13 +253,13 @@ impl World {
 
     /// Restarts client `i` from its store: whatever it had not committed is gone.
     pub fn crash_client(&mut self, i: usize) {
-        let now = self.now;
+        let now = self.client_now(i);
         let store = self.clients.remove(i).into_store();
         self.restarts += 1;
         let restarted = Client::new(self.configs[i].clone(), store, 1_000 + self.restarts, now)
             .expect("memory store loads");
         self.clients.insert(i, restarted);
-        self.server.disconnected(now, peer(i));
+        self.server.disconnected(self.server_now(), peer(i));
         self.drain();
     }
 
@@ -280,12 +290,13 @@ impl World {
     /// Restarts the server from its store; every client's connection drops.
     pub fn crash_server(&mut self) {
         let now = self.now;
+        let server_now = self.server_now();
         let fresh =
-            Server::new(self.server_config.clone(), MemoryStore::new(), now).expect("fresh");
+            Server::new(self.server_config.clone(), MemoryStore::new(), server_now).expect("fresh");
         // A fresh server stands in while the crashed one's store is moved out.
         let store = std::mem::replace(&mut self.server, fresh).into_store();
         self.server =
-            Server::new(self.server_config.clone(), store, now).expect("memory store loads");
+            Server::new(self.server_config.clone(), store, server_now).expect("memory store loads");
         for i in 0..self.clients.len() {
             self.client(i).disconnected(now);
         }
@@ -329,8 +340,7 @@ impl World {
 
     fn tick(&mut self) {
         let now = self.now;
-        self.server.observe_wall_clock(WallTime(WALL_EPOCH_MS + now.0));
-        self.server.handle_timeout(now);
+        self.server.handle_timeout(self.server_now());
         for i in 0..self.clients.len() {
             self.client(i).handle_timeout(now);
         }
@@ -345,12 +355,12 @@ impl World {
             for i in 0..self.clients.len() {
                 while let Some(event) = self.clients[i].poll_event() {
                     if event == ClientEvent::CloseConnection {
-                        self.server.disconnected(now, peer(i));
+                        self.server.disconnected(self.server_now(), peer(i));
                     }
                     if event == ClientEvent::WantsConnection {
                         if self.online[i] {
                             self.client(i).connected(now);
-                            self.server.connected(now, peer(i));
+                            self.server.connected(self.server_now(), peer(i));
                         } else {
                             self.client(i).disconnected(now);
                         }
@@ -364,8 +374,7 @@ impl World {
                         continue;
                     }
                     if let Some(bytes) = self.intercept(Direction::ToServer, i, bytes.to_vec()) {
-                        self.server.observe_wall_clock(WallTime(WALL_EPOCH_MS + now.0));
-                        self.server.handle_message(now, peer(i), &bytes);
+                        self.server.handle_message(self.server_now(), peer(i), &bytes);
                     }
                 }
             }
@@ -445,4 +454,93 @@ pub fn peer(i: usize) -> PeerId {
 pub fn client_config(i: usize, lineage: &Arc<SchemaLineage>, version: u32) -> ClientConfig {
     ClientConfig::with_lineage(ReplicaId(i as u64 + 1), lineage.clone(), version)
         .expect("the version is in the lineage")
+}
+
+/// A client driven at one instant: its commands and inputs take the world's monotonic time as
+/// the tests write it and add the client's own wall reading, as a host would.
+pub struct ClientAt<'w> {
+    client: &'w mut Client,
+    wall: WallTime,
+}
+
+impl ClientAt<'_> {
+    fn at(&self, now: MonoTime) -> Now {
+        Now::new(now, self.wall)
+    }
+
+    pub fn put(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<OpId, WriteError> {
+        self.client.put(self.at(now), key, fields)
+    }
+
+    pub fn update(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<OpId, WriteError> {
+        self.client.update(self.at(now), key, fields)
+    }
+
+    pub fn delete(&mut self, now: MonoTime, key: RecordKey) -> Result<OpId, WriteError> {
+        self.client.delete(self.at(now), key)
+    }
+
+    pub fn increment(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        field: &str,
+        delta: i64,
+    ) -> Result<OpId, WriteError> {
+        self.client.increment(self.at(now), key, field, delta)
+    }
+
+    pub fn resolve_conflict(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        field: &str,
+        value: Value,
+    ) -> Result<OpId, WriteError> {
+        self.client.resolve_conflict(self.at(now), key, field, value)
+    }
+
+    pub fn sync_now(&mut self, now: MonoTime) {
+        self.client.sync_now(self.at(now));
+    }
+
+    pub fn connected(&mut self, now: MonoTime) {
+        self.client.connected(self.at(now));
+    }
+
+    pub fn disconnected(&mut self, now: MonoTime) {
+        self.client.disconnected(self.at(now));
+    }
+
+    pub fn handle_timeout(&mut self, now: MonoTime) {
+        self.client.handle_timeout(self.at(now));
+    }
+
+    pub fn handle_message(&mut self, now: MonoTime, bytes: &[u8]) {
+        self.client.handle_message(self.at(now), bytes);
+    }
+}
+
+impl std::ops::Deref for ClientAt<'_> {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        self.client
+    }
+}
+
+impl std::ops::DerefMut for ClientAt<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+    }
 }

@@ -1,7 +1,7 @@
 //! Faults: partitions, offline periods, crashes and restarts, clock jumps, and the heal.
 
 use driftsync_core::VersionPolicy;
-use driftsync_core::{Client, MonoTime, SyncState};
+use driftsync_core::{Client, SyncState};
 use rand::RngCore;
 
 use crate::check;
@@ -216,7 +216,7 @@ impl Sim<'_> {
 
     /// Restarts a crashed node from its store (a crash still armed lands first).
     fn restart(&mut self, node: NodeId) {
-        let now = MonoTime(self.now_ms);
+        let now = self.now_of(node);
         if node.is_server() {
             if self.server.crash_armed {
                 self.crash_server_now();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
-    Client, ClientEvent, MonoTime, Op, OpId, QuarantineReason, RecordKey, Server, ServerEvent,
+    Client, ClientEvent, MonoTime, Now, Op, OpId, QuarantineReason, RecordKey, Server, ServerEvent,
     WallTime,
 };
 
@@ -25,13 +25,10 @@ impl Sim<'_> {
     pub(super) fn with_client<R>(
         &mut self,
         index: usize,
-        input: impl FnOnce(&mut Client<SimStore>, MonoTime) -> R,
+        input: impl FnOnce(&mut Client<SimStore>, Now) -> R,
     ) -> Option<R> {
-        let node = NodeId::client(index as u32 + 1);
-        let wall = WallTime(self.clocks[node.0 as usize].read(self.now_ms));
-        let now = MonoTime(self.now_ms);
+        let now = self.now_of(NodeId::client(index as u32 + 1));
         let client = self.clients[index].slot.up()?;
-        client.observe_wall_clock(wall);
         let result = input(client, now);
         self.after_client_input(index);
         Some(result)
@@ -40,15 +37,19 @@ impl Sim<'_> {
     /// Runs one input on the server (if it is up) and drains its outputs.
     pub(super) fn with_server<R>(
         &mut self,
-        input: impl FnOnce(&mut Server<SimStore>, MonoTime) -> R,
+        input: impl FnOnce(&mut Server<SimStore>, Now) -> R,
     ) -> Option<R> {
-        let wall = WallTime(self.clocks[0].read(self.now_ms));
-        let now = MonoTime(self.now_ms);
+        let now = self.now_of(NodeId::SERVER);
         let server = self.server.slot.up()?;
-        server.observe_wall_clock(wall);
         let result = input(server, now);
         self.after_server_input();
         Some(result)
+    }
+
+    /// What `node` reads on its clocks now: the simulated instant, and its skewed wall clock.
+    pub(super) fn now_of(&self, node: NodeId) -> Now {
+        let wall = WallTime(self.clocks[node.0 as usize].read(self.now_ms));
+        Now::new(MonoTime(self.now_ms), wall)
     }
 
     fn after_client_input(&mut self, index: usize) {

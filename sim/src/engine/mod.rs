@@ -27,7 +27,7 @@ mod workload;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use driftsync_core::{Client, MonoTime, Op, OpId, Server, SyncState};
+use driftsync_core::{Client, MonoTime, Now, Op, OpId, Server, SyncState, WallTime};
 use driftsync_core::{SchemaLineage, VersionPolicy};
 use rand_chacha::ChaCha8Rng;
 
@@ -144,11 +144,16 @@ impl<'p> Sim<'p> {
         let forget = tamper.stores_forget_last_commit();
         let mut node_seeds = stream(seed, Stream::Nodes);
         let server_config = server_config(params, &lineage, &*tamper);
-        let server =
-            start_server(server_config.clone(), SimStore::new(forget), MonoTime(0), &*tamper);
-        let clients = new_clients(params, &lineage, &mut node_seeds, &*tamper);
         let clocks: Vec<WallClock> =
             params.clocks.nodes.iter().map(|c| WallClock::new(*c)).collect();
+        let start = |node: NodeId| Now::new(MonoTime(0), WallTime(clocks[node.0 as usize].read(0)));
+        let server = start_server(
+            server_config.clone(),
+            SimStore::new(forget),
+            start(NodeId::SERVER),
+            &*tamper,
+        );
+        let clients = new_clients(params, &lineage, &mut node_seeds, &*tamper, start);
         let clocks_at_start = clocks[0].read(0);
         let mut sim = Sim {
             plan,
@@ -187,18 +192,24 @@ impl<'p> Sim<'p> {
             invariant_failed: false,
             inputs_checked: vec![0; params.nodes_count() as usize],
         };
+        sim.schedule_start();
+        sim
+    }
+
+    /// Queues every planned write and fault, the heal, and each node's first timer.
+    fn schedule_start(&mut self) {
+        let plan = self.plan;
         for (index, write) in plan.workload.iter().enumerate() {
-            sim.queue.push(write.at_ms, Event::Write(index));
+            self.queue.push(write.at_ms, Event::Write(index));
         }
         for (index, fault) in plan.faults.iter().enumerate() {
-            sim.queue.push(fault.at_ms, Event::Fault(index));
+            self.queue.push(fault.at_ms, Event::Fault(index));
         }
-        sim.queue.push(sim.heal_at_ms, Event::Heal);
-        sim.reschedule_server_timer();
-        for index in 0..sim.clients.len() {
-            sim.reschedule_client_timer(index);
+        self.queue.push(self.heal_at_ms, Event::Heal);
+        self.reschedule_server_timer();
+        for index in 0..self.clients.len() {
+            self.reschedule_client_timer(index);
         }
-        sim
     }
 
     fn run(&mut self) {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use driftsync_core::{Client, ClientConfig, MonoTime, RetryConfig, Server, ServerConfig};
+use driftsync_core::{Client, ClientConfig, Now, RetryConfig, Server, ServerConfig};
 use driftsync_core::{SchemaLineage, VersionPolicy};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
@@ -19,6 +19,7 @@ pub(super) fn new_clients(
     lineage: &Arc<SchemaLineage>,
     node_seeds: &mut ChaCha8Rng,
     tamper: &dyn Tamper,
+    start: impl Fn(NodeId) -> Now,
 ) -> Vec<ClientNode> {
     let forget = tamper.stores_forget_last_commit();
     (1..=params.clients)
@@ -32,7 +33,7 @@ pub(super) fn new_clients(
             config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
             config.retry = RetryConfig::default();
             let seed = tamper.jitter_seed(node_seeds.next_u64());
-            let client = Client::new(config.clone(), SimStore::new(forget), seed, MonoTime(0))
+            let client = Client::new(config.clone(), SimStore::new(forget), seed, start(node))
                 .expect("a fresh store loads");
             ClientNode::new(client, config)
         })
@@ -43,7 +44,7 @@ pub(super) fn new_clients(
 pub(super) fn start_server(
     config: ServerConfig,
     store: SimStore,
-    now: MonoTime,
+    now: Now,
     tamper: &dyn Tamper,
 ) -> Server<SimStore> {
     let mut server = Server::new(config, store, now).expect("the simulated store loads");

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use driftsync_core::{
-    Client, CollectionSchema, FieldSchema, FieldType, FieldView, MergePolicy, MonoTime, OpId,
-    RecordKey, Schema, Store, Value, WriteError,
+    Client, CollectionSchema, FieldSchema, FieldType, FieldView, MergePolicy, Now, OpId, RecordKey,
+    Schema, Store, Value, WriteError,
 };
 use driftsync_core::{Converter, SchemaLineage, Step};
 
@@ -90,7 +90,7 @@ pub(crate) fn record_key(write: &PlannedWrite) -> RecordKey {
 /// Performs one planned write on a client, in the client's schema version.
 pub(crate) fn perform<S: Store>(
     client: &mut Client<S>,
-    now: MonoTime,
+    now: Now,
     write: &PlannedWrite,
 ) -> Result<OpId, WriteError> {
     let key = record_key(write);
