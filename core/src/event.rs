@@ -6,6 +6,7 @@ use crate::ids::{BatchId, OpId, PeerId, RecordKey, ReplicaId};
 use crate::merge::ConflictReport;
 use crate::protocol::{DecodeError, RejectReason};
 use crate::quarantine::QuarantineReason;
+use crate::schema::Access;
 use crate::time::MonoTime;
 
 /// Where a quarantined op was caught.
@@ -78,11 +79,11 @@ pub enum ClientEvent {
     Acked {
         through: crate::ids::Seq,
     },
-    /// The handshake settled on a schema version. Read-only: the version is deprecated, so
-    /// the client pulls but keeps its writes queued until the app upgrades.
+    /// The handshake settled on a schema version. [`Access::ReadOnly`]: the version is
+    /// deprecated, so the client pulls but keeps its writes queued until the app upgrades.
     Negotiated {
         schema_version: u32,
-        read_only: bool,
+        access: Access,
         cautions: Vec<String>,
     },
     /// A record arrived without fields this client's schema version cannot show (added in a
@@ -115,7 +116,7 @@ pub enum ServerEvent {
         peer: PeerId,
         client: ReplicaId,
         schema_version: u32,
-        read_only: bool,
+        access: Access,
     },
     ClientRejected {
         peer: PeerId,

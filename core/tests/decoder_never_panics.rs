@@ -9,8 +9,9 @@ use driftsync_core::testing::wire::{
     WIRE_VERSION, Welcome, decode, encode, seal,
 };
 use driftsync_core::{
-    BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op,
-    OpBody, OpId, QuarantineReason, RecordKey, Records, ReplicaId, Schema, Seq, Stamp, Value,
+    Access, BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos,
+    MergePolicy, Op, OpBody, OpId, QuarantineReason, RecordKey, Records, ReplicaId, Schema, Seq,
+    Stamp, Value,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -155,7 +156,7 @@ fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
             quarantined: Vec::new(),
         }),
         Message::Welcome(Welcome {
-            read_only: false,
+            access: Access::ReadWrite,
             batch: BatchId(7),
             schema_version: 1,
             head: LogPos(0),
@@ -326,7 +327,7 @@ fn handshake_messages() -> Vec<Message> {
             outbox_oldest: None,
         }),
         Message::Welcome(Welcome {
-            read_only: false,
+            access: Access::ReadWrite,
             batch: BatchId(1),
             schema_version: 2,
             head: LogPos(40),

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use common::{Direction, World, client_config, fields, key, text};
 use driftsync_core::testing::wire::{Message, RejectReason};
 use driftsync_core::{
-    ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime, Mutation,
-    Now, OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig, ServerMeta,
-    Store, Value, WallTime,
+    Access, ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime,
+    Mutation, Now, OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig,
+    ServerMeta, Store, Value, WallTime,
 };
 use driftsync_core::{Converter, SchemaLineage, Step, VersionPolicy};
 
@@ -225,7 +225,7 @@ fn a_read_only_client_reads_what_it_can_and_pushes_its_writes_only_after_upgradi
     let mut world = World::with_lineage(lineage(), V1_READ_ONLY, &[2, 1, 2]);
     world.settle();
     let negotiated = world.client_events[1].iter().any(|event| {
-        matches!(event, ClientEvent::Negotiated { schema_version: 1, read_only: true, cautions }
+        matches!(event, ClientEvent::Negotiated { schema_version: 1, access: Access::ReadOnly, cautions }
             if !cautions.is_empty())
     });
     assert!(negotiated, "v1 is told it is read-only, and why");

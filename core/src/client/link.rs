@@ -18,6 +18,7 @@ use crate::protocol::{
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::retry::RetryDecision;
+use crate::schema::Access;
 use crate::store::{Mutation, Store};
 use crate::time::MonoTime;
 
@@ -43,7 +44,7 @@ pub(super) struct Conn {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
     Handshaking,
-    Ready { schema_version: u32, read_only: bool },
+    Ready { schema_version: u32, access: Access },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,7 +150,7 @@ impl<S: Store> Client<S> {
     /// ones (the server is behind) are migrated down here, and one that would lose a field
     /// stops the batch, so it and every later write wait for a server that can carry them.
     fn push_request(&mut self) -> Option<(Message, RequestKind)> {
-        let Some((session_version, false)) = self.session_schema() else {
+        let Some((session_version, Access::ReadWrite)) = self.session_schema() else {
             return None;
         };
         let written = self.meta.written_version(self.outbox.front()?.id.seq);
@@ -189,11 +190,11 @@ impl<S: Store> Client<S> {
         Some((Message::Push(push), RequestKind::Push { through }))
     }
 
-    /// The negotiated schema version and whether it is read-only, once the handshake is done.
-    pub(super) fn session_schema(&self) -> Option<(u32, bool)> {
+    /// The negotiated schema version and what it allows, once the handshake is done.
+    pub(super) fn session_schema(&self) -> Option<(u32, Access)> {
         match &self.link {
-            Link::Connected(Conn { phase: Phase::Ready { schema_version, read_only }, .. }) => {
-                Some((*schema_version, *read_only))
+            Link::Connected(Conn { phase: Phase::Ready { schema_version, access }, .. }) => {
+                Some((*schema_version, *access))
             }
             _ => None,
         }
@@ -300,13 +301,13 @@ impl<S: Store> Client<S> {
         }
         let acked_before = self.meta.acked_seq;
         self.retry.on_success();
-        let (schema_version, read_only) = (welcome.schema_version, welcome.read_only);
+        let (schema_version, access) = (welcome.schema_version, welcome.access);
         if let Link::Connected(conn) = &mut self.link {
-            conn.phase = Phase::Ready { schema_version, read_only };
+            conn.phase = Phase::Ready { schema_version, access };
         }
         self.events.push_back(ClientEvent::Negotiated {
             schema_version,
-            read_only,
+            access,
             cautions: welcome.cautions.clone(),
         });
         self.pull_wanted = true;

@@ -16,6 +16,7 @@ use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
 use crate::merge::RecordState;
 use crate::quarantine::QuarantineReason;
+use crate::schema::Access;
 
 /// The protocol revision this build speaks.
 pub const PROTOCOL_VERSION: u16 = 2;
@@ -68,8 +69,9 @@ pub struct Welcome {
     /// The highest version both sides speak: the version of every op and record in this
     /// session's messages.
     pub schema_version: u32,
-    /// The version is deprecated: pull only, keep writes queued until the app upgrades.
-    pub read_only: bool,
+    /// Read-only: the version is deprecated, so the client pulls only and keeps its writes
+    /// queued until the app upgrades. (Encoded as the flag it replaced: 0 read-write, 1 not.)
+    pub access: Access,
     pub head: LogPos,
     /// The server's authoritative ack for this client: ops through this seq are durable there.
     pub acked_seq: Seq,

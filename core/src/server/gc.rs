@@ -96,7 +96,7 @@ impl<S: Store> Server<S> {
         // A client with a live session is not silent, whatever the wall clock says (a jump of
         // the server's clock must not evict everyone at once).
         let connected: std::collections::BTreeSet<_> =
-            self.sessions.values().filter_map(|session| session.client).collect();
+            self.sessions.values().filter_map(|session| session.client()).collect();
         for (client, registration) in self.registrations.iter_mut() {
             let silent_ms = wall.0.saturating_sub(registration.last_seen.0);
             let silent = silent_ms > eviction_ms && !connected.contains(client);

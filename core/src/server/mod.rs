@@ -27,10 +27,11 @@ use crate::op::{Op, OpBody};
 use crate::persist::{Registration, ServerMeta};
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
-use crate::schema::{Access, LineageError, Schema, SchemaLineage, VersionPolicy};
+use crate::schema::{LineageError, Schema, SchemaLineage, VersionPolicy};
 use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, Now, WallTime};
 use forgotten::Forgotten;
+use session::Session;
 
 /// How a server behaves.
 #[derive(Clone, Debug)]
@@ -116,14 +117,6 @@ pub struct Transmit {
 pub enum ServerTimer {
     /// Evict silent clients, collect tombstones, compact the log.
     Collect,
-}
-
-#[derive(Clone, Debug, Default)]
-struct Session {
-    /// Set by an accepted Hello.
-    client: Option<ReplicaId>,
-    /// The negotiated schema version and what it allows.
-    schema: Option<(u32, Access)>,
 }
 
 /// The server state machine. Drive it as the crate docs describe.
@@ -284,7 +277,7 @@ impl<S: Store> Server<S> {
     pub fn disconnected(&mut self, now: Now, peer: PeerId) {
         self.observe(now);
         if let Some(session) = self.sessions.remove(&peer) {
-            self.events.push_back(ServerEvent::ClientLeft { peer, client: session.client });
+            self.events.push_back(ServerEvent::ClientLeft { peer, client: session.client() });
         }
     }
 

@@ -15,28 +15,47 @@ use crate::schema::{Access, Negotiation, SchemaLineage};
 use crate::server::Server;
 use crate::store::{Mutation, Store};
 
+/// One transport's session. A session whose client joined again on another transport goes
+/// back to awaiting a Hello: one live session per client.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) enum Session {
+    #[default]
+    AwaitingHello,
+    /// An accepted Hello: the client, and the negotiated schema version and what it allows.
+    Joined { client: ReplicaId, schema_version: u32, access: Access },
+}
+
+impl Session {
+    /// The client of a joined session.
+    pub(super) fn client(self) -> Option<ReplicaId> {
+        match self {
+            Session::Joined { client, .. } => Some(client),
+            Session::AwaitingHello => None,
+        }
+    }
+}
+
 impl<S: Store> Server<S> {
     pub(super) fn on_message(&mut self, peer: PeerId, message: Message) {
         let batch = message.batch().unwrap_or_default();
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
-        let Some(session) = self.sessions.get(&peer) else {
+        let Some(&session) = self.sessions.get(&peer) else {
             // Not a connected peer (a late message on a closed transport): it must not open a
             // session of its own, let alone take over a client's live one.
             warn!(peer = peer.0, kind = message.kind_name(), "message from an unknown peer");
             let kind = message.kind_name();
             return self.events.push_back(ServerEvent::Unexpected { peer, kind });
         };
-        let joined = session.client.zip(session.schema);
-        match (message, joined) {
+        match (message, session) {
             (Message::Hello(hello), _) => self.on_hello(peer, hello),
-            (Message::Push(push), Some((client, (_, Access::ReadWrite)))) => {
+            (Message::Push(push), Session::Joined { client, access: Access::ReadWrite, .. }) => {
                 self.on_push(peer, client, push)
             }
-            (Message::PullRequest(request), Some((client, (version, _)))) => {
-                self.on_pull(peer, client, version, request)
+            (Message::PullRequest(request), Session::Joined { client, schema_version, .. }) => {
+                self.on_pull(peer, client, schema_version, request)
             }
-            (Message::SnapshotRequest(request), Some((_, (version, _)))) => {
-                self.on_snapshot(peer, version, request)
+            (Message::SnapshotRequest(request), Session::Joined { schema_version, .. }) => {
+                self.on_snapshot(peer, schema_version, request)
             }
             (message, _) => {
                 warn!(peer = peer.0, kind = message.kind_name(), "unexpected message");
@@ -68,13 +87,12 @@ impl<S: Store> Server<S> {
         let registration = registration.clone();
         // One live session per client: a reconnect supersedes the old transport.
         for session in self.sessions.values_mut() {
-            if session.client == Some(hello.client) {
-                session.client = None;
+            if session.client() == Some(hello.client) {
+                *session = Session::AwaitingHello;
             }
         }
-        let session = self.sessions.entry(peer).or_default();
-        session.client = Some(hello.client);
-        session.schema = Some((version, access));
+        let joined = Session::Joined { client: hello.client, schema_version: version, access };
+        self.sessions.insert(peer, joined);
         let mutation =
             Mutation::Registration { client: hello.client, registration: registration.clone() };
         if self.commit(vec![mutation]).is_err() {
@@ -83,13 +101,13 @@ impl<S: Store> Server<S> {
         let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
         info!(client = hello.client.0, version, ?access, "client joined");
         let welcome = self.welcome(&hello, &registration, (version, access), resync);
-        let read_only = welcome.read_only;
+
         self.send(peer, &Message::Welcome(welcome));
         self.events.push_back(ServerEvent::ClientJoined {
             peer,
             client: hello.client,
             schema_version: version,
-            read_only,
+            access,
         });
     }
 
@@ -122,8 +140,7 @@ impl<S: Store> Server<S> {
         (version, access): (u32, Access),
         resync: bool,
     ) -> Welcome {
-        let read_only = access == Access::ReadOnly;
-        let cautions = if read_only {
+        let cautions = if access == Access::ReadOnly {
             vec![format!(
                 "schema v{version} is read-only here: writes stay queued until the app upgrades \
                  to v{} or newer",
@@ -135,7 +152,7 @@ impl<S: Store> Server<S> {
         Welcome {
             batch: hello.batch,
             schema_version: version,
-            read_only,
+            access,
             head: self.meta.head,
             acked_seq: registration.acked_seq,
             acked_stamp: registration.acked_stamp,
@@ -189,7 +206,7 @@ impl<S: Store> Server<S> {
         let peers: Vec<PeerId> = self
             .sessions
             .iter()
-            .filter(|(peer, session)| **peer != from && session.client.is_some())
+            .filter(|(peer, session)| **peer != from && session.client().is_some())
             .map(|(peer, _)| *peer)
             .collect();
         for peer in peers {

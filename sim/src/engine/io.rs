@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
-    Client, ClientEvent, MonoTime, Now, Op, OpId, QuarantineReason, RecordKey, Server, ServerEvent,
-    WallTime,
+    Access, Client, ClientEvent, MonoTime, Now, Op, OpId, QuarantineReason, RecordKey, Server,
+    ServerEvent, WallTime,
 };
 
 use crate::check;
@@ -182,8 +182,8 @@ impl Sim<'_> {
                 self.observer.quarantined(notice.op);
                 self.ledger.note_quarantine(node, &notice);
             }
-            ClientEvent::Negotiated { read_only, .. } => {
-                if read_only {
+            ClientEvent::Negotiated { access, .. } => {
+                if access == Access::ReadOnly {
                     self.ledger.read_only.insert(index);
                 } else {
                     self.ledger.read_only.remove(&index);
