@@ -225,8 +225,9 @@ fn a_read_only_client_reads_what_it_can_and_pushes_its_writes_only_after_upgradi
     let mut world = World::with_lineage(lineage(), V1_READ_ONLY, &[2, 1, 2]);
     world.settle();
     let negotiated = world.client_events[1].iter().any(|event| {
-        matches!(event, ClientEvent::Negotiated { schema_version: 1, access: Access::ReadOnly, cautions }
-            if !cautions.is_empty())
+        let read_only = Access::ReadOnly;
+        matches!(event, ClientEvent::Negotiated { schema_version: 1, access, cautions }
+            if *access == read_only && !cautions.is_empty())
     });
     assert!(negotiated, "v1 is told it is read-only, and why");
     let now = world.now;

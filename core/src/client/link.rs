@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use tracing::{debug, info_span, warn};
 
 use crate::client::Client;
+use crate::client::pull::Staging;
 use crate::event::{ClientEvent, Origin, QuarantineNotice, SyncState};
 use crate::ids::{BatchId, LogPos, OpId, Seq};
 use crate::op::Op;
@@ -41,17 +42,45 @@ pub(super) struct Conn {
     pub(super) pending: Pending,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) enum Phase {
     Handshaking,
-    Ready { schema_version: u32, access: Access },
+    Ready(Session),
+}
+
+/// What a session holds once the handshake is done; it ends with its transport.
+#[derive(Debug)]
+pub(super) struct Session {
+    pub(super) schema_version: u32,
+    pub(super) access: Access,
+    /// A pull is due: the session is new, the server said it has more, or the sync came round.
+    pub(super) pull_wanted: bool,
+    /// When the background sync is next due.
+    pub(super) sync_at: MonoTime,
+    /// The snapshot pages of a resync so far.
+    pub(super) staging: Option<Staging>,
+    /// The queued write last reported held back, so that a session reports it once.
+    pub(super) held_reported: Option<OpId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Pending {
     None,
-    Request { batch: BatchId, kind: RequestKind, sent_at: MonoTime, deadline: MonoTime },
-    Backoff { until: MonoTime },
+    Request {
+        batch: BatchId,
+        kind: RequestKind,
+        sent_at: MonoTime,
+        deadline: MonoTime,
+    },
+    /// The answer to a request of this kind is being handled (only ever seen within one input).
+    Answered {
+        kind: RequestKind,
+    },
+    /// Waiting out a backoff after a request of kind `after` failed.
+    Backoff {
+        until: MonoTime,
+        after: RequestKind,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,13 +91,51 @@ pub(super) enum RequestKind {
     Snapshot,
 }
 
+impl RequestKind {
+    /// What the client is doing while a request of this kind is out or backing off.
+    fn state(self) -> SyncState {
+        match self {
+            RequestKind::Hello => SyncState::Handshaking,
+            RequestKind::Push { .. } | RequestKind::Pull { .. } => SyncState::Syncing,
+            RequestKind::Snapshot => SyncState::Resyncing,
+        }
+    }
+}
+
 impl Link {
     pub(super) fn connected() -> Link {
         Link::Connected(Conn { phase: Phase::Handshaking, pending: Pending::None })
     }
 
-    pub(super) fn is_ready(&self) -> bool {
-        matches!(self, Link::Connected(Conn { phase: Phase::Ready { .. }, .. }))
+    /// The session, once the handshake is done.
+    pub(super) fn session(&self) -> Option<&Session> {
+        match self {
+            Link::Connected(Conn { phase: Phase::Ready(session), .. }) => Some(session),
+            _ => None,
+        }
+    }
+
+    pub(super) fn session_mut(&mut self) -> Option<&mut Session> {
+        match self {
+            Link::Connected(Conn { phase: Phase::Ready(session), .. }) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// What the client is doing, read off the connection: every state has one answer.
+    pub(super) fn sync_state(&self) -> SyncState {
+        match self {
+            Link::Offline { .. } => SyncState::Offline,
+            Link::Dialing => SyncState::Connecting,
+            Link::Rejected(_) => SyncState::Rejected,
+            Link::Connected(conn) => match (conn.pending, &conn.phase) {
+                (Pending::Request { kind, .. } | Pending::Answered { kind }, _)
+                | (Pending::Backoff { after: kind, .. }, _) => kind.state(),
+                (Pending::None, Phase::Handshaking) => SyncState::Handshaking,
+                // After every input the client sends what it can; none left out means idle.
+                (Pending::None, Phase::Ready(_)) => SyncState::Idle,
+            },
+        }
     }
 }
 
@@ -81,16 +148,14 @@ impl<S: Store> Client<S> {
         if conn.pending != Pending::None {
             return;
         }
-        let phase = conn.phase;
-        let (message, kind) = match phase {
-            Phase::Handshaking => (self.hello(), RequestKind::Hello),
-            Phase::Ready { .. } => match self.next_request() {
-                Some(next) => next,
-                None => {
-                    self.set_state(SyncState::Idle);
-                    return;
-                }
-            },
+        let handshaking = matches!(conn.phase, Phase::Handshaking);
+        let next = if handshaking {
+            Some((self.hello(), RequestKind::Hello))
+        } else {
+            self.next_request()
+        };
+        let Some((message, kind)) = next else {
+            return; // idle
         };
         let batch = message.batch().expect("requests carry a batch id");
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
@@ -103,7 +168,6 @@ impl<S: Store> Client<S> {
     }
 
     fn hello(&mut self) -> Message {
-        self.set_state(SyncState::Handshaking);
         Message::Hello(Hello {
             batch: self.next_batch(),
             protocol: PROTOCOL_VERSION,
@@ -119,8 +183,8 @@ impl<S: Store> Client<S> {
     /// Resync first (local state may be wrong), then push (commit-then-transfer), then pull.
     fn next_request(&mut self) -> Option<(Message, RequestKind)> {
         if self.meta.resync_needed {
-            self.set_state(SyncState::Resyncing);
-            let after = self.staging.as_ref().and_then(|s| s.next.clone());
+            let staging = self.link.session().and_then(|s| s.staging.as_ref());
+            let after = staging.and_then(|s| s.next.clone());
             let request = SnapshotRequest {
                 batch: self.next_batch(),
                 after,
@@ -128,11 +192,10 @@ impl<S: Store> Client<S> {
             };
             return Some((Message::SnapshotRequest(request), RequestKind::Snapshot));
         }
-        self.set_state(SyncState::Syncing);
         if let Some(push) = self.push_request() {
             return Some(push);
         }
-        if self.pull_wanted {
+        if self.link.session().is_some_and(|s| s.pull_wanted) {
             let request = PullRequest {
                 batch: self.next_batch(),
                 cursor: self.meta.cursor,
@@ -168,8 +231,9 @@ impl<S: Store> Client<S> {
             match self.config.lineage.migrate_op(op, written, session_version) {
                 Ok(down) if down.hidden.is_empty() => ops.push(Cow::Owned(down.op)),
                 Ok(down) => {
-                    if ops.is_empty() && self.held_reported != Some(op.id) {
-                        self.held_reported = Some(op.id);
+                    let session = self.link.session_mut().filter(|_| ops.is_empty());
+                    if let Some(session) = session.filter(|s| s.held_reported != Some(op.id)) {
+                        session.held_reported = Some(op.id);
                         self.events.push_back(ClientEvent::WritesHeld {
                             op: op.id,
                             session_version,
@@ -192,12 +256,21 @@ impl<S: Store> Client<S> {
 
     /// The negotiated schema version and what it allows, once the handshake is done.
     pub(super) fn session_schema(&self) -> Option<(u32, Access)> {
-        match &self.link {
-            Link::Connected(Conn { phase: Phase::Ready { schema_version, access }, .. }) => {
-                Some((*schema_version, *access))
-            }
-            _ => None,
+        self.link.session().map(|session| (session.schema_version, session.access))
+    }
+
+    /// Asks for a pull, if a session is open: a new session always starts with one.
+    pub(super) fn want_pull(&mut self) {
+        if let Some(session) = self.link.session_mut() {
+            session.pull_wanted = true;
         }
+    }
+
+    /// The one way into a resync: the local state may hold effects the server refused, so it
+    /// is rebuilt from a snapshot. Durable, so a restart resumes it; `mutations` carries it.
+    pub(super) fn require_resync(&mut self, mutations: &mut Vec<Mutation>) {
+        self.meta.resync_needed = true;
+        mutations.push(self.meta_mutation());
     }
 
     pub(super) fn on_message(&mut self, now: MonoTime, message: Message) {
@@ -210,7 +283,7 @@ impl<S: Store> Client<S> {
         };
         if let Message::Poke { head } = message {
             if head > self.meta.cursor {
-                self.pull_wanted = true;
+                self.want_pull();
                 self.drive(now);
             }
             return;
@@ -224,7 +297,7 @@ impl<S: Store> Client<S> {
         };
         self.response_timeout.on_response(now.0.saturating_sub(sent_at.0));
         let _span = info_span!("response", batch = %batch, kind = message.kind_name()).entered();
-        self.set_pending(Pending::None);
+        self.set_pending(Pending::Answered { kind });
         match (kind, message) {
             (RequestKind::Hello, Message::Welcome(welcome)) => self.on_welcome(now, welcome),
             (RequestKind::Hello, Message::Reject(reject)) => return self.on_reject(now, reject),
@@ -236,9 +309,9 @@ impl<S: Store> Client<S> {
             }
             (RequestKind::Pull { .. }, Message::ResyncRequired { .. }) => {
                 self.retry.on_success();
-                self.meta.resync_needed = true;
-                let meta = self.meta_mutation();
-                if self.commit(vec![meta]).is_err() {
+                let mut mutations = Vec::new();
+                self.require_resync(&mut mutations);
+                if self.commit(mutations).is_err() {
                     self.fail(now);
                 }
             }
@@ -255,6 +328,11 @@ impl<S: Store> Client<S> {
                 self.fail(now);
             }
         }
+        if let Link::Connected(conn) = &mut self.link
+            && matches!(conn.pending, Pending::Answered { .. })
+        {
+            conn.pending = Pending::None;
+        }
         self.drive(now);
     }
 
@@ -269,11 +347,9 @@ impl<S: Store> Client<S> {
             // The server is behind this app: ask again later, it may have upgraded.
             self.events.push_back(ClientEvent::CloseConnection);
             self.link = Link::Offline { reconnect_at: now.plus_ms(self.config.schema_retry_ms) };
-            self.set_state(SyncState::Offline);
             return;
         }
         self.link = Link::Rejected(reject.reason);
-        self.set_state(SyncState::Rejected);
     }
 
     fn on_welcome(&mut self, now: MonoTime, welcome: Welcome) {
@@ -287,7 +363,6 @@ impl<S: Store> Client<S> {
             warn!(replica = self.config.replica.0, %reason, "stopping");
             self.events.push_back(ClientEvent::Rejected(reason.clone()));
             self.link = Link::Rejected(reason);
-            self.set_state(SyncState::Rejected);
             return;
         }
         if !self.config.schema_versions_spoken().contains(&welcome.schema_version) {
@@ -303,15 +378,20 @@ impl<S: Store> Client<S> {
         self.retry.on_success();
         let (schema_version, access) = (welcome.schema_version, welcome.access);
         if let Link::Connected(conn) = &mut self.link {
-            conn.phase = Phase::Ready { schema_version, access };
+            conn.phase = Phase::Ready(Session {
+                schema_version,
+                access,
+                pull_wanted: true,
+                sync_at: now.plus_ms(self.config.sync_interval_ms),
+                staging: None,
+                held_reported: None,
+            });
         }
         self.events.push_back(ClientEvent::Negotiated {
             schema_version,
             access,
             cautions: welcome.cautions.clone(),
         });
-        self.pull_wanted = true;
-        self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
         let mut mutations = Vec::new();
         let refused_ops = self.refused_ops(&welcome.quarantined);
         if welcome.acked_seq > self.meta.acked_seq {
@@ -322,8 +402,7 @@ impl<S: Store> Client<S> {
         // Records pulled in an older version lack what this session's version can carry.
         let partial = self.meta.pulled_in.is_some_and(|pulled| pulled < schema_version);
         if (welcome.resync || refused || partial) && !self.meta.resync_needed {
-            self.meta.resync_needed = true;
-            mutations.push(self.meta_mutation());
+            self.require_resync(&mut mutations);
         }
         self.commit_acked(now, mutations, acked_before, refused_ops);
     }
@@ -339,10 +418,9 @@ impl<S: Store> Client<S> {
         if !refused_ops.is_empty() {
             // The server refused ops whose effects are in our local state: rebuild it from the
             // server's state plus what is still pending.
-            self.meta.resync_needed = true;
-            mutations.push(self.meta_mutation());
+            self.require_resync(&mut mutations);
         }
-        self.pull_wanted = true;
+        self.want_pull();
         self.commit_acked(now, mutations, acked_before, refused_ops);
     }
 
@@ -416,12 +494,19 @@ impl<S: Store> Client<S> {
             // half-open connection, a server that died without a reset): give it up and dial
             // afresh once the breaker allows.
             self.events.push_back(ClientEvent::CloseConnection);
-            self.staging = None;
             self.link = Link::Offline { reconnect_at: until };
-            self.set_state(SyncState::Offline);
             return;
         }
-        self.set_pending(Pending::Backoff { until: decision.at() });
+        // A failure always follows a request: timed out, or answered with something unusable.
+        let after = match &self.link {
+            Link::Connected(Conn { pending, .. }) => match *pending {
+                Pending::Request { kind, .. } | Pending::Answered { kind } => kind,
+                Pending::Backoff { after, .. } => after,
+                Pending::None => RequestKind::Hello,
+            },
+            _ => RequestKind::Hello,
+        };
+        self.set_pending(Pending::Backoff { until: decision.at(), after });
     }
 
     fn set_pending(&mut self, pending: Pending) {
@@ -443,7 +528,6 @@ impl<S: Store> Client<S> {
     pub(super) fn on_reconnect_due(&mut self, now: MonoTime) {
         if self.retry.may_attempt(now) {
             self.link = Link::Dialing;
-            self.set_state(SyncState::Connecting);
             self.events.push_back(ClientEvent::WantsConnection);
         } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
             self.link = Link::Offline { reconnect_at: until };
@@ -459,13 +543,18 @@ impl<S: Store> Client<S> {
     pub(super) fn on_retry_due(&mut self, now: MonoTime) {
         if self.retry.may_attempt(now) {
             self.set_pending(Pending::None);
-        } else if let crate::retry::Breaker::Open { until } = self.retry.breaker() {
-            self.set_pending(Pending::Backoff { until });
+        } else if let crate::retry::Breaker::Open { until } = self.retry.breaker()
+            && let Link::Connected(Conn { pending: Pending::Backoff { after, .. }, .. }) = self.link
+        {
+            self.set_pending(Pending::Backoff { until, after });
         }
     }
 
     pub(super) fn on_sync_due(&mut self, now: MonoTime) {
-        self.pull_wanted = true;
-        self.sync_at = Some(now.plus_ms(self.config.sync_interval_ms));
+        let next = now.plus_ms(self.config.sync_interval_ms);
+        if let Some(session) = self.link.session_mut() {
+            session.pull_wanted = true;
+            session.sync_at = next;
+        }
     }
 }

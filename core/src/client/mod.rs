@@ -34,7 +34,6 @@ use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, Now, WallTime};
 
 use link::{Link, Pending};
-pub(crate) use pull::Staging;
 
 /// Timer expiries handled in one `handle_timeout` call at most.
 const TIMERS_PER_INPUT_MAX: usize = 16;
@@ -158,13 +157,9 @@ pub struct Client<S: Store = MemoryStore> {
     link: Link,
     retry: Retry,
     response_timeout: ResponseTimeout,
-    staging: Option<Staging>,
-    /// The queued write last reported as held back (so it is reported once).
-    held_reported: Option<crate::ids::OpId>,
-    pull_wanted: bool,
-    sync_at: Option<MonoTime>,
     batch_counter: u64,
-    state: SyncState,
+    /// The state the last `StateChanged` reported: after each input, a change is reported.
+    reported_state: SyncState,
     transmits: VecDeque<Bytes>,
     events: VecDeque<ClientEvent>,
     metrics: Metrics,
@@ -206,7 +201,6 @@ impl<S: Store> Client<S> {
             records,
             outbox: stored.outbox.into_values().collect(),
             quarantine: stored.quarantine,
-            held_reported: None,
             retry: Retry::new(config.retry, rng),
             response_timeout: ResponseTimeout::new(
                 config.response_timeout_ms,
@@ -216,11 +210,8 @@ impl<S: Store> Client<S> {
             config,
             store,
             link: Link::Offline { reconnect_at: now.mono },
-            staging: None,
-            pull_wanted: true,
-            sync_at: None,
             batch_counter,
-            state: SyncState::Offline,
+            reported_state: SyncState::Offline,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             metrics: Metrics::default(),
@@ -300,12 +291,12 @@ impl<S: Store> Client<S> {
     }
 
     pub fn sync_state(&self) -> SyncState {
-        self.state
+        self.link.sync_state()
     }
 
     /// Whether the client is connected, has nothing to push or pull, and needs no resync.
     pub fn is_idle(&self) -> bool {
-        self.state == SyncState::Idle
+        self.sync_state() == SyncState::Idle
     }
 
     pub fn store(&self) -> &S {
@@ -329,14 +320,14 @@ impl<S: Store> Client<S> {
         let now = self.observe(now);
         self.link = Link::connected();
         self.drive(now);
+        self.report_state();
     }
 
     /// The transport is down (or a dial failed): reconnect after a backoff.
     pub fn disconnected(&mut self, now: Now) {
         let now = self.observe(now);
-        self.staging = None;
         self.schedule_reconnect(now);
-        self.set_state(SyncState::Offline);
+        self.report_state();
     }
 
     /// Handles bytes from the server.
@@ -351,6 +342,7 @@ impl<S: Store> Client<S> {
                 self.events.push_back(ClientEvent::Malformed(error));
             }
         }
+        self.report_state();
     }
 
     /// Handles every timer that is due at `now`.
@@ -369,6 +361,7 @@ impl<S: Store> Client<S> {
             }
         }
         self.drive(now);
+        self.report_state();
     }
 
     // ---- commands (see write.rs for the writes) ----
@@ -381,16 +374,16 @@ impl<S: Store> Client<S> {
     /// Starts a sync round now instead of waiting for the background timer.
     pub fn sync_now(&mut self, now: Now) {
         let now = self.observe(now);
-        self.pull_wanted = true;
+        self.want_pull();
         // A person asked: dial even after a rejection (they may have upgraded or fixed the
         // token with `set_token`).
         if matches!(self.link, Link::Offline { .. } | Link::Rejected(_)) {
             // A person asked: dial at once, whatever the backoff or the breaker said.
             self.link = Link::Dialing;
-            self.set_state(SyncState::Connecting);
             self.events.push_back(ClientEvent::WantsConnection);
         }
         self.drive(now);
+        self.report_state();
     }
 
     /// Takes an input's wall reading, for the clock; returns its monotonic one, for timers.
@@ -416,12 +409,12 @@ impl<S: Store> Client<S> {
             Link::Offline { reconnect_at } => Some((*reconnect_at, ClientTimer::Reconnect)),
             Link::Connected(conn) => match conn.pending {
                 Pending::Request { deadline, .. } => Some((deadline, ClientTimer::Response)),
-                Pending::Backoff { until } => Some((until, ClientTimer::Retry)),
-                Pending::None => None,
+                Pending::Backoff { until, .. } => Some((until, ClientTimer::Retry)),
+                Pending::None | Pending::Answered { .. } => None,
             },
             Link::Dialing | Link::Rejected(_) => None,
         };
-        let sync = self.sync_at.filter(|_| self.link.is_ready()).map(|at| (at, ClientTimer::Sync));
+        let sync = self.link.session().map(|session| (session.sync_at, ClientTimer::Sync));
         match (link, sync) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -435,9 +428,11 @@ impl<S: Store> Client<S> {
         BatchId((self.config.replica.0 << 32) ^ self.batch_counter)
     }
 
-    fn set_state(&mut self, state: SyncState) {
-        if self.state != state {
-            self.state = state;
+    /// Reports the state the input left the client in, if it changed.
+    fn report_state(&mut self) {
+        let state = self.sync_state();
+        if self.reported_state != state {
+            self.reported_state = state;
             self.events.push_back(ClientEvent::StateChanged(state));
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tracing::{debug, warn};
 
 use crate::client::Client;
-use crate::event::{ClientEvent, Origin, QuarantineNotice, SyncState};
+use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, Seq};
 use crate::merge::RecordState;
@@ -89,7 +89,9 @@ impl<S: Store> Client<S> {
         self.quarantine.extend(quarantined);
         self.events.extend(events);
         self.metrics.pull_batch_sizes.record(ops.len());
-        self.pull_wanted = batch.to < batch.head;
+        if let Some(session) = self.link.session_mut() {
+            session.pull_wanted = batch.to < batch.head;
+        }
         debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
     }
 
@@ -168,7 +170,10 @@ impl<S: Store> Client<S> {
         }
         self.retry.on_success();
         let version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
-        let staging = self.staging.get_or_insert_with(|| Staging {
+        let Some(session) = self.link.session_mut() else {
+            return; // unreachable: a snapshot page answers a request of a session
+        };
+        let staging = session.staging.get_or_insert_with(|| Staging {
             at: page.at,
             records: BTreeMap::new(),
             applied: VersionVector::default(),
@@ -208,7 +213,7 @@ impl<S: Store> Client<S> {
     /// none is judged here: the snapshot carries every tombstone the server still holds, and
     /// a pending op older than one of them is hidden by it here exactly as there.
     fn finish_resync(&mut self, now: MonoTime) {
-        let Some(staging) = self.staging.take() else {
+        let Some(staging) = self.link.session_mut().and_then(|s| s.staging.take()) else {
             return;
         };
         let mut mutations = Vec::new();
@@ -256,8 +261,7 @@ impl<S: Store> Client<S> {
         }
         self.metrics.resyncs += 1;
         self.events.push_back(ClientEvent::ResyncFinished { records: record_count });
-        self.pull_wanted = true;
-        self.set_state(SyncState::Syncing);
+        self.want_pull();
     }
 }
 

@@ -128,6 +128,7 @@ impl<S: Store> Client<S> {
         self.outbox.push_back(op);
         self.metrics.set_outbox(self.outbox.len());
         self.drive(now);
+        self.report_state();
         Ok(id)
     }
 }
