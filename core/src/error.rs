@@ -2,27 +2,7 @@
 
 use std::fmt;
 
-/// An op does not fit the schema. Local writes with this error are refused; remote ops with it
-/// are quarantined (kept, reported, never applied).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SchemaViolation {
-    pub collection: String,
-    pub record: String,
-    pub field: Option<String>,
-    pub problem: String,
-}
-
-impl fmt::Display for SchemaViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.collection, self.record)?;
-        if let Some(field) = &self.field {
-            write!(f, ".{field}")?;
-        }
-        write!(f, ": {}", self.problem)
-    }
-}
-
-impl std::error::Error for SchemaViolation {}
+use crate::schema::Violation;
 
 /// A durable store failed. The in-memory state is unchanged by the failed operation; the host
 /// should retry the input later or restart the node from its store.
@@ -43,7 +23,7 @@ impl std::error::Error for StorageError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteError {
     /// The caller asked for something the schema forbids.
-    Schema(SchemaViolation),
+    Schema(Violation),
     /// The caller passed input that no schema could accept (empty write, id too long, …).
     ApiMisuse(String),
     /// The outbox is full (`outbox_ops_max`); sync before writing more.
@@ -70,5 +50,38 @@ impl std::error::Error for WriteError {}
 impl From<StorageError> for WriteError {
     fn from(e: StorageError) -> WriteError {
         WriteError::Storage(e)
+    }
+}
+
+/// Why a node could not start from its store. Nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// The store failed to load, or to commit what starting must write.
+    Storage(StorageError),
+    /// The store holds data of a schema version newer than this build knows: a newer build
+    /// wrote it. Roll back by running the newer build with an older `newest` in its version
+    /// policy, which migrates the data down.
+    StoreNewer { stored: u32, first: u32, latest: u32 },
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Storage(e) => write!(f, "cannot start: {e}"),
+            StartError::StoreNewer { stored, first, latest } => write!(
+                f,
+                "cannot start: the store holds schema v{stored} data but this build knows \
+                 v{first}..=v{latest}; run the newer build with an older `newest` in its version \
+                 policy to roll back"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<StorageError> for StartError {
+    fn from(e: StorageError) -> StartError {
+        StartError::Storage(e)
     }
 }

@@ -158,7 +158,7 @@ mod value;
 mod version;
 
 pub use client::{Client, ClientConfig, ClientTimer};
-pub use error::{SchemaViolation, StorageError, WriteError};
+pub use error::{StartError, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};
 pub use hlc::{ClockAhead, Hlc, Stamp};
 pub use ids::{BatchId, LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
@@ -171,11 +171,11 @@ pub use metrics::{BatchSizes, Metrics};
 pub use op::{FieldWrite, Op, OpBody};
 pub use persist::{ClientMeta, Registration, ServerMeta};
 pub use protocol::{DecodeError, Limits, RejectReason};
-pub use quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
+pub use quarantine::{QuarantineReason, QuarantinedOp};
 pub use retry::RetryConfig;
 pub use schema::{
     Access, CollectionSchema, Converter, FieldSchema, LineageError, MigratedOp, MigratedRecord,
-    MigrationError, Schema, SchemaLineage, Step, VersionPolicy,
+    MigrationError, Schema, SchemaLineage, Step, VersionPolicy, Violation, ViolationKind,
 };
 pub use server::{Server, ServerConfig, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};

@@ -4,16 +4,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::SchemaViolation;
 use crate::hlc::Stamp;
 use crate::op::Op;
-use crate::schema::MigrationError;
+use crate::schema::Violation;
 
 /// Why an op was quarantined.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum QuarantineReason {
     /// The op does not fit the schema it was checked against.
-    Invalid(SchemaViolationReason),
+    Invalid(Violation),
     /// The op is older than deletes the server has forgotten (their retention window passed),
     /// and its record is one the server no longer holds, or re-created since it forgot them:
     /// the server cannot tell whether a forgotten delete hides the op, so applying it could
@@ -24,23 +23,9 @@ pub enum QuarantineReason {
     ForeignWriter { sender: u64 },
 }
 
-/// A schema violation as stored with a quarantined op.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SchemaViolationReason {
-    pub field: Option<String>,
-    pub problem: String,
-}
-
-impl From<SchemaViolation> for QuarantineReason {
-    fn from(v: SchemaViolation) -> QuarantineReason {
-        QuarantineReason::Invalid(SchemaViolationReason { field: v.field, problem: v.problem })
-    }
-}
-
-impl From<MigrationError> for QuarantineReason {
-    fn from(e: MigrationError) -> QuarantineReason {
-        let problem = format!("migrating v{} to v{}: {}", e.from, e.to, e.problem);
-        QuarantineReason::Invalid(SchemaViolationReason { field: e.field, problem })
+impl From<Violation> for QuarantineReason {
+    fn from(violation: Violation) -> QuarantineReason {
+        QuarantineReason::Invalid(violation)
     }
 }
 
@@ -59,8 +44,8 @@ impl fmt::Display for QuarantineReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             QuarantineReason::Invalid(v) => match &v.field {
-                Some(field) => write!(f, "invalid field {field}: {}", v.problem),
-                None => write!(f, "invalid: {}", v.problem),
+                Some(field) => write!(f, "invalid field {field}: {}", v.kind),
+                None => write!(f, "invalid: {}", v.kind),
             },
             QuarantineReason::Stale { forgotten_through } => write!(
                 f,

@@ -12,7 +12,7 @@ use driftsync_core::testing::wire::{Message, RejectReason};
 use driftsync_core::{
     Access, ClientEvent, FieldSchema, FieldType, FieldView, MemoryStore, MergePolicy, MonoTime,
     Mutation, Now, OpBody, QuarantineReason, RecordKey, RecordView, Schema, Server, ServerConfig,
-    ServerMeta, Store, Value, WallTime,
+    ServerMeta, StartError, Store, Value, ViolationKind, WallTime,
 };
 use driftsync_core::{Converter, SchemaLineage, Step, VersionPolicy};
 
@@ -169,7 +169,9 @@ fn a_push_the_up_converter_refuses_is_quarantined_and_the_writer_learns_why() {
         panic!("a schema reason: {}", quarantine[0].reason)
     };
     assert_eq!(reason.field.as_deref(), Some("size"));
-    assert_eq!(reason.problem, "migrating v1 to v2: cannot convert string \"twelve\" to i64");
+    let problem = "cannot convert string \"twelve\" to i64".to_owned();
+    assert_eq!(reason.kind, ViolationKind::Unmigratable { from: 1, to: 2, problem });
+    assert!(reason.to_string().contains("migrating v1 to v2: cannot convert"), "{reason}");
     assert_eq!(world.server.metrics().quarantined_by_reason.get("invalid"), Some(&1));
     assert_eq!(value(&world.server.view_as(2).expect("v2"), "r", "size"), None, "not applied");
     let told = world.client_events[1].iter().any(|event| {
@@ -456,6 +458,7 @@ fn a_store_newer_than_the_servers_build_is_refused_with_how_to_roll_back() {
     let v1_build = ServerConfig::new(base());
     let error = Server::new(v1_build, store, Now::new(MonoTime(0), WallTime(0)))
         .expect_err("v2 data cannot be read by a v1 build");
-    assert!(error.message.contains("schema v2 data"), "{error}");
-    assert!(error.message.contains("version policy"), "{error}");
+    assert_eq!(error, StartError::StoreNewer { stored: 2, first: 1, latest: 1 });
+    assert!(error.to_string().contains("schema v2 data"), "{error}");
+    assert!(error.to_string().contains("version policy"), "{error}");
 }

@@ -9,7 +9,7 @@ use common::{World, fields, key, text};
 use driftsync_core::SchemaLineage;
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, MergePolicy, QuarantineReason, ServerEvent, Value,
-    WriteError,
+    ViolationKind, WriteError,
 };
 
 #[test]
@@ -22,7 +22,9 @@ fn a_local_write_with_the_wrong_type_is_refused_with_what_is_wrong() {
         .expect_err("title is a string");
     let WriteError::Schema(violation) = error else { panic!("expected a schema error: {error}") };
     assert_eq!(violation.field.as_deref(), Some("title"));
-    assert_eq!(violation.problem, "expected string, found i64");
+    let (expected, found) = (FieldType::Str, FieldType::I64);
+    assert_eq!(violation.kind, ViolationKind::TypeMismatch { expected, found });
+    assert!(violation.to_string().ends_with("title: expected string, found i64"), "{violation}");
     assert_eq!(world.client_ref(0).outbox().count(), 0, "nothing was written");
 }
 
@@ -89,7 +91,7 @@ fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
     assert!(!view[&key("ok")].contains_key("body"), "the bad op was not applied");
     assert_eq!(world.server.quarantine().len(), 1, "it was kept");
     let quarantined = &world.server.quarantine()[0];
-    let on_body = |v: &driftsync_core::SchemaViolationReason| v.field.as_deref() == Some("body");
+    let on_body = |v: &driftsync_core::Violation| v.field.as_deref() == Some("body");
     assert!(matches!(&quarantined.reason, QuarantineReason::Invalid(v) if on_body(v)));
     assert_eq!(world.server.metrics().quarantined_by_reason.get("invalid"), Some(&1));
     assert!(world.server_events.iter().any(|e| matches!(e, ServerEvent::Quarantined(_))));

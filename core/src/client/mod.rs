@@ -17,7 +17,7 @@ use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::StorageError;
+use crate::error::{StartError, StorageError};
 use crate::event::{ClientEvent, SyncState};
 use crate::hlc::{Hlc, HlcClock};
 use crate::ids::{BatchId, LogPos, RecordKey, ReplicaId, Seq};
@@ -172,7 +172,7 @@ impl<S: Store> Client<S> {
         store: S,
         seed: u64,
         now: Now,
-    ) -> Result<Client<S>, StorageError> {
+    ) -> Result<Client<S>, StartError> {
         let mut store = store;
         let stored = store.load()?;
         let mut meta = stored.client_meta.unwrap_or_default();

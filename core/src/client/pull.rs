@@ -16,6 +16,7 @@ use crate::merge::RecordState;
 use crate::op::Op;
 use crate::protocol::{HiddenFields, PullBatch, SnapshotPage};
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::schema::Violation;
 use crate::store::{Changes, Mutation, Store};
 use crate::time::MonoTime;
 use crate::version::VersionVector;
@@ -120,7 +121,8 @@ impl<S: Store> Client<S> {
             match &migrated {
                 Ok(up) => &up.op,
                 Err(error) => {
-                    self.hold_remote(op, error.clone().into(), events, quarantined);
+                    let reason = Violation::unmigratable(op, error.clone()).into();
+                    self.hold_remote(op, reason, events, quarantined);
                     return;
                 }
             }

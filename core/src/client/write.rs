@@ -9,6 +9,7 @@ use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
 use crate::merge::RecordState;
 use crate::op::{FieldWrite, Op, OpBody};
+use crate::schema::{Violation, ViolationKind};
 use crate::store::{Changes, Mutation, Store};
 use crate::time::Now;
 use crate::value::Value;
@@ -102,12 +103,8 @@ impl<S: Store> Client<S> {
         let schema = self.config.schema();
         schema.validate(&op).map_err(WriteError::Schema)?;
         if let Some(field) = deprecated_field(schema, &op) {
-            return Err(WriteError::Schema(crate::error::SchemaViolation {
-                collection: op.key.collection.clone(),
-                record: op.key.record.clone(),
-                field: Some(field.to_owned()),
-                problem: format!("removed in schema v{}", schema.version),
-            }));
+            let kind = ViolationKind::RemovedField { schema_version: schema.version };
+            return Err(WriteError::Schema(Violation::of(&op, Some(field), kind)));
         }
         // The write replaces what it saw, so it must be stamped after all of it. Pulled ops
         // moved the clock past their stamps already; this also covers state that arrived in a

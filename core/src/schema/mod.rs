@@ -10,12 +10,12 @@ mod migrate;
 mod policy;
 #[cfg(test)]
 mod tests;
+mod violation;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::SchemaViolation;
 use crate::merge::{FieldPolicies, FieldView, MergePolicy, RecordView};
 use crate::op::{Op, OpBody};
 use crate::value::{FieldType, Value};
@@ -24,6 +24,7 @@ pub use lineage::{Converter, LineageError, SchemaLineage, Step};
 pub use migrate::{MigratedOp, MigratedRecord, MigrationError};
 pub(crate) use policy::Negotiation;
 pub use policy::{Access, VersionPolicy};
+pub use violation::{Violation, ViolationKind};
 
 /// One field's declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,34 +141,26 @@ impl Schema {
     /// Checks an op against this schema: the collection and every field exist, values have the
     /// declared type, required fields are present on put and never nulled, and each kind of op
     /// targets a field whose policy allows it.
-    pub fn validate(&self, op: &Op) -> Result<(), SchemaViolation> {
-        let violation = |field: Option<&str>, problem: String| SchemaViolation {
-            collection: op.key.collection.clone(),
-            record: op.key.record.clone(),
-            field: field.map(str::to_owned),
-            problem,
-        };
+    pub fn validate(&self, op: &Op) -> Result<(), Violation> {
+        let violation = |field: Option<&str>, kind| Violation::of(op, field, kind);
         if op.stamp.hlc.wall_ms > crate::hlc::WALL_MS_MAX {
-            let problem = format!("stamp {} is beyond the year 9999", op.stamp);
-            return Err(violation(None, problem));
+            return Err(violation(None, ViolationKind::StampOutOfRange { stamp: op.stamp }));
         }
+        let schema_version = self.version;
         let Some(collection) = self.collections.get(&op.key.collection) else {
-            return Err(violation(None, format!("unknown collection (schema v{})", self.version)));
+            return Err(violation(None, ViolationKind::UnknownCollection { schema_version }));
         };
         let declared = |name: &str| {
-            collection.fields.get(name).ok_or_else(|| {
-                violation(Some(name), format!("unknown field (schema v{})", self.version))
-            })
+            let unknown = || violation(Some(name), ViolationKind::UnknownField { schema_version });
+            collection.fields.get(name).ok_or_else(unknown)
         };
         match &op.body {
             OpBody::Put { fields } | OpBody::Update { fields } => {
                 for (name, write) in fields {
                     let field = declared(name)?;
-                    check_value(field, &write.value)
-                        .map_err(|problem| violation(Some(name), problem))?;
+                    check_value(field, &write.value).map_err(|kind| violation(Some(name), kind))?;
                     if field.policy == MergePolicy::Counter {
-                        let problem = "a counter changes only by increments".to_owned();
-                        return Err(violation(Some(name), problem));
+                        return Err(violation(Some(name), ViolationKind::CounterWrite));
                     }
                 }
                 if matches!(op.body, OpBody::Put { .. }) {
@@ -175,11 +168,8 @@ impl Schema {
                         !field.may_be_absent() && !fields.contains_key(*name)
                     });
                     if let Some((name, field)) = missing {
-                        let problem = format!(
-                            "required field missing from put: expected {}, found nothing",
-                            field.ty
-                        );
-                        return Err(violation(Some(name), problem));
+                        let kind = ViolationKind::RequiredMissing { expected: field.ty };
+                        return Err(violation(Some(name), kind));
                     }
                 }
                 Ok(())
@@ -187,22 +177,22 @@ impl Schema {
             OpBody::Increment { field, .. } => {
                 let declared = declared(field)?;
                 if declared.policy != MergePolicy::Counter {
-                    let problem = format!("increment of a {} field", declared.policy.name());
-                    return Err(violation(Some(field), problem));
+                    let kind = ViolationKind::IncrementNotCounter { policy: declared.policy };
+                    return Err(violation(Some(field), kind));
                 }
                 Ok(())
             }
             OpBody::Resolve { field, write } => {
                 let declared = declared(field)?;
-                check_value(declared, &write.value).map_err(|p| violation(Some(field), p))?;
+                check_value(declared, &write.value).map_err(|kind| violation(Some(field), kind))?;
                 // Only a multi-value or last-writer field can show a conflict to settle: a
                 // counter sums every write and an extreme keeps the greatest (or least) one, so
                 // a resolve there could never leave the value it chose.
                 match declared.policy {
                     MergePolicy::Counter | MergePolicy::Max | MergePolicy::Min => {
-                        let problem =
-                            format!("a {} field has no conflicts", declared.policy.name());
-                        Err(violation(Some(field), problem))
+                        let kind =
+                            ViolationKind::ResolveWithoutConflict { policy: declared.policy };
+                        Err(violation(Some(field), kind))
                     }
                     _ => Ok(()),
                 }
@@ -212,11 +202,11 @@ impl Schema {
     }
 }
 
-fn check_value(field: &FieldSchema, value: &Value) -> Result<(), String> {
+fn check_value(field: &FieldSchema, value: &Value) -> Result<(), ViolationKind> {
     match value.field_type() {
-        None if field.required => Err("required field set to null".to_owned()),
+        None if field.required => Err(ViolationKind::RequiredNull),
         None => Ok(()),
         Some(found) if found == field.ty => Ok(()),
-        Some(found) => Err(format!("expected {}, found {found}", field.ty)),
+        Some(found) => Err(ViolationKind::TypeMismatch { expected: field.ty, found }),
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::error::StorageError;
+use crate::error::{StartError, StorageError};
 use crate::event::ServerEvent;
 use crate::hlc::{HlcClock, Stamp};
 use crate::ids::{LogPos, PeerId, RecordKey, ReplicaId};
@@ -150,7 +150,7 @@ pub struct Server<S: Store = MemoryStore> {
 
 impl<S: Store> Server<S> {
     /// Starts (or restarts) a server from whatever `store` holds.
-    pub fn new(config: ServerConfig, store: S, now: Now) -> Result<Server<S>, StorageError> {
+    pub fn new(config: ServerConfig, store: S, now: Now) -> Result<Server<S>, StartError> {
         let mut store = store;
         let stored = store.load()?;
         let mut meta = stored.server_meta.unwrap_or_default();
@@ -393,20 +393,14 @@ fn upgrade_stored<S: Store>(
     meta: &mut ServerMeta,
     records: &mut Records,
     log: &mut VecDeque<Op>,
-) -> Result<(), StorageError> {
+) -> Result<(), StartError> {
     let latest = lineage.latest();
     let from = meta.schema_version;
     if from == latest {
         return Ok(());
     }
     if from > latest {
-        return Err(StorageError {
-            message: format!(
-                "the store holds schema v{from} data but this build knows v{}..=v{latest}; run \
-                 the newer build with an older `newest` in its version policy to roll back",
-                lineage.first()
-            ),
-        });
+        return Err(StartError::StoreNewer { stored: from, first: lineage.first(), latest });
     }
     let mut mutations = Vec::new();
     if from != 0 {
@@ -434,7 +428,7 @@ fn upgrade_stored<S: Store>(
     }
     meta.schema_version = latest;
     mutations.push(Mutation::ServerMeta(meta.clone()));
-    store.commit(mutations)
+    Ok(store.commit(mutations)?)
 }
 
 /// Rebuilds where each tombstone sits. A delete that was compacted away is at or before the

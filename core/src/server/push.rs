@@ -16,7 +16,8 @@ use crate::ids::{LogPos, OpId, PeerId, ReplicaId};
 use crate::op::{Op, OpBody};
 use crate::persist::Registration;
 use crate::protocol::{Message, Push, PushAck};
-use crate::quarantine::{QuarantineReason, QuarantinedOp, SchemaViolationReason};
+use crate::quarantine::{QuarantineReason, QuarantinedOp};
+use crate::schema::{Violation, ViolationKind};
 use crate::server::Server;
 use crate::store::{Changes, Mutation, Store};
 use crate::testing::PlantedBug;
@@ -179,25 +180,23 @@ impl<S: Store> Server<S> {
     fn migrate_up(&mut self, op: &Op, version: u32) -> Result<Option<Op>, QuarantineReason> {
         let lineage = &self.config.lineage;
         let Some(written_in) = lineage.schema(version) else {
-            let problem = format!(
-                "written in schema v{version}, which this server does not know (v{}..=v{})",
-                lineage.first(),
-                lineage.latest()
-            );
-            return Err(QuarantineReason::Invalid(SchemaViolationReason { field: None, problem }));
+            let (first, latest) = (lineage.first(), lineage.latest());
+            let kind = ViolationKind::UnknownVersion { version, first, latest };
+            return Err(QuarantineReason::Invalid(Violation::of(op, None, kind)));
         };
         written_in.validate(op)?;
         if version == lineage.latest() {
             return Ok(None);
         }
-        let migrated = lineage.migrate_op(op, version, lineage.latest())?.op;
-        if let Err(violation) = lineage.latest_schema().validate(&migrated) {
-            let mut reason = QuarantineReason::from(violation);
-            if let QuarantineReason::Invalid(v) = &mut reason {
-                v.problem =
-                    format!("after migrating v{version} to v{}: {}", lineage.latest(), v.problem);
-            }
-            return Err(reason);
+        let migrated = lineage
+            .migrate_op(op, version, lineage.latest())
+            .map_err(|error| Violation::unmigratable(op, error))?
+            .op;
+        if let Err(mut violation) = lineage.latest_schema().validate(&migrated) {
+            let kind = Box::new(violation.kind);
+            violation.kind =
+                ViolationKind::AfterMigration { from: version, to: lineage.latest(), kind };
+            return Err(QuarantineReason::Invalid(violation));
         }
         self.metrics.ops_migrated_up += 1;
         Ok(Some(migrated))
