@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 use driftsync_core::{OpBody, OpId, Value};
 
 use crate::engine::tamper::Tamper;
+use crate::engine::tamper::wire::rewrite_push_ops;
 use crate::plan::{InvalidPayload, NodeId, fields};
 
 /// The committed writes the plan marks invalid, and how each is corrupted.
@@ -49,35 +49,29 @@ impl Tamper for InvalidPayloads {
 
 /// The push with every marked op corrupted, or `None` if it carries none.
 fn corrupt_push(injected: &BTreeMap<OpId, InvalidPayload>, bytes: &[u8]) -> Option<Bytes> {
-    let Ok(Message::Push(mut push)) = decode(bytes, &Default::default()) else {
-        return None;
-    };
-    let mut ops = push.ops.decode(&Default::default()).ok()?;
-    let mut touched = false;
-    for op in &mut ops {
-        let Some(kind) = injected.get(&op.id) else {
-            continue;
-        };
-        let is_put = matches!(op.body, OpBody::Put { .. });
-        let (OpBody::Put { fields: written } | OpBody::Update { fields: written }) = &mut op.body
-        else {
-            continue;
-        };
-        if *kind == InvalidPayload::MissingRequired && is_put {
-            touched |= written.remove(fields::TITLE).is_some();
-        } else if let Some(write) = written.values_mut().next() {
-            // Bytes is a type no field but the blob has; the blob gets a bool instead.
-            write.value = match write.value {
-                Value::Bytes(_) => Value::Bool(true),
-                _ => Value::Bytes(b"not this type".to_vec()),
+    rewrite_push_ops(bytes, |ops| {
+        let mut touched = false;
+        for op in ops {
+            let Some(kind) = injected.get(&op.id) else {
+                continue;
             };
-            touched = true;
+            let is_put = matches!(op.body, OpBody::Put { .. });
+            let (OpBody::Put { fields: written } | OpBody::Update { fields: written }) =
+                &mut op.body
+            else {
+                continue;
+            };
+            if *kind == InvalidPayload::MissingRequired && is_put {
+                touched |= written.remove(fields::TITLE).is_some();
+            } else if let Some(write) = written.values_mut().next() {
+                // Bytes is a type no field but the blob has; the blob gets a bool instead.
+                write.value = match write.value {
+                    Value::Bytes(_) => Value::Bool(true),
+                    _ => Value::Bytes(b"not this type".to_vec()),
+                };
+                touched = true;
+            }
         }
-    }
-    if !touched {
-        return None;
-    }
-    push.ops = OpsBytes::encode(&ops);
-    push.manifest = push.ops.manifest();
-    Some(encode(&Message::Push(push)))
+        touched
+    })
 }

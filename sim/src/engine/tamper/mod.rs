@@ -5,7 +5,7 @@
 
 mod nodes;
 mod server;
-mod wire;
+pub(super) mod wire;
 
 use bytes::Bytes;
 use driftsync_core::{Server, ServerConfig};

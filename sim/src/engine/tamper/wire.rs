@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
-use driftsync_core::{FieldWrite, OpBody, ReplicaId, Seq, Value};
+use driftsync_core::{FieldWrite, Op, OpBody, ReplicaId, Seq, Value};
 
 use crate::engine::tamper::Tamper;
 use crate::plan::NodeId;
@@ -59,17 +59,28 @@ fn mistyped(value: &Value) -> Value {
 /// The push with the first field value of its first put or update rewritten, or `None` if
 /// it carries no such value.
 fn rewrite_first_value(bytes: &[u8], rewrite: fn(&Value) -> Value) -> Option<Bytes> {
+    rewrite_push_ops(bytes, |ops| {
+        let first = ops.iter_mut().find_map(|op| match &mut op.body {
+            OpBody::Put { fields } | OpBody::Update { fields } => fields.values_mut().next(),
+            _ => None,
+        });
+        first.map(|write| write.value = rewrite(&write.value)).is_some()
+    })
+}
+
+/// `bytes` as a push whose ops `rewrite` changed, resealed with a manifest that matches; `None`
+/// if they are not a push or `rewrite` says it changed nothing.
+pub(in crate::engine) fn rewrite_push_ops(
+    bytes: &[u8],
+    rewrite: impl FnOnce(&mut [Op]) -> bool,
+) -> Option<Bytes> {
     let Ok(Message::Push(mut push)) = decode(bytes, &Default::default()) else {
         return None;
     };
     let mut ops = push.ops.decode(&Default::default()).ok()?;
-    let op =
-        ops.iter_mut().find(|op| matches!(op.body, OpBody::Put { .. } | OpBody::Update { .. }))?;
-    let (OpBody::Put { fields } | OpBody::Update { fields }) = &mut op.body else {
+    if !rewrite(&mut ops) {
         return None;
-    };
-    let write = fields.values_mut().next()?;
-    write.value = rewrite(&write.value);
+    }
     push.ops = OpsBytes::encode(&ops);
     push.manifest = push.ops.manifest();
     Some(encode(&Message::Push(push)))
@@ -84,22 +95,15 @@ impl Tamper for DeletesBecomeUpdates {
         if from != NodeId::client(1) {
             return None;
         }
-        let Ok(Message::Push(mut push)) = decode(bytes, &Default::default()) else {
-            return None;
-        };
-        let mut ops = push.ops.decode(&Default::default()).ok()?;
-        let mut touched = false;
-        for op in ops.iter_mut().filter(|op| matches!(op.body, OpBody::Delete)) {
-            let write = FieldWrite::new(Value::Str("resurrected".to_owned()));
-            op.body = OpBody::Update { fields: [("title".to_owned(), write)].into() };
-            touched = true;
-        }
-        if !touched {
-            return None;
-        }
-        push.ops = OpsBytes::encode(&ops);
-        push.manifest = push.ops.manifest();
-        Some(encode(&Message::Push(push)))
+        rewrite_push_ops(bytes, |ops| {
+            let mut touched = false;
+            for op in ops.iter_mut().filter(|op| matches!(op.body, OpBody::Delete)) {
+                let write = FieldWrite::new(Value::Str("resurrected".to_owned()));
+                op.body = OpBody::Update { fields: [("title".to_owned(), write)].into() };
+                touched = true;
+            }
+            touched
+        })
     }
 }
 
