@@ -1,7 +1,9 @@
 //! The workspace's style, checked by machine, as TigerBeetle's `tidy` checks its own: a rule a
 //! reviewer has to remember is a rule that erodes. `cargo test` runs every check over every
 //! Rust file of the workspace (see `tests/workspace_is_tidy.rs`) and names each offender by
-//! path and line.
+//! path and line: lines, files and functions past their length, `unwrap()` outside tests,
+//! public functions nothing calls, and core modules that use one of their own layer or above
+//! (the order is in `layers.rs`).
 //!
 //! The checks read source text, not a syntax tree, so they rely on what `cargo fmt` guarantees:
 //! a function's closing brace sits alone on a line at the indentation of its `fn`, and a test
@@ -9,12 +11,14 @@
 //! file.
 
 mod callers;
+mod layers;
 mod scan;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use callers::uncalled_functions;
+pub use layers::layer_breaches;
 pub use scan::{check_file, workspace_sources};
 
 /// Columns a line may span; rustfmt keeps code within it, so only long literals and comments
@@ -54,6 +58,7 @@ pub enum Rule {
     FunctionTooLong,
     UnwrapOutsideTests,
     FunctionWithoutCaller,
+    LayerBreach,
 }
 
 impl Rule {
@@ -64,6 +69,7 @@ impl Rule {
             Rule::FunctionTooLong => "function too long",
             Rule::UnwrapOutsideTests => "unwrap() outside tests",
             Rule::FunctionWithoutCaller => "public function without a caller",
+            Rule::LayerBreach => "core layer breached",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Each rule is shown to catch a planted offender and to pass its compliant twin.
 
-use crate::{Offence, Rule, Source, check_file, uncalled_functions};
+use crate::{Offence, Rule, Source, check_file, layer_breaches, uncalled_functions};
 
 fn rules(offences: &[Offence]) -> Vec<Rule> {
     offences.iter().map(|offence| offence.rule).collect()
@@ -108,4 +108,26 @@ fn a_string_continued_at_column_zero_does_not_end_the_function_around_it() {
     let text = format!("fn long() {{\n{body}    let s = \"two\n\";\n{body}}}\n");
     let offences = check_file(&Source::new("a.rs", text));
     assert_eq!(rules(&offences), [Rule::FunctionTooLong], "measured past the string");
+}
+
+#[test]
+fn a_core_module_that_uses_one_of_its_own_layer_or_above_breaches_the_layers() {
+    let sources = [
+        Source::new("core/src/store.rs", "use crate::merge::Records;\nuse crate::client::X;\n"),
+        Source::new("core/src/merge/mod.rs", "fn f() {}\n\n#[cfg(test)]\nuse crate::schema::S;\n"),
+        Source::new("core/src/lib.rs", "pub use client::Client;\nuse crate::server::S;\n"),
+        Source::new("sim/src/a.rs", "use crate::engine::Sim;\n"),
+    ];
+    let offences = layer_breaches(&sources);
+    assert_eq!(rules(&offences), [Rule::LayerBreach], "{offences:?}");
+    assert_eq!((offences[0].path.as_str(), offences[0].line), ("core/src/store.rs", 2));
+    assert!(offences[0].detail.contains("`store` uses `client`"), "{}", offences[0].detail);
+}
+
+#[test]
+fn a_core_module_missing_from_the_layers_is_named() {
+    let sources = [Source::new("core/src/fresh.rs", "use crate::ids::Seq;\n")];
+    let offences = layer_breaches(&sources);
+    assert_eq!(rules(&offences), [Rule::LayerBreach]);
+    assert!(offences[0].detail.contains("no place"), "{}", offences[0].detail);
 }
