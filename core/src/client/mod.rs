@@ -5,6 +5,7 @@
 //! `increment`, `resolve_conflict`, `sync_now`), then outputs (`poll_*`). Every input and
 //! command takes a [`Now`], both clock readings at once.
 
+mod connection;
 mod invariants;
 mod link;
 mod pull;
@@ -33,7 +34,7 @@ use crate::schema::{LineageError, Schema, SchemaLineage};
 use crate::store::{MemoryStore, Mutation, Store};
 use crate::time::{MonoTime, Now, WallTime};
 
-use link::{Link, Pending};
+use connection::{Link, Pending};
 
 /// Timer expiries handled in one `handle_timeout` call at most.
 const TIMERS_PER_INPUT_MAX: usize = 16;
