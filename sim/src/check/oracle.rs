@@ -7,36 +7,35 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::{Op, OpBody, OpId, RecordKey, Stamp};
 
-use crate::check::{Content, Report, content, first_difference, reference};
-use crate::engine::Sim;
+use crate::check::{Report, first_difference, reference};
+use crate::history::History;
 use crate::outcome::Checker;
+use crate::view::{Content, WorldView, content};
 
 /// Ops kept aside anywhere: they are accounted for by `quarantine_accounted`, not merged.
-fn quarantined(sim: &Sim<'_>) -> BTreeSet<OpId> {
-    let server = sim.server().into_iter().flat_map(|s| s.quarantine());
-    let clients = sim.client_nodes().filter_map(|(_, c)| c).flat_map(|c| c.quarantine());
-    server.chain(clients).map(|q| q.op.id).collect()
+fn quarantined(view: &WorldView<'_>) -> BTreeSet<OpId> {
+    view.quarantines().map(|(_, q)| q.op.id).collect()
 }
 
-fn merged_ops<'a>(sim: &'a Sim<'_>) -> impl Iterator<Item = &'a Op> {
-    let held = quarantined(sim);
-    sim.committed_ops().iter().filter(move |op| !held.contains(&op.id))
+fn merged_ops<'a>(view: &WorldView<'_>, history: &'a History) -> impl Iterator<Item = &'a Op> {
+    let held = quarantined(view);
+    history.committed.iter().filter(move |op| !held.contains(&op.id))
 }
 
 /// What the server must show: the reference merge of every committed op that was not
 /// quarantined, in the latest version. It shares no code with the core's merge, so a merge bug
 /// that every replica makes alike still fails a run.
-pub(super) fn expected_content(sim: &Sim<'_>) -> Content {
-    reference::content(merged_ops(sim), sim.lineage().latest_schema())
+pub(super) fn expected_content(view: &WorldView<'_>, history: &History) -> Content {
+    reference::content(merged_ops(view, history), view.lineage.latest_schema())
 }
 
-pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn oracle(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         return; // Convergence reports a server that is down.
     };
-    let expected = expected_content(sim);
-    for op in merged_ops(sim) {
-        let acked = server.registrations().get(&op.id.replica).map(|r| r.acked_seq);
+    let expected = expected_content(view, history);
+    for op in merged_ops(view, history) {
+        let acked = server.registrations.get(&op.id.replica).map(|r| r.acked_seq);
         if acked.is_none_or(|acked| acked < op.id.seq) {
             let detail =
                 format!("op {} was committed by its writer but never reached the server", op.id);
@@ -44,20 +43,20 @@ pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
             return;
         }
     }
-    if let Some((key, how)) = first_difference(&expected, &content(server.records())) {
+    if let Some((key, how)) = first_difference(&expected, &content(server.records)) {
         let detail = format!("the server is not the reference merge of the committed ops: {how}");
         report(Checker::Oracle, Some("server".to_owned()), Some(key.to_string()), detail);
     }
 }
 
-pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn no_resurrection(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         return;
     };
     let mut last_delete: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
     let mut newest_put: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
     let mut newest_write: BTreeMap<(&RecordKey, &str), Stamp> = BTreeMap::new();
-    for op in merged_ops(sim) {
+    for op in merged_ops(view, history) {
         let key = &op.key;
         match &op.body {
             OpBody::Delete => bump(&mut last_delete, key, op.stamp),
@@ -74,7 +73,7 @@ pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
             }
         }
     }
-    for (key, record) in server.view() {
+    for (key, record) in server.records.view() {
         let Some(deleted) = last_delete.get(&key) else {
             continue;
         };

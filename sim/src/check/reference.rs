@@ -22,7 +22,7 @@ use driftsync_core::{
     Schema, Stamp, Value,
 };
 
-use crate::check::Content;
+use crate::view::Content;
 
 /// What a replica that applied exactly `ops`, in any order and with any duplicates, must show.
 pub(crate) fn content<'a>(ops: impl IntoIterator<Item = &'a Op>, schema: &Schema) -> Content {

@@ -15,7 +15,8 @@ use driftsync_core::{
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use crate::check::{content, reference};
+use crate::check::reference;
+use crate::view::content;
 
 proptest! {
     #[test]
