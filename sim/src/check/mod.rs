@@ -4,12 +4,15 @@
 //! everything that happened. They are pure functions of the two: a checker never reaches into
 //! the engine, and the engine never reads what a checker keeps.
 
+mod at_commit;
 mod convergence;
 mod herd;
 mod oracle;
 mod quarantine;
 mod reference;
 mod rollout;
+
+pub(crate) use at_commit::{Broken, CommitWatch};
 
 use std::collections::{BTreeMap, BTreeSet};
 

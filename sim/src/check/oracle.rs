@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Op, OpBody, OpId, RecordKey, Stamp};
+use driftsync_core::{Op, OpId, RecordKey, RecordView};
 
-use crate::check::{Report, first_difference, reference};
+use crate::check::reference::{self, Newest};
+use crate::check::{Report, first_difference};
 use crate::history::History;
 use crate::outcome::Checker;
 use crate::view::{Content, WorldView, content};
@@ -53,56 +54,34 @@ pub(super) fn no_resurrection(view: &WorldView<'_>, history: &History, report: &
     let Some(server) = view.server else {
         return;
     };
-    let mut last_delete: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
-    let mut newest_put: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
-    let mut newest_write: BTreeMap<(&RecordKey, &str), Stamp> = BTreeMap::new();
+    let mut by_record: BTreeMap<&RecordKey, Vec<&Op>> = BTreeMap::new();
     for op in merged_ops(view, history) {
-        let key = &op.key;
-        match &op.body {
-            OpBody::Delete => bump(&mut last_delete, key, op.stamp),
-            OpBody::Put { fields } | OpBody::Update { fields } => {
-                if matches!(op.body, OpBody::Put { .. }) {
-                    bump(&mut newest_put, key, op.stamp);
-                }
-                for name in fields.keys() {
-                    bump(&mut newest_write, (key, name.as_str()), op.stamp);
-                }
-            }
-            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
-                bump(&mut newest_write, (key, field.as_str()), op.stamp);
-            }
-        }
+        by_record.entry(&op.key).or_default().push(op);
     }
-    for (key, record) in server.records.view() {
-        let Some(deleted) = last_delete.get(&key) else {
+    for (key, shown) in server.records.view() {
+        let Some(ops) = by_record.get(&key) else {
             continue;
         };
-        if newest_put.get(&key).is_none_or(|put| put < deleted) {
-            let detail = format!("visible although no put is newer than its delete at {deleted}");
-            report(
-                Checker::NoResurrection,
-                Some("server".to_owned()),
-                Some(key.to_string()),
-                detail,
-            );
-            continue;
-        }
-        for field in record.keys() {
-            if newest_write.get(&(&key, field.as_str())).is_none_or(|w| w < deleted) {
-                let detail =
-                    format!("field {field} shows a value older than the delete at {deleted}");
-                report(
-                    Checker::NoResurrection,
-                    Some("server".to_owned()),
-                    Some(key.to_string()),
-                    detail,
-                );
-            }
+        for detail in resurrected(&Newest::of(ops.iter().copied()), &shown) {
+            let record = Some(key.to_string());
+            report(Checker::NoResurrection, Some("server".to_owned()), record, detail);
         }
     }
 }
 
-fn bump<K: Ord>(map: &mut BTreeMap<K, Stamp>, key: K, stamp: Stamp) {
-    let entry = map.entry(key).or_insert(stamp);
-    *entry = (*entry).max(stamp);
+/// What of `shown`, the visible content of a record whose ops have the newest stamps `newest`,
+/// is older than the record's newest delete: the record itself when no put is newer than the
+/// delete, or each field that no write since the delete gave its value.
+pub(super) fn resurrected(newest: &Newest, shown: &RecordView) -> Vec<String> {
+    let Some(deleted) = newest.delete else {
+        return Vec::new();
+    };
+    if newest.put.is_none_or(|put| put < deleted) {
+        return vec![format!("visible although no put is newer than its delete at {deleted}")];
+    }
+    shown
+        .keys()
+        .filter(|field| newest.write.get(field.as_str()).is_none_or(|w| *w < deleted))
+        .map(|field| format!("field {field} shows a value older than the delete at {deleted}"))
+        .collect()
 }

@@ -142,6 +142,10 @@ fn multi_value(writes: &[Write<'_>], visible: impl Fn(Stamp) -> bool) -> Option<
     }
 }
 
+mod running;
+
+pub(crate) use running::{Newest, Running};
+
 #[cfg(test)]
 mod tests;
 

@@ -186,7 +186,7 @@ impl Sim<'_> {
                 "cursor went from {} back to {} across a crash",
                 cursor_seen.0, durable.cursor.0
             );
-            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         if let Link::Up { epoch } = link {
             self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));

@@ -137,8 +137,7 @@ impl Sim<'_> {
 
     fn invariant_broken(&mut self, node: NodeId, violation: InvariantViolation) {
         self.invariant_failed = true;
-        let detail = format!("{violation}, after {}", self.current.describe());
-        self.fail(Checker::Invariant, Some(node.to_string()), None, detail);
+        self.fail_at_event(Checker::Invariant, Some(node.to_string()), None, violation.to_string());
     }
 }
 

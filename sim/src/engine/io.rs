@@ -88,7 +88,7 @@ impl Sim<'_> {
         state.cursor_seen = cursor;
         state.hlc_seen = hlc;
         if let Some(detail) = went_back {
-            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         for bytes in transmits {
             self.send_from_client(index, bytes);
@@ -106,6 +106,7 @@ impl Sim<'_> {
         let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
         let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
         self.check_server();
+        self.judge_server_commit();
         let commit_failed = events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_)));
         if self.server.crash_armed {
             // As for clients: after the commit and the logged events, before any send.
@@ -124,7 +125,7 @@ impl Sim<'_> {
         if head < self.server.head_seen {
             let detail =
                 format!("log head went from {} back to {}", self.server.head_seen.0, head.0);
-            self.fail(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
         }
         self.server.head_seen = head;
         for transmit in transmits {

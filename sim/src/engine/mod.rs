@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use driftsync_core::SchemaLineage;
-use driftsync_core::{MonoTime, Now, SyncState, WallTime};
+use driftsync_core::{MonoTime, Now, Server, SyncState, WallTime};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::NetworkStats;
@@ -133,6 +133,8 @@ pub(crate) struct Sim<'p> {
     held_before_push: BTreeMap<driftsync_core::RecordKey, bool>,
     /// The event being handled, to name it if an invariant breaks.
     current: Current,
+    /// `oracle` and `no_resurrection` at every server commit.
+    commit_watch: check::CommitWatch,
     /// An invariant broke: later checks are skipped.
     invariant_failed: bool,
     /// Inputs each node has had its invariants checked after, by node id.
@@ -193,6 +195,7 @@ impl<'p> Sim<'p> {
             observer: Observer::new(params.clients as usize),
             held_before_push: Default::default(),
             current: Current::Start,
+            commit_watch: check::CommitWatch::default(),
             invariant_failed: false,
             inputs_checked: vec![0; params.nodes_count() as usize],
         };
@@ -397,15 +400,35 @@ impl<'p> Sim<'p> {
         });
     }
 
+    /// A failure found while handling an event, naming the event: the first bad one, since
+    /// the checks that call this run after every input.
+    pub(crate) fn fail_at_event(
+        &mut self,
+        checker: Checker,
+        node: Option<String>,
+        record: Option<String>,
+        detail: String,
+    ) {
+        let detail = format!("{detail}, after {}", self.current.describe());
+        self.fail(checker, node, record, detail);
+    }
+
+    /// `oracle` and `no_resurrection` after a server input, naming the input if they fail.
+    fn judge_server_commit(&mut self) {
+        let Some(server) = self.server.slot.get() else {
+            return;
+        };
+        let schema = self.lineage.latest_schema();
+        let found =
+            self.commit_watch.after_server_input(&server_view(server), &self.history, schema);
+        for check::Broken { checker, record, detail } in found {
+            self.fail_at_event(checker, Some(NodeId::SERVER.to_string()), record, detail);
+        }
+    }
+
     /// The world as the checkers may see it: read-only, with no handle on the engine.
     pub(crate) fn view(&self) -> WorldView<'_> {
-        let server = self.server.slot.get().map(|s| ServerView {
-            records: s.records(),
-            quarantine: s.quarantine(),
-            registrations: s.registrations(),
-            head: s.head(),
-            metrics: s.metrics(),
-        });
+        let server = self.server.slot.get().map(server_view);
         let clients = self.clients.iter().enumerate().map(|(index, node)| ClientView {
             node: NodeId::client(index as u32 + 1),
             schema_version: node.config.schema_version,
@@ -427,5 +450,16 @@ impl<'p> Sim<'p> {
             now_ms: self.now_ms,
             event_index: self.trace.events(),
         }
+    }
+}
+
+/// What the server holds, for the checkers.
+fn server_view(server: &Server<SimStore>) -> ServerView<'_> {
+    ServerView {
+        records: server.records(),
+        quarantine: server.quarantine(),
+        registrations: server.registrations(),
+        head: server.head(),
+        metrics: server.metrics(),
     }
 }
