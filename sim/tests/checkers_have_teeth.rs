@@ -311,3 +311,33 @@ fn without_the_invariants_a_compaction_past_a_cursor_passes_every_other_checker(
         assert!(outcome.passed(), "seed {}: {:?}", outcome.seed, outcome.failures);
     }
 }
+
+/// The oracle also runs at every server commit, so the failure names the push that carried the
+/// altered value, not only the record that differs at the end.
+#[test]
+fn oracle_catches_a_value_changed_on_its_way_at_the_push_that_carried_it() {
+    let naming = ["server", "reference merge of the ops it accepted", "after the delivery of push"];
+    caught_naming(Checker::Oracle, SPREAD, Sabotage::AlterPushedValue, 1, &naming);
+}
+
+/// A delete rewritten into an update leaves the server holding what the delete hid: the oracle
+/// finds it at the push that delivered the rewrite, and `no_resurrection` at the push after
+/// which the server shows it.
+#[test]
+fn oracle_catches_a_lost_delete_at_the_push_that_lost_it() {
+    let naming = ["server", "reference merge of the ops it accepted", "after the delivery of push"];
+    caught_naming(Checker::Oracle, DELETY, Sabotage::DropPushedDelete, 4, &naming);
+}
+
+#[test]
+fn no_resurrection_catches_a_lost_delete_at_the_push_that_shows_it() {
+    let naming = ["server", "delete at", "after the delivery of push from client-1"];
+    caught_naming(Checker::NoResurrection, DELETY, Sabotage::DropPushedDelete, 4, &naming);
+}
+
+/// A cursor that goes back names the event after which it did: the restart from a wiped store.
+#[test]
+fn monotonic_catches_a_cursor_that_goes_back_at_the_restart_that_lost_it() {
+    let naming = ["client-1", "cursor went from", "after planned fault #"];
+    caught_naming(Checker::Monotonic, CRASHY, Sabotage::WipeStoreOnRestart, 4, &naming);
+}

@@ -6,29 +6,30 @@ use std::collections::BTreeMap;
 
 use driftsync_core::Records;
 
-use crate::check::{Content, Report, content, first_difference, snapshot};
-use crate::engine::Sim;
+use crate::check::{Report, first_difference};
 use crate::outcome::Checker;
+use crate::view::{Content, WorldView, content};
 
-pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn convergence(view: &WorldView<'_>, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         let detail = "the server is down at the end of the run".to_owned();
         return report(Checker::Convergence, Some("server".to_owned()), None, detail);
     };
-    let lineage = sim.lineage();
+    let lineage = view.lineage;
     let mut expected_by_version: BTreeMap<u32, Content> = BTreeMap::new();
-    for ((node, client), version) in sim.client_nodes().zip(sim.client_versions()) {
-        let Some(client) = client else {
+    for client in &view.clients {
+        let (node, version) = (client.node, client.schema_version);
+        let Some(client) = client.replica else {
             let detail = "down at the end of the run".to_owned();
             report(Checker::Convergence, Some(node.to_string()), None, detail);
             continue;
         };
         let expected = expected_by_version.entry(version).or_insert_with(|| {
             if version == lineage.latest() {
-                return content(server.records());
+                return content(server.records);
             }
             let migrated: Records = server
-                .records()
+                .records
                 .iter()
                 .map(|(key, state)| {
                     let down = lineage.migrate_record(key, state, lineage.latest(), version);
@@ -37,18 +38,18 @@ pub(super) fn convergence(sim: &Sim<'_>, report: &mut Report<'_>) {
                 .collect();
             content(&migrated)
         });
-        if let Some((key, how)) = first_difference(expected, &content(client.records())) {
+        if let Some((key, how)) = first_difference(expected, &content(client.records)) {
             let detail = format!("differs from the server (as schema v{version}): {how}");
             report(Checker::Convergence, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }
 }
 
-pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(before) = sim.baseline() else {
+pub(super) fn stability(view: &WorldView<'_>, report: &mut Report<'_>) {
+    let Some(before) = view.baseline else {
         return; // The run never converged; liveness has already failed it.
     };
-    let after = snapshot(sim);
+    let after = view.snapshot();
     match (&before.server, &after.server) {
         (Some((head_before, view_before)), Some((head_after, view_after))) => {
             if head_before != head_after {
@@ -67,8 +68,9 @@ pub(super) fn stability(sim: &Sim<'_>, report: &mut Report<'_>) {
         }
         _ => report(Checker::Stability, Some("server".to_owned()), None, "server down".to_owned()),
     }
-    let clients = before.clients.iter().zip(&after.clients).zip(sim.client_nodes());
-    for ((before, after), (node, _)) in clients {
+    let clients = before.clients.iter().zip(&after.clients).zip(&view.clients);
+    for ((before, after), client) in clients {
+        let node = client.node;
         if let (Some(before), Some(after)) = (before, after)
             && let Some((key, how)) = first_difference(before, after)
         {

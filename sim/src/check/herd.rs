@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::check::Report;
-use crate::engine::Sim;
+use crate::history::History;
 use crate::outcome::Checker;
 use crate::plan::Fault;
+use crate::view::WorldView;
 
 /// Fewer clients returning together than this are not a herd worth judging.
 pub(crate) const HERD_CLIENTS_MIN: usize = 10;
@@ -17,14 +18,14 @@ pub(crate) const HERD_WINDOW_MS: u64 = 1_000;
 /// The largest share of a herd that may reconnect within one window.
 pub(crate) const HERD_WINDOW_SHARE_MAX: f64 = 0.25;
 
-pub(super) fn herd_spread(sim: &Sim<'_>, report: &mut Report<'_>) {
+pub(super) fn herd_spread(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
     let mut returning: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for timed in &sim.plan().faults {
+    for timed in &view.plan.faults {
         if let Fault::Online { client } = timed.fault {
             returning.entry(timed.at_ms).or_default().push(client.0 as usize - 1);
         }
     }
-    let connects = &sim.ledger().client_connects;
+    let connects = &history.client_connects;
     for (at_ms, clients) in returning.into_iter().filter(|(_, c)| c.len() >= HERD_CLIENTS_MIN) {
         let mut first: Vec<u64> = clients
             .iter()

@@ -5,38 +5,38 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Op, OpBody, OpId, RecordKey, Stamp};
+use driftsync_core::{Op, OpId, RecordKey, RecordView};
 
-use crate::check::{Content, Report, content, first_difference, reference};
-use crate::engine::Sim;
+use crate::check::reference::{self, Newest};
+use crate::check::{Report, first_difference};
+use crate::history::History;
 use crate::outcome::Checker;
+use crate::view::{Content, WorldView, content};
 
 /// Ops kept aside anywhere: they are accounted for by `quarantine_accounted`, not merged.
-fn quarantined(sim: &Sim<'_>) -> BTreeSet<OpId> {
-    let server = sim.server().into_iter().flat_map(|s| s.quarantine());
-    let clients = sim.client_nodes().filter_map(|(_, c)| c).flat_map(|c| c.quarantine());
-    server.chain(clients).map(|q| q.op.id).collect()
+fn quarantined(view: &WorldView<'_>) -> BTreeSet<OpId> {
+    view.quarantines().map(|(_, q)| q.op.id).collect()
 }
 
-fn merged_ops<'a>(sim: &'a Sim<'_>) -> impl Iterator<Item = &'a Op> {
-    let held = quarantined(sim);
-    sim.committed_ops().iter().filter(move |op| !held.contains(&op.id))
+fn merged_ops<'a>(view: &WorldView<'_>, history: &'a History) -> impl Iterator<Item = &'a Op> {
+    let held = quarantined(view);
+    history.committed.iter().filter(move |op| !held.contains(&op.id))
 }
 
 /// What the server must show: the reference merge of every committed op that was not
 /// quarantined, in the latest version. It shares no code with the core's merge, so a merge bug
 /// that every replica makes alike still fails a run.
-pub(super) fn expected_content(sim: &Sim<'_>) -> Content {
-    reference::content(merged_ops(sim), sim.lineage().latest_schema())
+pub(super) fn expected_content(view: &WorldView<'_>, history: &History) -> Content {
+    reference::content(merged_ops(view, history), view.lineage.latest_schema())
 }
 
-pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn oracle(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         return; // Convergence reports a server that is down.
     };
-    let expected = expected_content(sim);
-    for op in merged_ops(sim) {
-        let acked = server.registrations().get(&op.id.replica).map(|r| r.acked_seq);
+    let expected = expected_content(view, history);
+    for op in merged_ops(view, history) {
+        let acked = server.registrations.get(&op.id.replica).map(|r| r.acked_seq);
         if acked.is_none_or(|acked| acked < op.id.seq) {
             let detail =
                 format!("op {} was committed by its writer but never reached the server", op.id);
@@ -44,66 +44,44 @@ pub(super) fn oracle(sim: &Sim<'_>, report: &mut Report<'_>) {
             return;
         }
     }
-    if let Some((key, how)) = first_difference(&expected, &content(server.records())) {
+    if let Some((key, how)) = first_difference(&expected, &content(server.records)) {
         let detail = format!("the server is not the reference merge of the committed ops: {how}");
         report(Checker::Oracle, Some("server".to_owned()), Some(key.to_string()), detail);
     }
 }
 
-pub(super) fn no_resurrection(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn no_resurrection(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         return;
     };
-    let mut last_delete: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
-    let mut newest_put: BTreeMap<&RecordKey, Stamp> = BTreeMap::new();
-    let mut newest_write: BTreeMap<(&RecordKey, &str), Stamp> = BTreeMap::new();
-    for op in merged_ops(sim) {
-        let key = &op.key;
-        match &op.body {
-            OpBody::Delete => bump(&mut last_delete, key, op.stamp),
-            OpBody::Put { fields } | OpBody::Update { fields } => {
-                if matches!(op.body, OpBody::Put { .. }) {
-                    bump(&mut newest_put, key, op.stamp);
-                }
-                for name in fields.keys() {
-                    bump(&mut newest_write, (key, name.as_str()), op.stamp);
-                }
-            }
-            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => {
-                bump(&mut newest_write, (key, field.as_str()), op.stamp);
-            }
-        }
+    let mut by_record: BTreeMap<&RecordKey, Vec<&Op>> = BTreeMap::new();
+    for op in merged_ops(view, history) {
+        by_record.entry(&op.key).or_default().push(op);
     }
-    for (key, record) in server.view() {
-        let Some(deleted) = last_delete.get(&key) else {
+    for (key, shown) in server.records.view() {
+        let Some(ops) = by_record.get(&key) else {
             continue;
         };
-        if newest_put.get(&key).is_none_or(|put| put < deleted) {
-            let detail = format!("visible although no put is newer than its delete at {deleted}");
-            report(
-                Checker::NoResurrection,
-                Some("server".to_owned()),
-                Some(key.to_string()),
-                detail,
-            );
-            continue;
-        }
-        for field in record.keys() {
-            if newest_write.get(&(&key, field.as_str())).is_none_or(|w| w < deleted) {
-                let detail =
-                    format!("field {field} shows a value older than the delete at {deleted}");
-                report(
-                    Checker::NoResurrection,
-                    Some("server".to_owned()),
-                    Some(key.to_string()),
-                    detail,
-                );
-            }
+        for detail in resurrected(&Newest::of(ops.iter().copied()), &shown) {
+            let record = Some(key.to_string());
+            report(Checker::NoResurrection, Some("server".to_owned()), record, detail);
         }
     }
 }
 
-fn bump<K: Ord>(map: &mut BTreeMap<K, Stamp>, key: K, stamp: Stamp) {
-    let entry = map.entry(key).or_insert(stamp);
-    *entry = (*entry).max(stamp);
+/// What of `shown`, the visible content of a record whose ops have the newest stamps `newest`,
+/// is older than the record's newest delete: the record itself when no put is newer than the
+/// delete, or each field that no write since the delete gave its value.
+pub(super) fn resurrected(newest: &Newest, shown: &RecordView) -> Vec<String> {
+    let Some(deleted) = newest.delete else {
+        return Vec::new();
+    };
+    if newest.put.is_none_or(|put| put < deleted) {
+        return vec![format!("visible although no put is newer than its delete at {deleted}")];
+    }
+    shown
+        .keys()
+        .filter(|field| newest.write.get(field.as_str()).is_none_or(|w| *w < deleted))
+        .map(|field| format!("field {field} shows a value older than the delete at {deleted}"))
+        .collect()
 }

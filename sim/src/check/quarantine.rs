@@ -13,101 +13,43 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Op, OpId, QuarantineReason, RecordKey, Stamp};
+use driftsync_core::{Op, OpId, QuarantineReason, Stamp};
 
 use crate::check::Report;
-use crate::engine::Sim;
+use crate::history::{History, StaleDecision};
 use crate::outcome::Checker;
-use crate::plan::NodeId;
+use crate::view::WorldView;
 
-/// When the server last heard from each client, and the silences longer than the eviction
-/// window, both measured on the server's wall clock as its eviction is.
-#[derive(Debug, Default)]
-pub(crate) struct Silences {
-    /// Per client index: the server's wall clock when it last heard from the client, or when
-    /// the run began (every client is installed then).
-    heard_wall_ms: Vec<u64>,
-    /// Per client index: when (simulated ms) each silence longer than the eviction window ended.
-    long_silence_ends_ms: Vec<Vec<u64>>,
-}
-
-impl Silences {
-    pub(crate) fn new(clients: usize, install_wall_ms: u64) -> Silences {
-        Silences {
-            heard_wall_ms: vec![install_wall_ms; clients],
-            long_silence_ends_ms: vec![Vec::new(); clients],
+pub(super) fn quarantine_accounted(
+    view: &WorldView<'_>,
+    history: &History,
+    report: &mut Report<'_>,
+) {
+    let decided_stale: BTreeSet<OpId> = history.stale.iter().map(|d| d.op).collect();
+    for (node, q) in view.quarantines() {
+        let record = Some(q.op.key.to_string());
+        if !history.reported.contains(&(node, q.op.id)) {
+            let detail = format!("op {} was quarantined ({}) without an event", q.op.id, q.reason);
+            report(Checker::QuarantineAccounted, Some(node.to_string()), record.clone(), detail);
+        }
+        let explained = match q.reason {
+            QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
+            QuarantineReason::Invalid(_) => view.injected.contains_key(&q.op.id),
+            QuarantineReason::ForeignWriter { .. } => false,
+        };
+        if !explained {
+            let detail = format!(
+                "op {} was quarantined for no cause the run explains: {}",
+                q.op.id, q.reason
+            );
+            report(Checker::QuarantineAccounted, Some(node.to_string()), record, detail);
         }
     }
-
-    /// The server hears from client `index` at simulated `now_ms`, its clock reading `wall_ms`.
-    pub(crate) fn heard(&mut self, index: usize, now_ms: u64, wall_ms: u64, eviction_ms: u64) {
-        let silent_ms = wall_ms.saturating_sub(self.heard_wall_ms[index]);
-        if silent_ms > eviction_ms {
-            self.long_silence_ends_ms[index].push(now_ms);
-        }
-        self.heard_wall_ms[index] = wall_ms;
-    }
-
-    /// Whether client `index` went unheard past the eviction window after `since_ms`, the
-    /// silence ending by `until_ms`.
-    fn was_silent_after(&self, index: usize, since_ms: u64, until_ms: u64) -> bool {
-        let ends = self.long_silence_ends_ms.get(index).map_or(&[][..], Vec::as_slice);
-        ends.iter().any(|end| *end > since_ms && *end <= until_ms)
-    }
-}
-
-/// The server's situation when it quarantined one op as stale.
-#[derive(Clone, Debug)]
-pub(crate) struct StaleDecision {
-    pub(crate) op: OpId,
-    pub(crate) key: RecordKey,
-    pub(crate) at_ms: u64,
-    /// The server's wall clock then.
-    pub(crate) server_wall_ms: u64,
-    /// Whether the server held the record (live, or as a tombstone) when the push carrying the
-    /// op arrived.
-    pub(crate) record_held: bool,
-    /// The record was re-created after the server forgot deletes through this stamp.
-    pub(crate) recreated_over: Option<Stamp>,
-}
-
-pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let ledger = sim.ledger();
-    let decided_stale: BTreeSet<OpId> = ledger.stale.iter().map(|d| d.op).collect();
-    let server = sim.server().into_iter().map(|s| (NodeId::SERVER, s.quarantine()));
-    let clients = sim.client_nodes().filter_map(|(node, c)| Some((node, c?.quarantine())));
-    for (node, held) in server.chain(clients) {
-        for q in held {
-            let record = Some(q.op.key.to_string());
-            if !ledger.reported.contains(&(node, q.op.id)) {
-                let detail =
-                    format!("op {} was quarantined ({}) without an event", q.op.id, q.reason);
-                report(
-                    Checker::QuarantineAccounted,
-                    Some(node.to_string()),
-                    record.clone(),
-                    detail,
-                );
-            }
-            let explained = match q.reason {
-                QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
-                QuarantineReason::Invalid(_) => sim.injected().contains_key(&q.op.id),
-                QuarantineReason::ForeignWriter { .. } => false,
-            };
-            if !explained {
-                let detail = format!(
-                    "op {} was quarantined for no cause the run explains: {}",
-                    q.op.id, q.reason
-                );
-                report(Checker::QuarantineAccounted, Some(node.to_string()), record, detail);
-            }
-        }
-    }
-    let Some(server) = sim.server() else {
+    let Some(server) = view.server else {
         return;
     };
-    let held: BTreeSet<OpId> = server.quarantine().iter().map(|q| q.op.id).collect();
-    for (id, kind) in sim.injected() {
+    let held: BTreeSet<OpId> = server.quarantine.iter().map(|q| q.op.id).collect();
+    for (id, kind) in view.injected {
         if !held.contains(id) {
             let detail =
                 format!("op {id} was sent as an invalid payload ({kind:?}) but not quarantined");
@@ -116,23 +58,26 @@ pub(super) fn quarantine_accounted(sim: &Sim<'_>, report: &mut Report<'_>) {
     }
 }
 
-pub(super) fn quarantine_justified(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let ledger = sim.ledger();
-    if ledger.stale.is_empty() {
+pub(super) fn quarantine_justified(
+    view: &WorldView<'_>,
+    history: &History,
+    report: &mut Report<'_>,
+) {
+    if history.stale.is_empty() {
         return;
     }
-    let windows = Windows::of(&sim.params().server);
-    let committed: BTreeMap<OpId, &Op> = sim.committed_ops().iter().map(|op| (op.id, op)).collect();
-    for decision in &ledger.stale {
+    let windows = Windows::of(&view.plan.params.server);
+    let committed: BTreeMap<OpId, &Op> = history.committed.iter().map(|op| (op.id, op)).collect();
+    for decision in &history.stale {
         let record = Some(decision.key.to_string());
-        let written = committed.get(&decision.op).zip(ledger.written_ms.get(&decision.op));
+        let written = committed.get(&decision.op).zip(history.written_ms.get(&decision.op));
         let problems = match written {
             None => {
                 vec![format!("op {} was quarantined as stale but no client wrote it", decision.op)]
             }
             Some((op, written_ms)) => {
                 let writer = decision.op.replica.0 as usize - 1;
-                let silent = ledger.silences.was_silent_after(writer, *written_ms, decision.at_ms);
+                let silent = history.silences.was_silent_after(writer, *written_ms, decision.at_ms);
                 unjustified(decision, op.stamp, silent, windows)
             }
         };
@@ -191,7 +136,7 @@ fn unjustified(
 
 #[cfg(test)]
 mod tests {
-    use driftsync_core::{Hlc, ReplicaId, Seq};
+    use driftsync_core::{Hlc, RecordKey, ReplicaId, Seq};
 
     use super::*;
 

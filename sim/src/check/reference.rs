@@ -22,7 +22,7 @@ use driftsync_core::{
     Schema, Stamp, Value,
 };
 
-use crate::check::Content;
+use crate::view::Content;
 
 /// What a replica that applied exactly `ops`, in any order and with any duplicates, must show.
 pub(crate) fn content<'a>(ops: impl IntoIterator<Item = &'a Op>, schema: &Schema) -> Content {
@@ -141,6 +141,10 @@ fn multi_value(writes: &[Write<'_>], visible: impl Fn(Stamp) -> bool) -> Option<
         many => Some(FieldView::Many(many.iter().map(|write| write.value.clone()).collect())),
     }
 }
+
+mod running;
+
+pub(crate) use running::{Newest, Running};
 
 #[cfg(test)]
 mod tests;

@@ -7,16 +7,19 @@ use std::collections::BTreeSet;
 
 use driftsync_core::Step;
 
-use crate::check::oracle::expected_content;
-use crate::check::{Content, Report, content, first_difference};
-use crate::engine::Sim;
-use crate::outcome::Checker;
+use driftsync_core::SchemaLineage;
 
-pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+use crate::check::oracle::expected_content;
+use crate::check::{Report, first_difference};
+use crate::history::History;
+use crate::outcome::Checker;
+use crate::view::{Content, WorldView, content};
+
+pub(super) fn no_field_loss(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
+    let Some(server) = view.server else {
         return;
     };
-    let added = added_fields(sim);
+    let added = added_fields(view.lineage);
     if added.is_empty() {
         return;
     }
@@ -30,8 +33,8 @@ pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
             .filter(|(_, (_, fields))| !fields.is_empty())
             .collect()
     };
-    let expected = only_added(expected_content(sim));
-    let actual = only_added(content(server.records()));
+    let expected = only_added(expected_content(view, history));
+    let actual = only_added(content(server.records));
     if let Some((key, how)) = first_difference(&expected, &actual) {
         let detail = format!("a field added by a newer schema version was changed: {how}");
         report(Checker::NoFieldLoss, Some("server".to_owned()), Some(key.to_string()), detail);
@@ -39,8 +42,7 @@ pub(super) fn no_field_loss(sim: &Sim<'_>, report: &mut Report<'_>) {
 }
 
 /// Fields some older version does not have, by their name in the latest version.
-fn added_fields(sim: &Sim<'_>) -> BTreeSet<String> {
-    let lineage = sim.lineage();
+fn added_fields(lineage: &SchemaLineage) -> BTreeSet<String> {
     let mut added = BTreeSet::new();
     for version in lineage.first() + 1..=lineage.latest() {
         for step in lineage.steps_into(version) {
@@ -58,12 +60,16 @@ fn added_fields(sim: &Sim<'_>) -> BTreeSet<String> {
     added
 }
 
-pub(super) fn outbox_survives_upgrade(sim: &Sim<'_>, report: &mut Report<'_>) {
-    let Some(server) = sim.server() else {
+pub(super) fn outbox_survives_upgrade(
+    view: &WorldView<'_>,
+    history: &History,
+    report: &mut Report<'_>,
+) {
+    let Some(server) = view.server else {
         return;
     };
-    for id in &sim.ledger().queued_read_only {
-        let acked = server.registrations().get(&id.replica).map(|r| r.acked_seq);
+    for id in &history.queued_read_only {
+        let acked = server.registrations.get(&id.replica).map(|r| r.acked_seq);
         if acked.is_none_or(|acked| acked < id.seq) {
             let detail = format!(
                 "op {id}, written while its client was read-only, never reached the server"

@@ -5,11 +5,11 @@
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, OpsBytes, decode, encode};
 
-use crate::check;
 use crate::engine::Sim;
 use crate::engine::network::Damage;
 use crate::outcome::Checker;
 use crate::plan::NodeId;
+use crate::view::{Content, content};
 
 impl Sim<'_> {
     /// Gives a damaged message to its node, which must refuse it, or else ignore it without
@@ -22,26 +22,26 @@ impl Sim<'_> {
         index: usize,
         bytes: Bytes,
     ) {
-        let refused_before = self.ledger.damage_refused;
+        let refused_before = self.damage_refusals_count;
         let before = self.applied_state(to);
         self.hand_over(from, to, index, bytes);
-        if self.ledger.damage_refused == refused_before && self.applied_state(to) != before {
+        if self.damage_refusals_count == refused_before && self.applied_state(to) != before {
             let detail = format!("a message damaged in transit from {from} was applied");
             self.fail(Checker::DamageRefused, Some(to.to_string()), None, detail);
         }
     }
 
     /// What a message could change on a node, to tell whether a damaged one was applied.
-    fn applied_state(&self, node: NodeId) -> Option<(u64, Vec<u64>, check::Content)> {
+    fn applied_state(&self, node: NodeId) -> Option<(u64, Vec<u64>, Content)> {
         if node.is_server() {
             let server = self.server.slot.get()?;
             let acked = server.registrations().values().map(|r| r.acked_seq.0).collect();
-            Some((server.head().0, acked, check::content(server.records())))
+            Some((server.head().0, acked, content(server.records())))
         } else {
             let client = self.clients[node.0 as usize - 1].slot.get()?;
             let meta = client.meta();
             let state = vec![meta.acked_seq.0, meta.next_seq.0, u64::from(meta.resync_needed)];
-            Some((client.cursor().0, state, check::content(client.records())))
+            Some((client.cursor().0, state, content(client.records())))
         }
     }
 }

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 
-use crate::engine::{Sim, invariants};
+use crate::engine::Sim;
+use crate::history::Current;
 use crate::plan::NodeId;
 
 /// What happens next in the simulated world.
@@ -55,18 +56,18 @@ impl Event {
     }
 
     /// What the invariant checker names if this event breaks one.
-    pub(super) fn current(&self) -> invariants::Current {
+    pub(super) fn current(&self) -> Current {
         match self {
             Event::Deliver { from, to, bytes, .. } => {
-                invariants::Current::Deliver { from: *from, to: *to, bytes: bytes.clone() }
+                Current::Deliver { from: *from, to: *to, bytes: bytes.clone() }
             }
-            Event::Timer { node, .. } => invariants::Current::Timer(*node),
-            Event::Dial { client } => invariants::Current::Dial(*client),
-            Event::Write(index) => invariants::Current::Write(*index),
-            Event::Fault(index) => invariants::Current::Fault(*index),
-            Event::CrashFallback { node } => invariants::Current::CrashFallback(*node),
-            Event::Heal => invariants::Current::Heal,
-            Event::Probe => invariants::Current::Probe,
+            Event::Timer { node, .. } => Current::Timer(*node),
+            Event::Dial { client } => Current::Dial(*client),
+            Event::Write(index) => Current::Write(*index),
+            Event::Fault(index) => Current::Fault(*index),
+            Event::CrashFallback { node } => Current::CrashFallback(*node),
+            Event::Heal => Current::Heal,
+            Event::Probe => Current::Probe,
         }
     }
 }

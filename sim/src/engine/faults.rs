@@ -4,7 +4,6 @@ use driftsync_core::VersionPolicy;
 use driftsync_core::{Client, SyncState};
 use rand::RngCore;
 
-use crate::check;
 use crate::engine::nodes::{Link, Slot, peer};
 use crate::engine::store::SimStore;
 use crate::engine::{Event, Phase, Sim};
@@ -23,7 +22,7 @@ impl Sim<'_> {
     pub(super) fn fault(&mut self, index: usize) {
         let plan = self.plan;
         let fault = &plan.faults[index].fault;
-        *self.ledger.faults_fired.entry(fault_name(fault).to_owned()).or_default() += 1;
+        self.history.fired(fault_name(fault));
         match fault {
             Fault::PartitionStart { id, kind, side_a, side_b } => {
                 self.network.partition(*id, *kind, side_a, side_b);
@@ -169,9 +168,9 @@ impl Sim<'_> {
             state.slot = slot;
             return;
         };
-        check::absorb_metrics(&mut self.ledger.metrics_of_crashed, client.metrics());
+        self.history.absorb_crashed(client.metrics());
         if client.sync_state() == SyncState::Resyncing {
-            self.ledger.fired(CRASH_MID_RESYNC);
+            self.history.fired(CRASH_MID_RESYNC);
         }
         let state = &mut self.clients[index];
         let store = client.into_store().after_crash();
@@ -187,7 +186,7 @@ impl Sim<'_> {
                 "cursor went from {} back to {} across a crash",
                 cursor_seen.0, durable.cursor.0
             );
-            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         if let Link::Up { epoch } = link {
             self.with_server(|server, now| server.disconnected(now, peer(node, epoch)));
@@ -202,7 +201,7 @@ impl Sim<'_> {
             self.server.slot = slot;
             return;
         };
-        check::absorb_metrics(&mut self.ledger.metrics_of_crashed, server.metrics());
+        self.history.absorb_crashed(server.metrics());
         let store = server.into_store().after_crash();
         self.server.slot = Slot::Down(store);
         self.server.timer.reschedule(None);
@@ -232,7 +231,7 @@ impl Sim<'_> {
             let config = self.server.config.clone();
             let server = super::setup::start_server(config, store, now, &*self.tamper);
             if !server.quarantine().is_empty() {
-                self.ledger.fired(RESTART_HOLDING_QUARANTINE);
+                self.history.fired(RESTART_HOLDING_QUARANTINE);
             }
             self.server.slot = Slot::Up(server);
             self.with_server(|_, _| ());

@@ -8,7 +8,6 @@
 //! invariant, the node and the event; later checks are skipped, since one broken invariant
 //! tends to break others after it.
 
-use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit};
 
@@ -19,25 +18,6 @@ use crate::plan::NodeId;
 
 /// How many inputs of one node pass between two thorough checks of it.
 const THOROUGH_EVERY: u64 = 64;
-
-/// The event being handled, kept to name it in a failure.
-#[derive(Clone, Debug, Default)]
-pub(super) enum Current {
-    #[default]
-    Start,
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        bytes: Bytes,
-    },
-    Timer(NodeId),
-    Dial(NodeId),
-    Write(usize),
-    Fault(usize),
-    CrashFallback(NodeId),
-    Heal,
-    Probe,
-}
 
 impl Sim<'_> {
     /// After an input on client `index`: its invariants, and its cursor against the head.
@@ -157,8 +137,7 @@ impl Sim<'_> {
 
     fn invariant_broken(&mut self, node: NodeId, violation: InvariantViolation) {
         self.invariant_failed = true;
-        let detail = format!("{violation}, after {}", describe(&self.current));
-        self.fail(Checker::Invariant, Some(node.to_string()), None, detail);
+        self.fail_at_event(Checker::Invariant, Some(node.to_string()), None, violation.to_string());
     }
 }
 
@@ -190,24 +169,5 @@ fn stored_image(store: &mut SimStore) -> Option<Stored> {
     match store.image() {
         Some(_) => None,
         None => store.load().ok(),
-    }
-}
-
-/// The event in words, for a failure.
-fn describe(current: &Current) -> String {
-    match current {
-        Current::Start => "the nodes started".to_owned(),
-        Current::Deliver { from, to, bytes } => {
-            let kind = decode(bytes, &Default::default())
-                .map_or("an undecodable message", |message| message.kind_name());
-            format!("the delivery of {kind} from {from} to {to}")
-        }
-        Current::Timer(node) => format!("a timer of {node}"),
-        Current::Dial(node) => format!("the dial of {node}"),
-        Current::Write(index) => format!("planned write #{index}"),
-        Current::Fault(index) => format!("planned fault #{index}"),
-        Current::CrashFallback(node) => format!("the crash of {node}"),
-        Current::Heal => "the heal".to_owned(),
-        Current::Probe => "a convergence probe".to_owned(),
     }
 }

@@ -1,5 +1,5 @@
 //! Driving the nodes: every input is followed by draining all of the node's outputs (messages
-//! into the network, events into the ledger, the next timer into the queue), exactly as a real
+//! into the network, events into the history, the next timer into the queue), exactly as a real
 //! host would.
 
 use std::collections::BTreeMap;
@@ -11,12 +11,12 @@ use driftsync_core::{
     ServerEvent, WallTime,
 };
 
-use crate::check;
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
 use crate::engine::tamper::Tamper;
 use crate::engine::{Event, Sim, damage, workload};
+use crate::history::StaleDecision;
 use crate::outcome::Checker;
 use crate::plan::NodeId;
 
@@ -88,7 +88,7 @@ impl Sim<'_> {
         state.cursor_seen = cursor;
         state.hlc_seen = hlc;
         if let Some(detail) = went_back {
-            self.fail(Checker::Monotonic, Some(node.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(node.to_string()), None, detail);
         }
         for bytes in transmits {
             self.send_from_client(index, bytes);
@@ -106,6 +106,7 @@ impl Sim<'_> {
         let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
         let transmits: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
         self.check_server();
+        self.judge_server_commit();
         let commit_failed = events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_)));
         if self.server.crash_armed {
             // As for clients: after the commit and the logged events, before any send.
@@ -124,7 +125,7 @@ impl Sim<'_> {
         if head < self.server.head_seen {
             let detail =
                 format!("log head went from {} back to {}", self.server.head_seen.0, head.0);
-            self.fail(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
+            self.fail_at_event(Checker::Monotonic, Some(NodeId::SERVER.to_string()), None, detail);
         }
         self.server.head_seen = head;
         for transmit in transmits {
@@ -143,18 +144,18 @@ impl Sim<'_> {
             match event {
                 ServerEvent::Quarantined(notice) => {
                     self.observer.quarantined(notice.op);
-                    self.ledger.note_quarantine(NodeId::SERVER, &notice);
+                    self.history.note_quarantine(NodeId::SERVER, &notice);
                     if matches!(notice.reason, QuarantineReason::Stale { .. }) {
                         self.note_stale_decision(notice.op, notice.key);
                     }
                 }
                 ServerEvent::Conflict(report) => {
                     self.observer.conflict(&report.key, report.rule);
-                    self.ledger.conflicts += 1;
+                    self.history.conflicts += 1;
                 }
-                ServerEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+                ServerEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,
                 ServerEvent::Malformed { .. } | ServerEvent::ManifestMismatch { .. } => {
-                    self.ledger.damage_refused += 1;
+                    self.damage_refusals_count += 1;
                 }
                 _ => {}
             }
@@ -180,23 +181,19 @@ impl Sim<'_> {
             }
             ClientEvent::Quarantined(notice) => {
                 self.observer.quarantined(notice.op);
-                self.ledger.note_quarantine(node, &notice);
+                self.history.note_quarantine(node, &notice);
             }
             ClientEvent::Negotiated { access, .. } => {
-                if access == Access::ReadOnly {
-                    self.ledger.read_only.insert(index);
-                } else {
-                    self.ledger.read_only.remove(&index);
-                }
+                self.clients[index].read_only = access == Access::ReadOnly;
             }
             ClientEvent::Conflict(report) => {
                 self.observer.conflict(&report.key, report.rule);
-                self.ledger.conflicts += 1;
+                self.history.conflicts += 1;
             }
             ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
-            ClientEvent::ClockAhead { .. } => self.ledger.clock_ahead_reports += 1,
+            ClientEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,
             ClientEvent::Malformed(_) | ClientEvent::ManifestMismatch { .. } => {
-                self.ledger.damage_refused += 1;
+                self.damage_refusals_count += 1;
             }
             _ => {}
         }
@@ -229,7 +226,7 @@ impl Sim<'_> {
                 let damaged = self.network.damage().and_then(|d| damage::apply(&bytes, d, forge));
                 let event = match damaged {
                     Some(bytes) => {
-                        self.ledger.fired("damaged-message");
+                        self.history.fired("damaged-message");
                         Event::Deliver { from, to, epoch, bytes, damaged: true }
                     }
                     None => Event::Deliver { from, to, epoch, bytes, damaged: false },
@@ -270,7 +267,7 @@ impl Sim<'_> {
             if let Some(server) = self.server.slot.get() {
                 let wall_ms = self.clocks[0].read(self.now_ms);
                 let eviction_ms = self.plan.params.server.client_eviction_s * 1_000;
-                self.ledger.silences.heard(index, self.now_ms, wall_ms, eviction_ms);
+                self.history.silences.heard(index, self.now_ms, wall_ms, eviction_ms);
                 self.held_before_push = records_held_before_push(server, &bytes);
             }
             self.with_server(|server, now| server.handle_message(now, peer(from, epoch), &bytes));
@@ -302,8 +299,8 @@ impl Sim<'_> {
             && !self.network.is_cut(node, NodeId::SERVER)
             && !self.network.is_cut(NodeId::SERVER, node);
         if reachable {
-            self.ledger.connects_ms.push(self.now_ms);
-            self.ledger.client_connects.push((self.now_ms, index));
+            self.history.connects_ms.push(self.now_ms);
+            self.history.client_connects.push((self.now_ms, index));
             let epoch = self.clients[index].epoch + 1;
             self.clients[index].epoch = epoch;
             self.clients[index].link = Link::Up { epoch };
@@ -338,7 +335,7 @@ impl Sim<'_> {
                 .map(|_| (client.outbox().last().cloned(), version))
         });
         match done {
-            None => self.ledger.writes_skipped_down += 1,
+            None => self.history.writes_skipped_down += 1,
             Some(Ok((Some(op), version))) => {
                 self.observer.written(client, op.id, self.now_ms);
                 self.note_committed(client, op, version);
@@ -346,7 +343,7 @@ impl Sim<'_> {
             Some(Ok((None, _))) => unreachable!("a committed write is in the outbox"),
             Some(Err(error)) => {
                 tracing::debug!(%error, "write refused");
-                self.ledger.writes_refused += 1;
+                self.history.writes_refused += 1;
                 if let Some(id) = next_id {
                     self.invalid.unmark(id);
                 }
@@ -359,7 +356,7 @@ impl Sim<'_> {
         let Some(server) = self.server.slot.get() else {
             return;
         };
-        let decision = check::StaleDecision {
+        let decision = StaleDecision {
             op,
             at_ms: self.now_ms,
             server_wall_ms: self.clocks[0].read(self.now_ms),
@@ -367,15 +364,15 @@ impl Sim<'_> {
             recreated_over: server.recreated_over(&key),
             key,
         };
-        self.ledger.stale.push(decision);
+        self.history.stale.push(decision);
     }
 
-    /// Records a committed write in the ledger, in the version the server stores.
+    /// Records a committed write in the history, in the version the server stores.
     fn note_committed(&mut self, client: usize, op: Op, version: u32) {
-        if self.ledger.read_only.contains(&client) {
-            self.ledger.queued_read_only.push(op.id);
+        if self.clients[client].read_only {
+            self.history.queued_read_only.push(op.id);
         }
-        self.ledger.written_ms.insert(op.id, self.now_ms);
+        self.history.written_ms.insert(op.id, self.now_ms);
         let latest = self.lineage.latest();
         let op = if version == latest {
             op
@@ -383,7 +380,7 @@ impl Sim<'_> {
             // On an error the oracle expects the op as written; the server will disagree, loudly.
             self.lineage.migrate_op(&op, version, latest).map_or(op, |up| up.op)
         };
-        self.ledger.committed.push(op);
+        self.history.committed.push(op);
     }
 
     pub(super) fn reschedule_client_timer(&mut self, index: usize) {

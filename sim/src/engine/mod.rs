@@ -27,18 +27,20 @@ mod workload;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use driftsync_core::{Client, MonoTime, Now, Op, OpId, Server, SyncState, WallTime};
-use driftsync_core::{SchemaLineage, VersionPolicy};
+use driftsync_core::SchemaLineage;
+use driftsync_core::{MonoTime, Now, Server, SyncState, WallTime};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::NetworkStats;
 pub use tamper::Sabotage;
 pub use trace::TraceEntry;
 
-use crate::check::{self, Ledger};
+use crate::check;
+use crate::history::{Current, History};
 use crate::outcome::{Checker, Failure, Outcome};
-use crate::plan::{InvalidPayload, NodeId, Plan};
+use crate::plan::{NodeId, Plan};
 use crate::seed::{Seed, Stream, stream};
+use crate::view::{ClientView, ReplicaView, ServerView, Snapshot, WorldView};
 use clock::WallClock;
 use event::Event;
 use network::Network;
@@ -112,13 +114,17 @@ pub(crate) struct Sim<'p> {
     clocks: Vec<WallClock>,
     node_seeds: ChaCha8Rng,
     trace: Trace,
-    ledger: Ledger,
+    /// What happened, for the checkers and the report: written here, never read to decide.
+    history: History,
+    /// Damaged messages a node refused (malformed, or failing a manifest), for
+    /// `damage_refused`.
+    damage_refusals_count: u64,
     failures: Vec<Failure>,
     phase: Phase,
     heal_at_ms: u64,
     converged_at_ms: Option<u64>,
     /// Views captured when the stability round starts.
-    stability_baseline: Option<check::Snapshot>,
+    stability_baseline: Option<Snapshot>,
     /// Each client's count of pull batches applied when the stability round started.
     stability_pulls: Vec<u64>,
     /// Measures for the report; observes only, never steers.
@@ -126,7 +132,9 @@ pub(crate) struct Sim<'p> {
     /// Whether the server held each record the push being delivered writes, before it.
     held_before_push: BTreeMap<driftsync_core::RecordKey, bool>,
     /// The event being handled, to name it if an invariant breaks.
-    current: invariants::Current,
+    current: Current,
+    /// `oracle` and `no_resurrection` at every server commit.
+    commit_watch: check::CommitWatch,
     /// An invariant broke: later checks are skipped.
     invariant_failed: bool,
     /// Inputs each node has had its invariants checked after, by node id.
@@ -176,10 +184,8 @@ impl<'p> Sim<'p> {
             clocks,
             node_seeds,
             trace: Trace::new(options.record_trace),
-            ledger: Ledger {
-                silences: check::Silences::new(params.clients as usize, clocks_at_start),
-                ..Ledger::default()
-            },
+            history: History::new(params.clients as usize, clocks_at_start),
+            damage_refusals_count: 0,
             failures: Vec::new(),
             phase: Phase::Chaos,
             heal_at_ms: params.chaos_ms(),
@@ -188,7 +194,8 @@ impl<'p> Sim<'p> {
             stability_pulls: Vec::new(),
             observer: Observer::new(params.clients as usize),
             held_before_push: Default::default(),
-            current: invariants::Current::Start,
+            current: Current::Start,
+            commit_watch: check::CommitWatch::default(),
             invariant_failed: false,
             inputs_checked: vec![0; params.nodes_count() as usize],
         };
@@ -332,7 +339,7 @@ impl<'p> Sim<'p> {
     }
 
     fn start_stability_round(&mut self) {
-        self.stability_baseline = Some(check::snapshot(self));
+        self.stability_baseline = Some(self.view().snapshot());
         self.stability_pulls = self
             .clients
             .iter()
@@ -353,10 +360,10 @@ impl<'p> Sim<'p> {
         // After a panic the state is whatever the panic left: judging it would only add noise.
         if !self.failures.iter().any(|f| f.checker == Checker::Panic) {
             self.check_all_nodes();
-            let found = check::judge(&self);
+            let found = check::judge(&self.view(), &self.history);
             self.failures.extend(found);
         }
-        let stats = check::stats(&self);
+        let stats = check::stats(&self.view(), &self.history);
         let observer = std::mem::replace(&mut self.observer, Observer::new(0));
         let measures = observer.finish(self.heal_at_ms, self.converged_at_ms, self.now_ms);
         Outcome {
@@ -369,8 +376,8 @@ impl<'p> Sim<'p> {
             converged_at_ms: self.converged_at_ms,
             failures: self.failures,
             stats,
-            connects_ms: std::mem::take(&mut self.ledger.connects_ms),
-            quarantines: std::mem::take(&mut self.ledger.quarantines),
+            connects_ms: std::mem::take(&mut self.history.connects_ms),
+            quarantines: std::mem::take(&mut self.history.quarantines),
             trace: self.trace.take_recorded(),
             measures,
         }
@@ -393,66 +400,66 @@ impl<'p> Sim<'p> {
         });
     }
 
-    // ---- read access for the checkers ----
-
-    pub(crate) fn server(&self) -> Option<&Server<SimStore>> {
-        self.server.slot.get()
+    /// A failure found while handling an event, naming the event: the first bad one, since
+    /// the checks that call this run after every input.
+    pub(crate) fn fail_at_event(
+        &mut self,
+        checker: Checker,
+        node: Option<String>,
+        record: Option<String>,
+        detail: String,
+    ) {
+        let detail = format!("{detail}, after {}", self.current.describe());
+        self.fail(checker, node, record, detail);
     }
 
-    pub(crate) fn client_nodes(&self) -> impl Iterator<Item = (NodeId, Option<&Client<SimStore>>)> {
-        self.clients
-            .iter()
-            .enumerate()
-            .map(|(i, node)| (NodeId::client(i as u32 + 1), node.slot.get()))
+    /// `oracle` and `no_resurrection` after a server input, naming the input if they fail.
+    fn judge_server_commit(&mut self) {
+        let Some(server) = self.server.slot.get() else {
+            return;
+        };
+        let schema = self.lineage.latest_schema();
+        let found =
+            self.commit_watch.after_server_input(&server_view(server), &self.history, schema);
+        for check::Broken { checker, record, detail } in found {
+            self.fail_at_event(checker, Some(NodeId::SERVER.to_string()), record, detail);
+        }
     }
 
-    pub(crate) fn ledger(&self) -> &Ledger {
-        &self.ledger
+    /// The world as the checkers may see it: read-only, with no handle on the engine.
+    pub(crate) fn view(&self) -> WorldView<'_> {
+        let server = self.server.slot.get().map(server_view);
+        let clients = self.clients.iter().enumerate().map(|(index, node)| ClientView {
+            node: NodeId::client(index as u32 + 1),
+            schema_version: node.config.schema_version,
+            replica: node.slot.get().map(|c| ReplicaView {
+                records: c.records(),
+                quarantine: c.quarantine(),
+                metrics: c.metrics(),
+            }),
+        });
+        WorldView {
+            server,
+            clients: clients.collect(),
+            lineage: &self.lineage,
+            plan: self.plan,
+            server_policy: self.server.config.policy,
+            injected: self.invalid.marked(),
+            baseline: self.stability_baseline.as_ref(),
+            network: &self.network.stats,
+            now_ms: self.now_ms,
+            event_index: self.trace.events(),
+        }
     }
+}
 
-    pub(crate) fn baseline(&self) -> Option<&check::Snapshot> {
-        self.stability_baseline.as_ref()
-    }
-
-    pub(crate) fn network_stats(&self) -> &NetworkStats {
-        &self.network.stats
-    }
-
-    pub(crate) fn event_index(&self) -> u64 {
-        self.trace.events()
-    }
-
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.now_ms
-    }
-
-    /// Committed writes the plan corrupts on the wire, and how.
-    pub(crate) fn injected(&self) -> &BTreeMap<OpId, InvalidPayload> {
-        self.invalid.marked()
-    }
-
-    pub(crate) fn committed_ops(&self) -> &[Op] {
-        &self.ledger.committed
-    }
-
-    pub(crate) fn lineage(&self) -> &SchemaLineage {
-        &self.lineage
-    }
-
-    pub(crate) fn plan(&self) -> &Plan {
-        self.plan
-    }
-
-    pub(crate) fn params(&self) -> &crate::scenario::Params {
-        &self.plan.params
-    }
-
-    pub(crate) fn server_policy(&self) -> VersionPolicy {
-        self.server.config.policy
-    }
-
-    /// Each client's app schema version.
-    pub(crate) fn client_versions(&self) -> impl Iterator<Item = u32> + '_ {
-        self.clients.iter().map(|node| node.config.schema_version)
+/// What the server holds, for the checkers.
+fn server_view(server: &Server<SimStore>) -> ServerView<'_> {
+    ServerView {
+        records: server.records(),
+        quarantine: server.quarantine(),
+        registrations: server.registrations(),
+        head: server.head(),
+        metrics: server.metrics(),
     }
 }

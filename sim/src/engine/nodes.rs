@@ -68,6 +68,9 @@ pub(crate) struct ClientNode {
     pub(crate) epoch: u32,
     pub(crate) timer: TimerSlot,
     pub(crate) crash_armed: bool,
+    /// The last handshake made the client read-only: the writes it commits wait in its
+    /// outbox until it upgrades.
+    pub(crate) read_only: bool,
     pub(crate) cursor_seen: LogPos,
     pub(crate) hlc_seen: Hlc,
 }
@@ -111,6 +114,7 @@ impl ClientNode {
             epoch: 0,
             timer: TimerSlot::default(),
             crash_armed: false,
+            read_only: false,
             cursor_seen: LogPos(0),
             hlc_seen: Hlc::default(),
         }

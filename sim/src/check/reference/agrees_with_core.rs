@@ -6,7 +6,7 @@
 //! seen lists name only ops the writer really had, and every op is stamped after all it saw.
 //! Run with `PROPTEST_CASES=2000` (or more) after changing the merge or the model.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::{
     CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, MergePolicy, Op, OpBody, OpId,
@@ -15,7 +15,8 @@ use driftsync_core::{
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use crate::check::{content, reference};
+use crate::check::reference;
+use crate::view::{Content, content};
 
 proptest! {
     #[test]
@@ -28,6 +29,19 @@ proptest! {
         let expected = reference::content(&ops, &schema);
         prop_assert_eq!(&content(&records), &expected);
         prop_assert_eq!(&reference::content(&delivery, &schema), &expected, "model is order-free");
+    }
+
+    /// Goal: the running form the server is judged by at every commit is the set model.
+    #[test]
+    fn the_running_reference_shows_the_set_model_after_every_op((_, delivery) in scenario()) {
+        let schema = schema();
+        let mut running: BTreeMap<RecordKey, reference::Running> = BTreeMap::new();
+        for (index, op) in delivery.iter().enumerate() {
+            running.entry(op.key.clone()).or_default().apply(op, &schema);
+            let shown: Content =
+                running.iter().filter_map(|(key, r)| Some((key.clone(), r.content()?))).collect();
+            prop_assert_eq!(shown, reference::content(&delivery[..=index], &schema));
+        }
     }
 }
 
