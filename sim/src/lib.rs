@@ -10,6 +10,7 @@
 
 pub(crate) mod check;
 pub mod cli;
+pub mod counters;
 pub mod engine;
 pub(crate) mod history;
 pub mod outcome;

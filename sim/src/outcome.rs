@@ -1,5 +1,6 @@
 //! What a run produces: its digest, the checkers' verdicts, and counters for the report.
 
+use crate::counters::NodeCounters;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -153,7 +154,9 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Counters of one run, summed over its nodes.
+/// Counters of one run. The node counters add up: each total below that the core counts is
+/// `server` plus `clients`, except `conflicts`, counted once per conflict, where the server
+/// decided it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStats {
     pub writes_committed: u64,
@@ -165,7 +168,10 @@ pub struct RunStats {
     pub messages_lost: u64,
     pub messages_cut_by_partition: u64,
     pub messages_duplicated: u64,
+    /// Conflicts the server decided (each replica that applies both sides decides it again).
     pub conflicts: u64,
+    /// The same, by merge policy.
+    pub conflicts_by_rule: BTreeMap<String, u64>,
     pub retries: u64,
     pub resyncs: u64,
     pub ops_migrated_up: u64,
@@ -182,6 +188,10 @@ pub struct RunStats {
     pub tombstones_collected: u64,
     pub clock_ahead_reports: u64,
     pub faults_fired: BTreeMap<String, u64>,
+    /// Every counter the core keeps, summed over the server's incarnations.
+    pub server: NodeCounters,
+    /// The same over every client's incarnations.
+    pub clients: NodeCounters,
 }
 
 /// Everything one seed produced.

@@ -16,9 +16,9 @@ pub(crate) use at_commit::{Broken, CommitWatch};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use driftsync_core::{Metrics, RecordKey};
+use driftsync_core::RecordKey;
 
-use crate::history::{History, absorb_metrics};
+use crate::history::History;
 use crate::outcome::{Checker, Failure, RunStats};
 use crate::plan::NodeId;
 use crate::view::WorldView;
@@ -52,9 +52,17 @@ pub(crate) fn judge(view: &WorldView<'_>, history: &History) -> Vec<Failure> {
 /// How a checker reports: checker, node, record, detail.
 pub(crate) type Report<'a> = dyn FnMut(Checker, Option<String>, Option<String>, String) + 'a;
 
-/// The run's counters, summed over nodes.
+/// The run's counters: the core's, by side, and their totals.
 pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
     let network = view.network;
+    let mut server = history.crashed_server.clone();
+    if let Some(live) = &view.server {
+        server.add(live.metrics);
+    }
+    let mut clients = history.crashed_clients.clone();
+    for live in view.clients.iter().filter_map(|c| c.replica.as_ref()) {
+        clients.add(live.metrics);
+    }
     let mut stats = RunStats {
         writes_committed: history.committed.len() as u64,
         writes_refused: history.writes_refused,
@@ -63,10 +71,20 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
         messages_lost: network.lost,
         messages_cut_by_partition: network.cut_by_partition,
         messages_duplicated: network.duplicated,
-        conflicts: history.conflicts,
+        conflicts: server.conflicts(),
+        conflicts_by_rule: server.conflicts_by_rule.clone(),
+        retries: server.retries + clients.retries,
+        resyncs: server.resyncs + clients.resyncs,
+        ops_migrated_up: server.ops_migrated_up + clients.ops_migrated_up,
+        ops_migrated_down: server.ops_migrated_down + clients.ops_migrated_down,
+        duplicates_dropped: server.duplicates_dropped + clients.duplicates_dropped,
+        tombstones_collected: server.tombstones_collected + clients.tombstones_collected,
         clock_ahead_reports: history.clock_ahead_reports,
         faults_fired: history.faults_fired.clone(),
         invalid_payloads_injected: view.injected.len() as u64,
+        quarantined: history.quarantined_ops.len() as u64,
+        server,
+        clients,
         ..RunStats::default()
     };
     let server_version = format!("{} v{}", NodeId::SERVER, view.server_policy.newest);
@@ -75,25 +93,9 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
         let name = format!("{} v{}", client.node, client.schema_version);
         stats.nodes_at_schema_version.insert(name, 1);
     }
-    let metrics = view
-        .server
-        .map(|s| s.metrics)
-        .into_iter()
-        .chain(view.clients.iter().filter_map(|c| c.replica.map(|r| r.metrics)));
-    let mut total: Metrics = history.metrics_of_crashed.clone();
-    for m in metrics {
-        absorb_metrics(&mut total, m);
-    }
-    stats.retries = total.retries;
-    stats.resyncs = total.resyncs;
-    stats.ops_migrated_up = total.ops_migrated_up;
-    stats.ops_migrated_down = total.ops_migrated_down;
-    stats.duplicates_dropped = total.duplicates_dropped;
-    stats.quarantined = history.quarantined_ops.len() as u64;
     for kind in history.quarantined_ops.values() {
         *stats.quarantined_by_reason.entry((*kind).to_owned()).or_default() += 1;
     }
-    stats.tombstones_collected = total.tombstones_collected;
     stats
 }
 

@@ -168,7 +168,7 @@ impl Sim<'_> {
             state.slot = slot;
             return;
         };
-        self.history.absorb_crashed(client.metrics());
+        self.history.absorb_crashed(node, client.metrics());
         if client.sync_state() == SyncState::Resyncing {
             self.history.fired(CRASH_MID_RESYNC);
         }
@@ -201,7 +201,7 @@ impl Sim<'_> {
             self.server.slot = slot;
             return;
         };
-        self.history.absorb_crashed(server.metrics());
+        self.history.absorb_crashed(NodeId::SERVER, server.metrics());
         let store = server.into_store().after_crash();
         self.server.slot = Slot::Down(store);
         self.server.timer.reschedule(None);

@@ -149,10 +149,9 @@ impl Sim<'_> {
                         self.note_stale_decision(notice.op, notice.key);
                     }
                 }
-                ServerEvent::Conflict(report) => {
-                    self.observer.conflict(&report.key, report.rule);
-                    self.history.conflicts += 1;
-                }
+                // Counted where it is decided for everyone: each replica that later applies
+                // both sides decides the same conflict again.
+                ServerEvent::Conflict(report) => self.observer.conflict(&report.key),
                 ServerEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,
                 ServerEvent::Malformed { .. } | ServerEvent::ManifestMismatch { .. } => {
                     self.damage_refusals_count += 1;
@@ -185,10 +184,6 @@ impl Sim<'_> {
             }
             ClientEvent::Negotiated { access, .. } => {
                 self.clients[index].read_only = access == Access::ReadOnly;
-            }
-            ClientEvent::Conflict(report) => {
-                self.observer.conflict(&report.key, report.rule);
-                self.history.conflicts += 1;
             }
             ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
             ClientEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,

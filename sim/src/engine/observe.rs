@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use driftsync_core::{Client, LogPos, MergePolicy, OpId, RecordKey, Seq, Server};
+use driftsync_core::{Client, LogPos, OpId, RecordKey, Seq, Server};
 
 use crate::engine::nodes::Link;
 use crate::engine::store::SimStore;
@@ -79,8 +79,8 @@ impl Observer {
         }
     }
 
-    pub(crate) fn conflict(&mut self, key: &RecordKey, rule: MergePolicy) {
-        *self.measures.conflicts_by_rule.entry(format!("{rule:?}")).or_default() += 1;
+    /// A conflict the server decided, on `key`.
+    pub(crate) fn conflict(&mut self, key: &RecordKey) {
         *self.measures.conflicts_by_record.entry(key.to_string()).or_default() += 1;
     }
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::{Metrics, Op, OpId, QuarantineNotice};
 
+use crate::counters::NodeCounters;
 use crate::plan::NodeId;
 
 /// Everything the checkers and the report need to know about the run's past.
@@ -34,7 +35,6 @@ pub(crate) struct History {
     pub(crate) silences: Silences,
     /// What held each time the server quarantined an op as stale.
     pub(crate) stale: Vec<StaleDecision>,
-    pub(crate) conflicts: u64,
     pub(crate) clock_ahead_reports: u64,
     pub(crate) writes_refused: u64,
     pub(crate) writes_skipped_down: u64,
@@ -45,9 +45,10 @@ pub(crate) struct History {
     pub(crate) client_connects: Vec<(u64, usize)>,
     /// Every quarantine reported, as `node: op on record: reason`, up to a bound.
     pub(crate) quarantines: Vec<String>,
-    /// Counters of node incarnations that crashed (or restarted for an upgrade): a node loses
-    /// its counters with its memory, so the engine keeps them here first.
-    pub(crate) metrics_of_crashed: Metrics,
+    /// Counters of server and client incarnations that crashed (or restarted for an upgrade):
+    /// a node loses its counters with its memory, so the engine keeps them here first.
+    pub(crate) crashed_server: NodeCounters,
+    pub(crate) crashed_clients: NodeCounters,
 }
 
 impl History {
@@ -72,20 +73,13 @@ impl History {
     }
 
     /// Keeps the counters of a node incarnation that is about to lose them.
-    pub(crate) fn absorb_crashed(&mut self, metrics: &Metrics) {
-        absorb_metrics(&mut self.metrics_of_crashed, metrics);
+    pub(crate) fn absorb_crashed(&mut self, node: NodeId, metrics: &Metrics) {
+        match node.is_server() {
+            true => self.crashed_server.add(metrics),
+            false => self.crashed_clients.add(metrics),
+        }
     }
 }
 
 /// Quarantines listed by reason in a run's outcome; the counters count them all.
 pub(crate) const QUARANTINES_LISTED_MAX: usize = 1_000;
-
-/// Adds one node's counters to the run's.
-pub(crate) fn absorb_metrics(sum: &mut Metrics, m: &Metrics) {
-    sum.retries += m.retries;
-    sum.resyncs += m.resyncs;
-    sum.ops_migrated_up += m.ops_migrated_up;
-    sum.ops_migrated_down += m.ops_migrated_down;
-    sum.duplicates_dropped += m.duplicates_dropped;
-    sum.tombstones_collected += m.tombstones_collected;
-}

@@ -34,8 +34,7 @@ pub struct Measures {
     pub writes_never_acked: u64,
     /// Committed, never quarantined writes that some replica had not applied by the end.
     pub writes_not_visible_everywhere: u64,
-    pub conflicts_by_rule: BTreeMap<String, u64>,
-    /// Conflict decisions per record (`collection/id`), on the server and every client.
+    /// Conflicts the server decided, per record (`collection/id`).
     pub conflicts_by_record: BTreeMap<String, u64>,
     /// What a single-seed timeline draws.
     pub activity: Activity,

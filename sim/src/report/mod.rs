@@ -14,6 +14,7 @@ pub mod loss;
 pub mod markdown;
 pub mod measures;
 pub mod merge;
+pub mod seeds_digest;
 pub mod summary;
 mod svg;
 pub mod timeline;

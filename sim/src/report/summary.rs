@@ -12,6 +12,7 @@ use super::distribution::{Distribution, DistributionSummary};
 use super::measures::METRICS;
 use super::timeline::Timeline;
 use crate::outcome::{Failure, Outcome};
+use crate::report::seeds_digest::SeedsDigest;
 
 /// What `schema` holds in every summary.
 pub const SCHEMA_NAME: &str = "driftsync-report";
@@ -130,7 +131,7 @@ pub struct ScenarioTotals {
     pub path: String,
     pub passed: u64,
     pub failed: u64,
-    seeds_digest: [u8; 16],
+    seeds_digest: SeedsDigest,
     pub events: u64,
     pub simulated_ms: u64,
     pub failing_seeds: Vec<FailingSeed>,
@@ -147,7 +148,7 @@ impl ScenarioTotals {
             path: path.to_owned(),
             passed: 0,
             failed: 0,
-            seeds_digest: [0; 16],
+            seeds_digest: SeedsDigest::default(),
             events: 0,
             simulated_ms: 0,
             failing_seeds: Vec::new(),
@@ -176,11 +177,7 @@ impl ScenarioTotals {
                 failures: outcome.failures.iter().take(FAILURES_KEPT_MAX).cloned().collect(),
             }]);
         }
-        let hash = blake3::Hasher::new()
-            .update(&outcome.seed.to_le_bytes())
-            .update(outcome.digest.as_bytes())
-            .finalize();
-        xor_into(&mut self.seeds_digest, &hash.as_bytes()[..16]);
+        self.seeds_digest.add(outcome.seed, &outcome.digest);
         self.events += outcome.events;
         self.simulated_ms += outcome.simulated_ms();
         let measures = &outcome.measures;
@@ -197,8 +194,7 @@ impl ScenarioTotals {
     pub fn merge(&mut self, other: ScenarioTotals) {
         self.passed += other.passed;
         self.failed += other.failed;
-        let digest = other.seeds_digest;
-        xor_into(&mut self.seeds_digest, &digest);
+        self.seeds_digest.merge(other.seeds_digest);
         self.events += other.events;
         self.simulated_ms += other.simulated_ms;
         self.failing_seeds_omitted += other.failing_seeds_omitted;
@@ -219,7 +215,7 @@ impl ScenarioTotals {
             path: self.path.clone(),
             passed: self.passed,
             failed: self.failed,
-            seeds_digest: hex(&self.seeds_digest),
+            seeds_digest: self.seeds_digest.to_hex(),
             events: self.events,
             simulated_ms: self.simulated_ms,
             failing_seeds: self.failing_seeds.clone(),
@@ -236,8 +232,7 @@ impl ScenarioTotals {
 
     /// The running totals a summary was written from.
     pub fn from_summary(summary: &ScenarioSummary) -> Result<ScenarioTotals, String> {
-        let mut seeds_digest = [0u8; 16];
-        parse_hex(&summary.seeds_digest, &mut seeds_digest).ok_or_else(|| {
+        let seeds_digest = SeedsDigest::from_hex(&summary.seeds_digest).ok_or_else(|| {
             format!("scenario {}: seeds_digest is not 32 hex digits", summary.name)
         })?;
         Ok(ScenarioTotals {
@@ -279,7 +274,6 @@ fn seed_counters(outcome: &Outcome) -> Map<String, Value> {
         _ => Map::new(),
     };
     let measures = &outcome.measures;
-    counters.insert("conflicts_by_rule".to_owned(), serde_json::json!(measures.conflicts_by_rule));
     counters.insert("writes_never_acked".to_owned(), measures.writes_never_acked.into());
     counters.insert(
         "writes_not_visible_everywhere".to_owned(),
@@ -306,26 +300,6 @@ pub fn add_counters(sum: &mut Map<String, Value>, more: &Map<String, Value>) {
     }
 }
 
-fn xor_into(target: &mut [u8; 16], bytes: &[u8]) {
-    for (t, b) in target.iter_mut().zip(bytes) {
-        *t ^= b;
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex(text: &str, out: &mut [u8; 16]) -> Option<()> {
-    if text.len() != 32 || !text.is_ascii() {
-        return None;
-    }
-    for (index, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
-    }
-    Some(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,15 +318,5 @@ mod tests {
             sum,
             serde_json::json!({"retries": 5, "faults": {"crash": 2, "offline": 4}, "new": 7})
         );
-    }
-
-    /// Goal: the seeds digest survives the text form a summary stores it in.
-    #[test]
-    fn a_seeds_digest_round_trips_through_hex() {
-        let bytes: [u8; 16] = std::array::from_fn(|i| (i * 17) as u8);
-        let mut back = [0u8; 16];
-        assert_eq!(parse_hex(&hex(&bytes), &mut back), Some(()));
-        assert_eq!(back, bytes);
-        assert_eq!(parse_hex("zz", &mut back), None);
     }
 }

@@ -12,6 +12,7 @@ use crate::cli::args::{Format, SweepArgs};
 use crate::cli::render::{self, ReplayHint, shell_word};
 use crate::cli::{CliError, exit, publish};
 use crate::report::Loss;
+use crate::report::seeds_digest::SeedsDigest;
 use crate::report::summary::{RunInfo, ScenarioTotals, Summary};
 use crate::runner::shard::{self, SelectedSeeds, Shard, ShardSource};
 use crate::runner::sweep::{SeedResult, SweepOptions, sweep_each};
@@ -307,9 +308,9 @@ struct Tally {
     simulated_ms: u64,
     /// Sum over seeds: time spent by worker threads, not elapsed time.
     wall: Duration,
-    /// A digest of the seed digests in seed order: two sweeps of the same seeds with the same
-    /// binary agree on it, on any machine and for any number of threads.
-    digests: blake3::Hasher,
+    /// The seeds' digest: two sweeps of the same seeds with the same binary agree on it, on
+    /// any machine, for any number of threads and however they were sharded.
+    digest: SeedsDigest,
     loss: Loss,
 }
 
@@ -323,8 +324,7 @@ impl Tally {
         self.events += result.outcome.events;
         self.simulated_ms += result.outcome.simulated_ms();
         self.wall += result.wall;
-        self.digests.update(&result.seed.to_le_bytes());
-        self.digests.update(result.outcome.digest.as_bytes());
+        self.digest.add(result.seed, &result.outcome.digest);
         self.loss.add(&Loss::of_stats(&result.outcome.stats));
     }
 
@@ -357,7 +357,7 @@ impl Tally {
             "writes_committed": self.loss.committed,
             "writes_quarantined": self.loss.quarantined,
             "writes_quarantined_by_reason": self.loss.by_reason,
-            "digest": self.digests.finalize().to_hex()[..32],
+            "digest": self.digest.to_hex(),
             "events": self.events,
             "simulated_ms": self.simulated_ms,
             "thread_wall_s": self.wall.as_secs_f64(),
