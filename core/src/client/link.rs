@@ -115,8 +115,10 @@ impl<S: Store> Client<S> {
             match self.config.lineage.migrate_op(op, written, session_version) {
                 Ok(down) if down.hidden.is_empty() => ops.push(Cow::Owned(down.op)),
                 Ok(down) => {
-                    let session = self.link.session_mut().filter(|_| ops.is_empty());
-                    if let Some(session) = session.filter(|s| s.held_reported != Some(op.id)) {
+                    if ops.is_empty()
+                        && let Some(session) = self.link.session_mut()
+                        && session.held_reported != Some(op.id)
+                    {
                         session.held_reported = Some(op.id);
                         self.events.push_back(ClientEvent::WritesHeld {
                             op: op.id,

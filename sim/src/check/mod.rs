@@ -79,7 +79,7 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
         ops_migrated_down: server.ops_migrated_down + clients.ops_migrated_down,
         duplicates_dropped: server.duplicates_dropped + clients.duplicates_dropped,
         tombstones_collected: server.tombstones_collected + clients.tombstones_collected,
-        clock_ahead_reports: history.clock_ahead_reports,
+        clock_ahead_reports: server.clock_ahead_reports + clients.clock_ahead_reports,
         faults_fired: history.faults_fired.clone(),
         invalid_payloads_injected: view.injected.len() as u64,
         quarantined: history.quarantined_ops.len() as u64,

@@ -152,7 +152,6 @@ impl Sim<'_> {
                 // Counted where it is decided for everyone: each replica that later applies
                 // both sides decides the same conflict again.
                 ServerEvent::Conflict(report) => self.observer.conflict(&report.key),
-                ServerEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,
                 ServerEvent::Malformed { .. } | ServerEvent::ManifestMismatch { .. } => {
                     self.damage_refusals_count += 1;
                 }
@@ -186,7 +185,6 @@ impl Sim<'_> {
                 self.clients[index].read_only = access == Access::ReadOnly;
             }
             ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
-            ClientEvent::ClockAhead { .. } => self.history.clock_ahead_reports += 1,
             ClientEvent::Malformed(_) | ClientEvent::ManifestMismatch { .. } => {
                 self.damage_refusals_count += 1;
             }

@@ -35,7 +35,6 @@ pub(crate) struct History {
     pub(crate) silences: Silences,
     /// What held each time the server quarantined an op as stale.
     pub(crate) stale: Vec<StaleDecision>,
-    pub(crate) clock_ahead_reports: u64,
     pub(crate) writes_refused: u64,
     pub(crate) writes_skipped_down: u64,
     pub(crate) faults_fired: BTreeMap<String, u64>,
