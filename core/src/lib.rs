@@ -130,6 +130,9 @@
 // Every module is private: the re-exports below are the whole public surface, so an embedder
 // never imports from a submodule and a module can move without breaking one.
 mod client;
+// The store conformance suite, for the tests of every `Store`.
+#[cfg(feature = "testing")]
+pub mod conformance;
 mod error;
 mod event;
 mod hlc;

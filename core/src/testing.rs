@@ -6,6 +6,7 @@
 //! - [`PlantedBug`]: with it `Server::plant` makes a server carry a bug of a kind real sync
 //!   engines ship, so a host's checks can be shown to catch it. Nothing plants one otherwise,
 //!   and no configuration can.
+//! - [`conformance`](crate::conformance): the suite every `Store` must pass.
 
 /// The protocol's messages and their wire codec.
 #[cfg(feature = "testing")]

@@ -17,7 +17,7 @@ const CORE_LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["event", "testing"],
     &["store"],
-    &["client"],
+    &["client", "conformance"],
     &["server"],
 ];
 
