@@ -4,8 +4,9 @@
 //! on.
 //!
 //! A store under test is given by a [`StoreUnderTest`], which can make a new empty store and
-//! reopen one the way a restarted process would. [`store_conformance_tests!`](crate::store_conformance_tests)
-//! expands into one `#[test]` per check:
+//! reopen one the way a restarted process would.
+//! [`store_conformance_tests!`](crate::store_conformance_tests) expands into one `#[test]` per
+//! check:
 //!
 //! ```ignore
 //! driftsync_core::store_conformance_tests!(MyStoreUnderTest::new());
@@ -186,11 +187,11 @@ pub fn a_removed_record_takes_its_fields_with_it<T: StoreUnderTest>(under_test: 
     assert_eq!(model.records[&key(1)].fields.keys().collect::<Vec<_>>(), ["b"]);
 }
 
-pub fn outbox_and_log_ranges_are_cut_exactly_at_their_bound<T: StoreUnderTest>(
-    under_test: &mut T,
-) {
+pub fn outbox_and_log_ranges_are_cut_exactly_at_their_bound<T: StoreUnderTest>(under_test: &mut T) {
     let fill: Vec<Mutation> = (1..=6)
-        .flat_map(|n| [Mutation::OutboxPut(op(n)), Mutation::LogAppend { pos: LogPos(n), op: op(n) }])
+        .flat_map(|n| {
+            [Mutation::OutboxPut(op(n)), Mutation::LogAppend { pos: LogPos(n), op: op(n) }]
+        })
         .collect();
     let cut = vec![Mutation::OutboxRemoveThrough(Seq(3)), Mutation::LogCompactThrough(LogPos(4))];
     let store = under_test.create();

@@ -17,7 +17,7 @@ use crate::time::WallTime;
 use crate::value::Value;
 
 pub(super) fn key(n: u64) -> RecordKey {
-    RecordKey::new(if n % 2 == 0 { "notes" } else { "tasks" }, format!("r{n}"))
+    RecordKey::new(if n.is_multiple_of(2) { "notes" } else { "tasks" }, format!("r{n}"))
 }
 
 pub(super) fn stamp(n: u64) -> Stamp {
@@ -58,7 +58,7 @@ pub(super) fn op(n: u64) -> Op {
 }
 
 pub(super) fn quarantined(n: u64) -> QuarantinedOp {
-    let reason = if n % 2 == 0 {
+    let reason = if n.is_multiple_of(2) {
         QuarantineReason::ForeignWriter { sender: n }
     } else {
         QuarantineReason::Stale { forgotten_through: stamp(n) }
@@ -79,7 +79,12 @@ pub(super) fn meta_client(n: u64) -> ClientMeta {
 }
 
 pub(super) fn meta_server(n: u64) -> ServerMeta {
-    ServerMeta { head: LogPos(n), compacted_through: LogPos(n / 2), schema_version: 3, ..ServerMeta::default() }
+    ServerMeta {
+        head: LogPos(n),
+        compacted_through: LogPos(n / 2),
+        schema_version: 3,
+        ..ServerMeta::default()
+    }
 }
 
 pub(super) fn registration(n: u64) -> Mutation {
@@ -89,7 +94,7 @@ pub(super) fn registration(n: u64) -> Mutation {
         cursor: LogPos(n),
         outbox_oldest: None,
         last_seen: WallTime(n),
-        evicted: n % 2 == 0,
+        evicted: n.is_multiple_of(2),
     };
     Mutation::Registration { client: ReplicaId(n % 5), registration }
 }

@@ -1,0 +1,128 @@
+//! A batch of mutations as one SQLite transaction: all of its rows or none of them.
+
+use driftsync_core::{Mutation, RecordKey, RecordState, StorageError, Store, Stored};
+use rusqlite::{Transaction, TransactionBehavior, params};
+
+use crate::SqliteStore;
+use crate::rows::{encode, position, replica_bits, sql};
+
+impl Store for SqliteStore {
+    fn load(&self) -> Result<Stored, StorageError> {
+        crate::load::load(&self.conn)
+    }
+
+    fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        for mutation in &batch {
+            write(&tx, mutation)?;
+        }
+        // Dropped uncommitted on any error above: the transaction rolls back.
+        tx.commit().map_err(sql)
+    }
+}
+
+fn write(tx: &Transaction<'_>, mutation: &Mutation) -> Result<(), StorageError> {
+    let run = |statement: &str, params: &[&dyn rusqlite::ToSql]| {
+        tx.prepare_cached(statement).and_then(|mut st| st.execute(params)).map(drop).map_err(sql)
+    };
+    match mutation {
+        Mutation::Record { key, state } => write_record(tx, key, state.as_ref()),
+        Mutation::Fields { key, created, deleted, fields } => {
+            upsert_head(tx, key, &encode(created)?, &encode(deleted)?)?;
+            for (name, state) in fields {
+                let (c, r) = (&key.collection, &key.record);
+                match state {
+                    Some(state) => run(
+                        "INSERT OR REPLACE INTO fields VALUES (?1, ?2, ?3, ?4)",
+                        params![c, r, name, encode(state)?],
+                    )?,
+                    None => run(
+                        "DELETE FROM fields WHERE collection = ?1 AND record = ?2 AND name = ?3",
+                        params![c, r, name],
+                    )?,
+                }
+            }
+            Ok(())
+        }
+        Mutation::OutboxPut(op) => run(
+            "INSERT OR REPLACE INTO outbox VALUES (?1, ?2)",
+            params![position(op.id.seq.0)?, encode(op)?],
+        ),
+        Mutation::OutboxRemoveThrough(seq) => {
+            run("DELETE FROM outbox WHERE seq <= ?1", params![position(seq.0)?])
+        }
+        Mutation::LogAppend { pos, op } => run(
+            "INSERT OR REPLACE INTO log VALUES (?1, ?2)",
+            params![position(pos.0)?, encode(op)?],
+        ),
+        Mutation::LogCompactThrough(pos) => {
+            run("DELETE FROM log WHERE pos <= ?1", params![position(pos.0)?])
+        }
+        Mutation::Quarantine(entry) => {
+            run("INSERT INTO quarantine (op) VALUES (?1)", params![encode(entry)?])
+        }
+        Mutation::ClientMeta(meta) => {
+            run("INSERT OR REPLACE INTO meta VALUES ('client', ?1)", params![encode(meta)?])
+        }
+        Mutation::ServerMeta(meta) => {
+            run("INSERT OR REPLACE INTO meta VALUES ('server', ?1)", params![encode(meta)?])
+        }
+        Mutation::Registration { client, registration } => run(
+            "INSERT OR REPLACE INTO registrations VALUES (?1, ?2)",
+            params![replica_bits(client.0), encode(registration)?],
+        ),
+        Mutation::RecreatedOver { key, forgotten_through: Some(stamp) } => run(
+            "INSERT OR REPLACE INTO recreated_over VALUES (?1, ?2, ?3)",
+            params![key.collection, key.record, encode(stamp)?],
+        ),
+        Mutation::RecreatedOver { key, forgotten_through: None } => run(
+            "DELETE FROM recreated_over WHERE collection = ?1 AND record = ?2",
+            params![key.collection, key.record],
+        ),
+        Mutation::Forgotten { bucket, through } => run(
+            "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)",
+            params![bucket, encode(through)?],
+        ),
+    }
+}
+
+/// Replaces a whole record: its head and exactly its fields, or removes it.
+fn write_record(
+    tx: &Transaction<'_>,
+    key: &RecordKey,
+    state: Option<&RecordState>,
+) -> Result<(), StorageError> {
+    let (c, r) = (&key.collection, &key.record);
+    tx.prepare_cached("DELETE FROM fields WHERE collection = ?1 AND record = ?2")
+        .and_then(|mut st| st.execute(params![c, r]))
+        .map_err(sql)?;
+    let Some(state) = state else {
+        tx.prepare_cached("DELETE FROM records WHERE collection = ?1 AND record = ?2")
+            .and_then(|mut st| st.execute(params![c, r]))
+            .map_err(sql)?;
+        return Ok(());
+    };
+    upsert_head(tx, key, &encode(&state.created)?, &encode(&state.deleted)?)?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO fields VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+    for (name, field) in &state.fields {
+        insert.execute(params![c, r, name, encode(field)?]).map_err(sql)?;
+    }
+    Ok(())
+}
+
+fn upsert_head(
+    tx: &Transaction<'_>,
+    key: &RecordKey,
+    created: &[u8],
+    deleted: &[u8],
+) -> Result<(), StorageError> {
+    tx.prepare_cached("INSERT OR REPLACE INTO records VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut st| st.execute(params![key.collection, key.record, created, deleted]))
+        .map(drop)
+        .map_err(sql)
+}
