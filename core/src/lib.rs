@@ -178,7 +178,8 @@ pub use quarantine::{QuarantineReason, QuarantinedOp};
 pub use retry::RetryConfig;
 pub use schema::{
     Access, CollectionSchema, Converter, FieldSchema, LineageError, MigratedOp, MigratedRecord,
-    MigrationError, Schema, SchemaLineage, Step, VersionPolicy, Violation, ViolationKind,
+    MigrationError, Schema, SchemaFileError, SchemaLineage, Step, VersionPolicy, Violation,
+    ViolationKind,
 };
 pub use server::{Server, ServerConfig, ServerTimer, Transmit};
 pub use store::{MemoryStore, Mutation, Store, Stored};

@@ -30,6 +30,6 @@ fn an_offline_write_is_still_queued_after_the_client_reopens_its_file() {
     let store = SqliteStore::open(&path, Durability::Full).expect("the store reopens");
     let client = Client::new(config, store, 2, now).expect("the client restarts");
     let queued: Vec<_> = client.outbox().map(|op| op.key.clone()).collect();
-    assert_eq!(queued, [key.clone()]);
+    assert_eq!(queued, std::slice::from_ref(&key));
     assert!(client.view().contains_key(&key), "the write is visible after the restart");
 }

@@ -14,7 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::merge::MergePolicy;
-use crate::schema::{FieldSchema, Schema};
+use crate::schema::{FieldSchema, Schema, SchemaFileError};
 use crate::value::{FieldType, Value};
 
 /// One declarative change between adjacent versions.
@@ -139,7 +139,12 @@ impl fmt::Display for LineageError {
 impl std::error::Error for LineageError {}
 
 /// Versions `first..=latest`, each derived from the previous by its steps.
+///
+/// Serialized as its base and steps, and deserialized by checking the base and replaying
+/// every step through [`SchemaLineage::evolve`], so a lineage read from outside passes the
+/// checks one built in code does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "LineageSource", try_from = "LineageSource")]
 pub struct SchemaLineage {
     schemas: Vec<Schema>,
     /// `steps[i]` leads from `schemas[i]` to `schemas[i + 1]`.
@@ -149,8 +154,38 @@ pub struct SchemaLineage {
     one_way: Vec<Option<String>>,
 }
 
+/// What a lineage is made from: its base and the steps of each later version.
+#[derive(Serialize, Deserialize)]
+struct LineageSource {
+    base: Schema,
+    steps: Vec<Vec<Step>>,
+}
+
+impl From<SchemaLineage> for LineageSource {
+    fn from(mut lineage: SchemaLineage) -> LineageSource {
+        LineageSource { base: lineage.schemas.swap_remove(0), steps: lineage.steps }
+    }
+}
+
+impl TryFrom<LineageSource> for SchemaLineage {
+    type Error = LineageError;
+
+    fn try_from(source: LineageSource) -> Result<SchemaLineage, LineageError> {
+        source.base.check()?;
+        source.steps.into_iter().try_fold(SchemaLineage::new(source.base), SchemaLineage::evolve)
+    }
+}
+
 impl SchemaLineage {
-    /// A lineage of one version.
+    /// Reads a lineage from the text of a schema file (see [the file format](SchemaFileError)
+    /// and the README); `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<SchemaLineage, SchemaFileError> {
+        super::file::parse(file, text)
+    }
+
+    /// A lineage of one version. The base is trusted as built in code; one read from
+    /// outside goes through [`Schema::check`] first, as [`SchemaLineage::from_toml`] and
+    /// deserialization do.
     pub fn new(base: Schema) -> SchemaLineage {
         SchemaLineage { schemas: vec![base], steps: Vec::new(), one_way: vec![None] }
     }
@@ -344,7 +379,7 @@ impl StepTarget<'_> {
     }
 }
 
-fn fits(declared: &FieldSchema, value: &Value) -> bool {
+pub(super) fn fits(declared: &FieldSchema, value: &Value) -> bool {
     match value.field_type() {
         None => !declared.required,
         Some(ty) => ty == declared.ty,

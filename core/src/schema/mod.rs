@@ -5,6 +5,7 @@
 //! quarantined. A [`SchemaLineage`] joins numbered versions by declarative migration steps
 //! ([`Step`]); [`VersionPolicy`] says which of them a server accepts, read-write or read-only.
 
+mod file;
 mod lineage;
 mod migrate;
 mod policy;
@@ -20,6 +21,7 @@ use crate::merge::{FieldPolicies, FieldView, MergePolicy, RecordView};
 use crate::op::{Op, OpBody};
 use crate::value::{FieldType, Value};
 
+pub use file::SchemaFileError;
 pub use lineage::{Converter, LineageError, SchemaLineage, Step};
 pub use migrate::{MigratedOp, MigratedRecord, MigrationError};
 pub(crate) use policy::Negotiation;
@@ -136,6 +138,34 @@ impl Schema {
             }
         }
         view
+    }
+
+    /// Checks the declarations themselves, as a base version read from outside must be
+    /// checked: a default has its field's type, a required field's default is not null, and a
+    /// counter counts integers.
+    pub fn check(&self) -> Result<(), LineageError> {
+        for (collection, declared) in &self.collections {
+            for (name, field) in &declared.fields {
+                let problem = match &field.default {
+                    Some(default) if !lineage::fits(field, default) => {
+                        Some(format!("default {default} is not a {}", field.ty))
+                    }
+                    _ if field.policy == MergePolicy::Counter && field.ty != FieldType::I64 => {
+                        Some(format!("a counter counts i64, not {}", field.ty))
+                    }
+                    _ => None,
+                };
+                if let Some(problem) = problem {
+                    return Err(LineageError {
+                        version: self.version,
+                        collection: Some(collection.clone()),
+                        field: Some(name.clone()),
+                        problem,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks an op against this schema: the collection and every field exist, values have the

@@ -7,79 +7,79 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::OnceLock;
+
 use driftsync_core::{
-    Client, CollectionSchema, FieldSchema, FieldType, FieldView, MergePolicy, Now, OpId, RecordKey,
-    Schema, Store, Value, WriteError,
+    Client, FieldView, Now, OpId, RecordKey, Schema, SchemaLineage, Step, Store, Value, WriteError,
 };
-use driftsync_core::{Converter, SchemaLineage, Step};
 
 use crate::plan::{PlannedWrite, WriteAction, fields};
 
-/// The schema of the table in [`crate::plan::fields`], for every collection of the run.
-pub(crate) fn schema(collections: &[String]) -> Schema {
-    let lww = |ty| FieldSchema::new(ty, MergePolicy::LastWriterWins);
-    let notes = CollectionSchema::default()
-        .field(fields::TITLE, lww(FieldType::Str).required())
-        .field(fields::BODY, lww(FieldType::Str))
-        .field(fields::DONE, lww(FieldType::Bool))
-        .field(fields::WEIGHT, lww(FieldType::F64))
-        .field(fields::BLOB, lww(FieldType::Bytes))
-        .field(fields::HIGH, FieldSchema::new(FieldType::I64, MergePolicy::Max))
-        .field(fields::LOW, FieldSchema::new(FieldType::I64, MergePolicy::Min))
-        .field(fields::COUNT, FieldSchema::new(FieldType::I64, MergePolicy::Counter))
-        .field(fields::TAGS, FieldSchema::new(FieldType::Str, MergePolicy::MultiValue));
-    collections
-        .iter()
-        .fold(Schema::new(1), |schema, name| schema.collection(name.clone(), notes.clone()))
+/// The demo app's schema file: the lineage of one collection, `notes`, which every
+/// collection of a run follows.
+const SCHEMA_FILE: &str = include_str!("../../../schemas/notes.toml");
+const SCHEMA_FILE_NAME: &str = "schemas/notes.toml";
+const TEMPLATE: &str = "notes";
+
+/// The shipped schema file's lineage, read once per process.
+fn template() -> &'static SchemaLineage {
+    static TEMPLATE_LINEAGE: OnceLock<SchemaLineage> = OnceLock::new();
+    TEMPLATE_LINEAGE.get_or_init(|| {
+        SchemaLineage::from_toml(SCHEMA_FILE_NAME, SCHEMA_FILE)
+            .unwrap_or_else(|error| panic!("the shipped schema file is invalid: {error}"))
+    })
 }
 
-/// The app's lineage up to `version_max`. `broken` builds the deliberately wrong v2 a buggy
-/// server release would carry (test-only, [`crate::engine::Sabotage::BrokenMigration`]): it
-/// maps the old `low` onto `priority` instead of adding `priority`, so old clients' edits
-/// overwrite a field written under the newer version.
+/// The app's lineage up to `version_max`, every collection of the run declared and migrated
+/// as the schema file's `notes` (the table in [`crate::plan::fields`]). `broken` builds the
+/// deliberately wrong v2 a buggy server release would carry (test-only,
+/// [`crate::engine::Sabotage::BrokenMigration`]): it maps the old `low` onto `priority`
+/// instead of adding `priority`, so old clients' edits overwrite a field written under the
+/// newer version.
 pub(crate) fn lineage(collections: &[String], version_max: u32, broken: bool) -> SchemaLineage {
-    let mut lineage = SchemaLineage::new(schema(collections));
-    let per_collection = |make: &dyn Fn(&str) -> Vec<Step>| -> Vec<Step> {
-        collections.iter().flat_map(|c| make(c)).collect()
-    };
-    let v2 = per_collection(&|c| {
-        let priority = if broken {
-            Step::RenameField {
-                collection: c.into(),
-                from: fields::LOW.into(),
-                to: fields::PRIORITY.into(),
-            }
-        } else {
-            let declared = FieldSchema::new(FieldType::I64, MergePolicy::LastWriterWins)
-                .with_default(Value::I64(0));
-            Step::AddField {
-                collection: c.into(),
-                field: fields::PRIORITY.into(),
-                schema: declared,
-            }
-        };
-        let rename = Step::RenameField {
-            collection: c.into(),
-            from: fields::BODY.into(),
-            to: fields::NOTES.into(),
-        };
-        vec![priority, rename]
+    let template = template();
+    let declared = template
+        .schema(template.first())
+        .and_then(|schema| schema.collections.get(TEMPLATE))
+        .expect("the schema file declares the template collection");
+    let base = collections.iter().fold(Schema::new(template.first()), |schema, name| {
+        schema.collection(name.clone(), declared.clone())
     });
-    let v3 = per_collection(&|c| {
-        vec![
-            Step::ChangeType {
-                collection: c.into(),
-                field: fields::DONE.into(),
-                up: Converter::BoolToI64,
-                down: Some(Converter::I64ToBool),
-            },
-            Step::RemoveField { collection: c.into(), field: fields::BLOB.into() },
-        ]
-    });
-    for steps in [v2, v3].into_iter().take(version_max.saturating_sub(1) as usize) {
+    let mut lineage = SchemaLineage::new(base);
+    for version in template.first() + 1..=version_max.min(template.latest()) {
+        let steps = collections
+            .iter()
+            .flat_map(|collection| {
+                let broken = broken && version == 2;
+                template
+                    .steps_into(version)
+                    .iter()
+                    .map(move |step| in_collection(step, collection, broken))
+            })
+            .collect();
         lineage = lineage.evolve(steps).expect("the simulated app's lineage is valid");
     }
     lineage
+}
+
+/// A step of the template collection, made for `collection`; `broken` swaps the addition
+/// of `priority` for the buggy release's rename of `low`.
+fn in_collection(step: &Step, collection: &str, broken: bool) -> Step {
+    let mut step = step.clone();
+    match &mut step {
+        Step::AddField { field, .. } if broken && field == fields::PRIORITY => {
+            return Step::RenameField {
+                collection: collection.to_owned(),
+                from: fields::LOW.into(),
+                to: fields::PRIORITY.into(),
+            };
+        }
+        Step::AddField { collection: c, .. }
+        | Step::RenameField { collection: c, .. }
+        | Step::RemoveField { collection: c, .. }
+        | Step::ChangeType { collection: c, .. } => *c = collection.to_owned(),
+    }
+    step
 }
 
 /// The key a planned write targets.
