@@ -1,0 +1,24 @@
+//! driftsync-net: driftsync over WebSocket.
+//!
+//! - [`ServerHost`]: accepts WebSocket connections and shares one core `Server`, on a
+//!   [`SqliteStore`](driftsync_sqlite::SqliteStore), among them. It bounds frame size,
+//!   connection count, the wait for a handshake and idle time, and closes a misbehaving peer
+//!   with a reason while the others carry on.
+//! - [`ClientDriver`]: what an app embeds. It owns a core `Client` on its SQLite file, dials
+//!   when the core asks, redials on the core's backoff, and offers the write commands,
+//!   [`ClientDriver::sync_now`], a status watch and a change stream. Writes commit locally
+//!   whether or not the server is reachable.
+//!
+//! Each frame is one binary WebSocket message holding one sealed envelope of the core's
+//! protocol, exactly the bytes `poll_transmit` gives. Both hosts drive their state machine as
+//! the simulator does: after every input, drain every output, then sleep until
+//! `poll_timeout` or the next input. The same code runs on tokio and, built with
+//! `--cfg madsim`, on madsim's simulated network and clock.
+
+mod client;
+mod clock;
+mod server;
+mod ws;
+
+pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, Write};
+pub use server::{HostLimits, ServerHost, Shutdown};

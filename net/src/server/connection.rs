@@ -1,0 +1,121 @@
+//! One WebSocket connection: frames in become core inputs, the core's messages for this peer
+//! go out, and every way it can end (a close, an error, silence, a frame too large, no
+//! handshake, shutdown) ends with a close reason and the core told the peer left.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use driftsync_core::PeerId;
+use futures_util::{SinkExt, StreamExt};
+use parking_lot::Mutex;
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::{Instant, interval, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::HostLimits;
+use super::hub::{Hub, Outbound};
+use crate::ws;
+
+/// The core server as the host holds it.
+type Core = driftsync_core::Server<driftsync_sqlite::SqliteStore>;
+
+pub(crate) struct Context {
+    pub(crate) hub: Arc<Mutex<Hub>>,
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) limits: HostLimits,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+pub(crate) async fn serve(stream: TcpStream, addr: SocketAddr, context: Context) {
+    let config = ws::config(context.limits.frame_bytes_max);
+    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let mut socket = match timeout(context.limits.hello_timeout, handshake).await {
+        Ok(Ok(socket)) => socket,
+        Ok(Err(error)) => return tracing::debug!(%addr, %error, "WebSocket handshake failed"),
+        Err(_) => return tracing::debug!(%addr, "WebSocket handshake timed out"),
+    };
+    if context.hub.lock().connections() >= context.limits.connections_max {
+        tracing::warn!(%addr, "connection refused: server full");
+        return send_close(&mut socket, CloseCode::Again, "server full").await;
+    }
+    let (outbound, inbound) = mpsc::unbounded_channel();
+    let peer = context.hub.lock().open(outbound);
+    context.wake.notify_one();
+    let (code, reason) = pump(&mut socket, peer, inbound, &context).await;
+    tracing::debug!(%addr, peer = peer.0, reason, "connection closed");
+    send_close(&mut socket, code, &reason).await;
+    context.hub.lock().close(peer);
+    context.wake.notify_one();
+}
+
+/// Moves frames until the connection should end; returns the close code and reason.
+async fn pump(
+    socket: &mut WebSocketStream<TcpStream>,
+    peer: PeerId,
+    mut inbound: mpsc::UnboundedReceiver<Outbound>,
+    context: &Context,
+) -> (CloseCode, String) {
+    let limits = &context.limits;
+    let opened = Instant::now();
+    let mut heard = opened;
+    let mut shutdown = context.shutdown.clone();
+    let mut tick = interval(limits.idle_timeout.min(limits.hello_timeout) / 4);
+    loop {
+        tokio::select! {
+            frame = socket.next() => {
+                heard = Instant::now();
+                match frame {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        let input = |server: &mut Core, now| server.handle_message(now, peer, &bytes);
+                        context.hub.lock().drive(input);
+                        context.wake.notify_one();
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Text(_))) => {
+                        return (CloseCode::Unsupported, "binary frames only".to_owned());
+                    }
+                    Some(Ok(Message::Close(_))) | None => {
+                        return (CloseCode::Normal, "closed by peer".to_owned());
+                    }
+                    Some(Ok(Message::Frame(_))) => {}
+                    Some(Err(WsError::Capacity(error))) => {
+                        return (CloseCode::Size, format!("frame too large: {error}"));
+                    }
+                    Some(Err(error)) => return (CloseCode::Protocol, format!("bad frame: {error}")),
+                }
+            }
+            out = inbound.recv() => match out {
+                Some(Outbound::Frame(bytes)) => {
+                    if let Err(error) = socket.send(Message::Binary(bytes)).await {
+                        return (CloseCode::Error, format!("send failed: {error}"));
+                    }
+                }
+                Some(Outbound::Close(reason)) => return (CloseCode::Invalid, reason),
+                None => return (CloseCode::Error, "host dropped the connection".to_owned()),
+            },
+            _ = tick.tick() => {
+                if heard.elapsed() >= limits.idle_timeout {
+                    return (CloseCode::Away, "idle".to_owned());
+                }
+                let waited = opened.elapsed() >= limits.hello_timeout;
+                if waited && !context.hub.lock().has_joined(peer) {
+                    return (CloseCode::Policy, "no Hello within the handshake timeout".to_owned());
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return (CloseCode::Error, "ping failed".to_owned());
+                }
+            }
+            _ = crate::server::stopped(&mut shutdown) => {
+                return (CloseCode::Away, "server shutting down".to_owned());
+            }
+        }
+    }
+}
+
+async fn send_close(socket: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
+    // The peer may be gone already; a close is a courtesy, not a requirement.
+    let _ = socket.close(Some(ws::close(code, reason))).await;
+}
