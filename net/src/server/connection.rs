@@ -67,24 +67,8 @@ async fn pump(
         tokio::select! {
             frame = socket.next() => {
                 heard = Instant::now();
-                match frame {
-                    Some(Ok(Message::Binary(bytes))) => {
-                        let input = |server: &mut Core, now| server.handle_message(now, peer, &bytes);
-                        context.hub.lock().drive(input);
-                        context.wake.notify_one();
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Text(_))) => {
-                        return (CloseCode::Unsupported, "binary frames only".to_owned());
-                    }
-                    Some(Ok(Message::Close(_))) | None => {
-                        return (CloseCode::Normal, "closed by peer".to_owned());
-                    }
-                    Some(Ok(Message::Frame(_))) => {}
-                    Some(Err(WsError::Capacity(error))) => {
-                        return (CloseCode::Size, format!("frame too large: {error}"));
-                    }
-                    Some(Err(error)) => return (CloseCode::Protocol, format!("bad frame: {error}")),
+                if let Some(close) = on_frame(frame, peer, context) {
+                    return close;
                 }
             }
             out = inbound.recv() => match out {
@@ -112,6 +96,29 @@ async fn pump(
                 return (CloseCode::Away, "server shutting down".to_owned());
             }
         }
+    }
+}
+
+/// Feeds one incoming frame to the core; says how to close if the connection should end.
+fn on_frame(
+    frame: Option<Result<Message, WsError>>,
+    peer: PeerId,
+    context: &Context,
+) -> Option<(CloseCode, String)> {
+    match frame {
+        Some(Ok(Message::Binary(bytes))) => {
+            let input = |server: &mut Core, now| server.handle_message(now, peer, &bytes);
+            context.hub.lock().drive(input);
+            context.wake.notify_one();
+            None
+        }
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => None,
+        Some(Ok(Message::Text(_))) => Some((CloseCode::Unsupported, "binary frames only".into())),
+        Some(Ok(Message::Close(_))) | None => Some((CloseCode::Normal, "closed by peer".into())),
+        Some(Err(WsError::Capacity(error))) => {
+            Some((CloseCode::Size, format!("frame too large: {error}")))
+        }
+        Some(Err(error)) => Some((CloseCode::Protocol, format!("bad frame: {error}"))),
     }
 }
 
