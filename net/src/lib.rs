@@ -15,10 +15,12 @@
 //! `poll_timeout` or the next input. The same code runs on tokio and, built with
 //! `--cfg madsim`, on madsim's simulated network and clock.
 
+/// The `driftsync-server` and `driftsync-client` binaries.
+pub mod cli;
 mod client;
 mod clock;
 mod server;
 mod ws;
 
 pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, Write};
-pub use server::{HostLimits, ServerHost, Shutdown};
+pub use server::{BindError, HostLimits, ServerHost, Shutdown};

@@ -1,0 +1,228 @@
+//! `driftsync-client`: a small real client, for trying a server by hand and for tests that
+//! run real processes. Every command opens the local SQLite file, commits locally first,
+//! then syncs with the server for at most `--wait-s` seconds.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use driftsync_core::{ClientConfig, RecordKey, RecordView, ReplicaId, Schema, SyncState};
+use driftsync_sqlite::Durability;
+use serde_json::json;
+
+use super::{Failure, finish, init_logging, json, read_schema, say};
+use crate::{Change, ClientDriver, DriverConfig, Status, Write};
+
+const EXAMPLES: &str = "\
+Examples:
+  driftsync-client --server ws://127.0.0.1:7420/ --db alice.db --schema schemas/notes.toml \\
+      --replica 1 put notes n1 title=hello done=false
+  driftsync-client --server ws://127.0.0.1:7420/ --db bob.db --schema schemas/notes.toml \\
+      --replica 2 watch
+  driftsync-client ... increment notes n1 count 5
+  driftsync-client ... get notes n1
+
+A write commits to --db before anything is sent: with the server down it is kept and sent
+on a later run. Output is JSON, one line per result.
+
+Exit codes: 0 done, 2 bad arguments, 65 a schema or database file that cannot be used,
+69 the server could not be reached in --wait-s (a write is still kept locally).";
+
+/// A driftsync client on a local SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "driftsync-client", version, after_help = EXAMPLES)]
+struct Args {
+    /// The server, as ws://HOST:PORT/.
+    #[arg(long)]
+    server: String,
+    /// This client's SQLite store; created if missing.
+    #[arg(long)]
+    db: PathBuf,
+    /// The app's schema file (TOML), the one the server runs.
+    #[arg(long)]
+    schema: PathBuf,
+    /// This install's replica id: unique among every client of the server.
+    #[arg(long)]
+    replica: u64,
+    /// How long to sync before giving up (the local commit is already made).
+    #[arg(long, default_value_t = 5.0)]
+    wait_s: f64,
+    /// Commit with `synchronous = NORMAL`: faster, may lose the last writes on power loss.
+    #[arg(long)]
+    fast_commits: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Creates or re-creates a record with the given fields (field=value ...).
+    Put { collection: String, id: String, fields: Vec<String> },
+    /// Sets the given fields of a record (field=value ...).
+    Update { collection: String, id: String, fields: Vec<String> },
+    /// Deletes a record.
+    Delete { collection: String, id: String },
+    /// Adds DELTA to a counter field.
+    Increment {
+        collection: String,
+        id: String,
+        field: String,
+        #[arg(allow_hyphen_values = true)]
+        delta: i64,
+    },
+    /// Syncs, then prints a record (null if there is none).
+    Get { collection: String, id: String },
+    /// Syncs, then prints every record as it changes, until stopped.
+    Watch,
+    /// Pushes and pulls until nothing is left to send; prints the status.
+    Sync,
+    /// Prints the status after trying to sync.
+    Status,
+}
+
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return finish(Err(Failure::unavailable(format!("no runtime: {error}")))),
+    };
+    finish(runtime.block_on(run(args)))
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let lineage = read_schema(&args.schema)?;
+    let schema = lineage.latest_schema().clone();
+    let version = lineage.latest();
+    let client = ClientConfig::with_lineage(ReplicaId(args.replica), lineage.into(), version)
+        .map_err(|error| Failure::data(error.to_string()))?;
+    let mut config = DriverConfig::new(args.server.clone(), client, &args.db);
+    config.seed = args.replica;
+    if args.fast_commits {
+        config.durability = Durability::Normal;
+    }
+    let driver = ClientDriver::start(config).map_err(|error| Failure::data(error.to_string()))?;
+    let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
+    let result = command(&driver, &schema, args.command, wait).await;
+    driver.stop().await;
+    result
+}
+
+async fn command(
+    driver: &ClientDriver,
+    schema: &Schema,
+    command: Command,
+    wait: Duration,
+) -> Result<(), Failure> {
+    let key = |collection: String, id: String| RecordKey::new(collection, id);
+    let write = match command {
+        Command::Put { collection, id, fields } => {
+            let fields = assignments(schema, &collection, &fields)?;
+            Write::Put { key: key(collection, id), fields }
+        }
+        Command::Update { collection, id, fields } => {
+            let fields = assignments(schema, &collection, &fields)?;
+            Write::Update { key: key(collection, id), fields }
+        }
+        Command::Delete { collection, id } => Write::Delete { key: key(collection, id) },
+        Command::Increment { collection, id, field, delta } => {
+            Write::Increment { key: key(collection, id), field, delta }
+        }
+        Command::Get { collection, id } => {
+            let synced = synced(driver, wait).await;
+            let record = driver.get(key(collection, id)).await.map_err(stopped)?;
+            say(&record.as_ref().map_or(serde_json::Value::Null, json::record).to_string());
+            return reached(synced, driver);
+        }
+        Command::Watch => return watch(driver, wait).await,
+        Command::Sync | Command::Status => {
+            let synced = synced(driver, wait).await;
+            say(&status_json(&driver.status().borrow()).to_string());
+            return reached(synced, driver);
+        }
+    };
+    let op = driver.write(write).await.map_err(|error| Failure::data(error.to_string()))?;
+    let acked = wait_for(driver, wait, |status| status.acked >= op.seq).await;
+    say(&json!({ "op": op.to_string(), "acked": acked }).to_string());
+    reached(acked, driver)
+}
+
+fn assignments(
+    schema: &Schema,
+    collection: &str,
+    texts: &[String],
+) -> Result<BTreeMap<String, driftsync_core::Value>, Failure> {
+    texts
+        .iter()
+        .map(|text| json::assignment(schema, collection, text))
+        .collect::<Result<_, _>>()
+        .map_err(Failure::usage)
+}
+
+/// Prints every record that changes, as `{"key": …, "record": …}` lines, until stopped.
+async fn watch(driver: &ClientDriver, wait: Duration) -> Result<(), Failure> {
+    let mut changes = driver.changes();
+    let mut seen: BTreeMap<RecordKey, RecordView> = BTreeMap::new();
+    synced(driver, wait).await;
+    loop {
+        let view = driver.view().await.map_err(stopped)?;
+        for (key, record) in &view {
+            if seen.get(key) != Some(record) {
+                say(&json!({ "key": key.to_string(), "record": json::record(record) }).to_string());
+            }
+        }
+        for key in seen.keys().filter(|key| !view.contains_key(*key)) {
+            say(&json!({ "key": key.to_string(), "record": null }).to_string());
+        }
+        seen = view;
+        loop {
+            match changes.recv().await {
+                Ok(Change::Local { .. } | Change::Remote { .. }) => break,
+                Ok(Change::Acked { .. }) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Waits until the client has nothing left to send and is in step with the server.
+async fn synced(driver: &ClientDriver, wait: Duration) -> bool {
+    let _ = driver.sync_now();
+    wait_for(driver, wait, |status| status.state == SyncState::Idle && status.outbox == 0).await
+}
+
+async fn wait_for(driver: &ClientDriver, wait: Duration, done: impl Fn(&Status) -> bool) -> bool {
+    let mut status = driver.status();
+    tokio::time::timeout(wait, status.wait_for(|status| done(status)))
+        .await
+        .is_ok_and(|seen| seen.is_ok())
+}
+
+fn reached(reached: bool, driver: &ClientDriver) -> Result<(), Failure> {
+    if reached {
+        return Ok(());
+    }
+    let status = driver.status().borrow().clone();
+    let why = status.last_error.unwrap_or_else(|| format!("still {:?}", status.state));
+    Err(Failure::unavailable(format!(
+        "not synced with the server in time ({why}); local writes are kept"
+    )))
+}
+
+fn status_json(status: &Status) -> serde_json::Value {
+    json!({
+        "state": format!("{:?}", status.state),
+        "connected": status.connected,
+        "acked": status.acked.0,
+        "outbox": status.outbox,
+        "cursor": status.cursor.0,
+        "last_error": status.last_error,
+    })
+}
+
+fn stopped(error: crate::DriverError) -> Failure {
+    Failure::unavailable(error.to_string())
+}
