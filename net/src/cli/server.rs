@@ -15,7 +15,8 @@ use crate::{HostLimits, ServerHost, Shutdown};
 const EXAMPLES: &str = "\
 Examples:
   driftsync-server --db server.db --schema schemas/notes.toml --listen 127.0.0.1:7420
-  DRIFTSYNC_LOG=debug driftsync-server --db /var/lib/app/sync.db --schema app.toml --listen 0.0.0.0:7420
+  DRIFTSYNC_LOG=debug driftsync-server --db /var/lib/app/sync.db --schema app.toml \\
+      --listen 0.0.0.0:7420
 
 Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad arguments, 65 a schema or database file
 that cannot be used, 69 the address cannot be bound.";

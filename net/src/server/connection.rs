@@ -22,6 +22,9 @@ use crate::ws;
 /// The core server as the host holds it.
 type Core = driftsync_core::Server<driftsync_sqlite::SqliteStore>;
 
+/// How long a closing connection waits for the peer's close frame.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(crate) struct Context {
     pub(crate) hub: Arc<Mutex<Hub>>,
     pub(crate) wake: Arc<Notify>,
@@ -125,4 +128,8 @@ fn on_frame(
 async fn send_close(socket: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
     // The peer may be gone already; a close is a courtesy, not a requirement.
     let _ = socket.close(Some(ws::close(code, reason))).await;
+    // Then read until the peer's close (briefly): dropping a socket with unread bytes would
+    // reset it, and a reset can discard the close frame before the peer reads it.
+    let drain = async { while socket.next().await.is_some() {} };
+    let _ = timeout(CLOSE_LINGER, drain).await;
 }
