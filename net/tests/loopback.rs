@@ -66,9 +66,13 @@ async fn a_write_on_one_client_arrives_on_the_other_and_offline_writes_converge_
     let alice = client(addr, &folder.path().join("alice.db"), 1);
     let bob = client(addr, &folder.path().join("bob.db"), 2);
 
+    let mut bob_changes = bob.changes();
     let first = RecordKey::new("notes", "first");
     alice.write(Write::Put { key: first.clone(), fields: title("hello") }).await.expect("a write");
     sees(&bob, &first, "hello").await;
+    let announced = std::iter::from_fn(|| bob_changes.try_recv().ok())
+        .any(|change| matches!(change, driftsync_net::Change::Remote { .. }));
+    assert!(announced, "bob's change stream announced the pulled write");
 
     shutdown.trigger();
     task.await.expect("the server stops");

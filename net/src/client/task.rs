@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use driftsync_core::{Client, ClientEvent, Now};
+use driftsync_core::{Client, ClientEvent, LogPos, Now};
 use driftsync_sqlite::SqliteStore;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -27,6 +27,8 @@ pub(super) struct Task {
     socket: Option<Socket>,
     dialling: Option<Dialling>,
     last_error: Option<String>,
+    /// The cursor the change stream last announced.
+    cursor_told: LogPos,
 }
 
 /// What woke the task.
@@ -51,6 +53,7 @@ impl Task {
         let frame_bytes_max = config.frame_bytes_max;
         let (socket, dialling, last_error) = (None, None, None);
         let url = config.url;
+        let client_cursor = client.cursor();
         Ok(Task {
             client,
             clock,
@@ -62,6 +65,7 @@ impl Task {
             socket,
             dialling,
             last_error,
+            cursor_told: client_cursor,
         })
     }
 
@@ -183,7 +187,6 @@ impl Task {
 
     /// Delivers every output of the last input, then publishes the status.
     async fn drain(&mut self) {
-        let cursor_before = self.client.cursor();
         loop {
             let mut moved = false;
             while let Some(event) = self.client.poll_event() {
@@ -203,7 +206,8 @@ impl Task {
             }
         }
         let cursor = self.client.cursor();
-        if cursor != cursor_before {
+        if cursor != self.cursor_told {
+            self.cursor_told = cursor;
             let _ = self.changes.send(Change::Remote { cursor });
         }
         self.publish();
