@@ -15,7 +15,9 @@
 //! `poll_timeout` or the next input. The same code runs on tokio and, built with
 //! `--cfg madsim`, on madsim's simulated network and clock.
 
-/// The `driftsync-server` and `driftsync-client` binaries.
+/// The `driftsync-server` and `driftsync-client` binaries; processes, signals and a real
+/// runtime, so not under madsim.
+#[cfg(not(madsim))]
 pub mod cli;
 mod client;
 mod clock;

@@ -1,6 +1,9 @@
 //! Peers that misbehave each get a close frame that says why, and the server keeps serving
 //! everyone else: garbage, text, an oversized frame, no handshake, a thousand idle sockets.
 
+// Real sockets and processes: not under madsim, whose tests are in `madsim.rs`.
+#![cfg(not(madsim))]
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;

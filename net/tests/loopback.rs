@@ -1,6 +1,9 @@
 //! The real server host and client drivers over loopback WebSocket: a write on one client
 //! arrives on the other, and writes made while the server is down converge once it is back.
 
+// Real sockets and processes: not under madsim, whose tests are in `madsim.rs`.
+#![cfg(not(madsim))]
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;

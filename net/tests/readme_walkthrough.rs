@@ -1,6 +1,9 @@
 //! Runs the README's "Run it for real" commands, exactly as written there (with a temporary
 //! folder for /tmp/demo and a free port for 7420), and checks what the README says they print.
 
+// Real sockets and processes: not under madsim, whose tests are in `madsim.rs`.
+#![cfg(not(madsim))]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

@@ -3,6 +3,9 @@
 //! killed mid-write. Afterwards every client's SQLite file holds what the server's holds,
 //! and every write a client saw acknowledged is on the server.
 
+// Real sockets and processes: not under madsim, whose tests are in `madsim.rs`.
+#![cfg(not(madsim))]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
