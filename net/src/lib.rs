@@ -9,6 +9,8 @@
 //!   [`ClientDriver::sync_now`], a status watch and a change stream. Writes commit locally
 //!   whether or not the server is reachable.
 //!
+//! Both speak `ws://` and, through rustls, `wss://` ([`ServerTls`], [`ClientTls`]).
+//!
 //! Each frame is one binary WebSocket message holding one sealed envelope of the core's
 //! protocol, exactly the bytes `poll_transmit` gives. Both hosts drive their state machine as
 //! the simulator does: after every input, drain every output, then sleep until
@@ -22,7 +24,9 @@ pub mod cli;
 mod client;
 mod clock;
 mod server;
+mod tls;
 mod ws;
 
 pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, Write};
 pub use server::{BindError, HostLimits, ServerHost, Shutdown};
+pub use tls::{ClientTls, ServerTls, TlsError};

@@ -34,7 +34,7 @@ Exit codes: 0 done, 2 bad arguments, 65 a schema or database file that cannot be
 #[derive(Debug, Parser)]
 #[command(name = "driftsync-client", version, after_help = EXAMPLES)]
 struct Args {
-    /// The server, as ws://HOST:PORT/.
+    /// The server, as ws://HOST:PORT/ or wss://HOST:PORT/.
     #[arg(long)]
     server: String,
     /// This client's SQLite store; created if missing.
@@ -49,6 +49,9 @@ struct Args {
     /// How long to sync before giving up (the local commit is already made).
     #[arg(long, default_value_t = 5.0)]
     wait_s: f64,
+    /// For wss://: trust the certificates in this PEM file instead of the public web's roots.
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
     /// Commit with `synchronous = NORMAL`: faster, may lose the last writes on power loss.
     #[arg(long)]
     fast_commits: bool,
@@ -100,6 +103,11 @@ async fn run(args: Args) -> Result<(), Failure> {
         .map_err(|error| Failure::data(error.to_string()))?;
     let mut config = DriverConfig::new(args.server.clone(), client, &args.db);
     config.seed = args.replica;
+    if let Some(ca) = &args.tls_ca {
+        let tls =
+            crate::ClientTls::trusting_pem_file(ca).map_err(|e| Failure::data(e.to_string()))?;
+        config.tls = Some(tls);
+    }
     if args.fast_commits {
         config.durability = Durability::Normal;
     }

@@ -15,6 +15,8 @@ use crate::{HostLimits, ServerHost, Shutdown};
 const EXAMPLES: &str = "\
 Examples:
   driftsync-server --db server.db --schema schemas/notes.toml --listen 127.0.0.1:7420
+  driftsync-server --db server.db --schema app.toml --listen 0.0.0.0:443 \\
+      --tls-cert /etc/app/cert.pem --tls-key /etc/app/key.pem
   DRIFTSYNC_LOG=debug driftsync-server --db /var/lib/app/sync.db --schema app.toml \\
       --listen 0.0.0.0:7420
 
@@ -34,6 +36,12 @@ struct Args {
     /// The address to listen on.
     #[arg(long)]
     listen: SocketAddr,
+    /// Serve wss:// with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The largest frame a client may send.
     #[arg(long, default_value_t = 8 << 20)]
     frame_bytes_max: usize,
@@ -82,9 +90,17 @@ async fn serve(args: Args) -> Result<(), Failure> {
                 }
             },
         )?;
+    let (host, scheme) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = crate::ServerTls::from_pem_files(cert, key)
+                .map_err(|error| Failure::data(error.to_string()))?;
+            (host.with_tls(tls), "wss")
+        }
+        _ => (host, "ws"),
+    };
     let addr = host.local_addr().map_err(|error| Failure::unavailable(error.to_string()))?;
     // Scripts wait for this line; it carries the port the OS chose for port 0.
-    say(&format!("listening on ws://{addr}/"));
+    say(&format!("listening on {scheme}://{addr}/"));
     let shutdown = Shutdown::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {

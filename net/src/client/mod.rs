@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 /// What a driver needs to start.
 #[derive(Clone, Debug)]
 pub struct DriverConfig {
-    /// `ws://host:port/` of the server.
+    /// `ws://host:port/` or `wss://host:port/` of the server.
     pub url: String,
     pub client: ClientConfig,
     pub db: PathBuf,
@@ -26,6 +26,8 @@ pub struct DriverConfig {
     /// Seeds the core's retry jitter.
     pub seed: u64,
     pub frame_bytes_max: usize,
+    /// The roots trusted for a `wss://` server; `None` trusts the public web's.
+    pub tls: Option<crate::ClientTls>,
 }
 
 impl DriverConfig {
@@ -37,6 +39,7 @@ impl DriverConfig {
             durability: Durability::Full,
             seed: 0,
             frame_bytes_max: 8 << 20,
+            tls: None,
         }
     }
 }

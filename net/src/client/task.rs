@@ -21,6 +21,7 @@ pub(super) struct Task {
     clock: HostClock,
     url: String,
     frame_bytes_max: usize,
+    tls: Option<crate::ClientTls>,
     inbox: mpsc::UnboundedReceiver<Command>,
     status: watch::Sender<Status>,
     changes: broadcast::Sender<Change>,
@@ -51,6 +52,7 @@ impl Task {
         let client = Client::new(config.client, store, config.seed, clock.now())
             .map_err(DriverError::Start)?;
         let frame_bytes_max = config.frame_bytes_max;
+        let tls = config.tls;
         let (socket, dialling, last_error) = (None, None, None);
         let url = config.url;
         let client_cursor = client.cursor();
@@ -59,6 +61,7 @@ impl Task {
             clock,
             url,
             frame_bytes_max,
+            tls,
             inbox,
             status,
             changes,
@@ -216,7 +219,8 @@ impl Task {
     async fn event(&mut self, event: ClientEvent) {
         match event {
             ClientEvent::WantsConnection if self.socket.is_none() && self.dialling.is_none() => {
-                self.dialling = Some(Box::pin(dial(self.url.clone(), self.frame_bytes_max)));
+                let dialling = dial(self.url.clone(), self.frame_bytes_max, self.tls.clone());
+                self.dialling = Some(Box::pin(dialling));
             }
             ClientEvent::CloseConnection => {
                 if let Some(mut socket) = self.socket.take() {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use driftsync_core::PeerId;
 use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, interval, timeout};
@@ -18,6 +19,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::HostLimits;
 use super::hub::{Hub, Outbound};
 use crate::ws;
+
+/// A byte stream a WebSocket runs over: TCP, or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Stream for S {}
 
 /// The core server as the host holds it.
 type Core = driftsync_core::Server<driftsync_sqlite::SqliteStore>;
@@ -32,7 +37,24 @@ pub(crate) struct Context {
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
-pub(crate) async fn serve(stream: TcpStream, addr: SocketAddr, context: Context) {
+/// Takes a new TCP connection through TLS, if the host serves it, to [`serve`].
+pub(crate) async fn accept(
+    stream: TcpStream,
+    addr: SocketAddr,
+    tls: Option<crate::ServerTls>,
+    context: Context,
+) {
+    let Some(tls) = tls else {
+        return serve(stream, addr, context).await;
+    };
+    match timeout(context.limits.hello_timeout, tls.0.accept(stream)).await {
+        Ok(Ok(stream)) => serve(stream, addr, context).await,
+        Ok(Err(error)) => tracing::debug!(%addr, %error, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
+    }
+}
+
+async fn serve<S: Stream>(stream: S, addr: SocketAddr, context: Context) {
     let config = ws::config(context.limits.frame_bytes_max);
     let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
     let mut socket = match timeout(context.limits.hello_timeout, handshake).await {
@@ -55,8 +77,8 @@ pub(crate) async fn serve(stream: TcpStream, addr: SocketAddr, context: Context)
 }
 
 /// Moves frames until the connection should end; returns the close code and reason.
-async fn pump(
-    socket: &mut WebSocketStream<TcpStream>,
+async fn pump<S: Stream>(
+    socket: &mut WebSocketStream<S>,
     peer: PeerId,
     mut inbound: mpsc::UnboundedReceiver<Outbound>,
     context: &Context,
@@ -125,7 +147,7 @@ fn on_frame(
     }
 }
 
-async fn send_close(socket: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
+async fn send_close<S: Stream>(socket: &mut WebSocketStream<S>, code: CloseCode, reason: &str) {
     // The peer may be gone already; a close is a courtesy, not a requirement.
     let _ = socket.close(Some(ws::close(code, reason))).await;
     // Then read until the peer's close (briefly): dropping a socket with unread bytes would

@@ -73,6 +73,7 @@ pub struct ServerHost {
     hub: Arc<Mutex<Hub>>,
     wake: Arc<Notify>,
     limits: HostLimits,
+    tls: Option<crate::ServerTls>,
 }
 
 impl ServerHost {
@@ -87,7 +88,13 @@ impl ServerHost {
         let server = Server::new(config, store, clock.now()).map_err(BindError::Start)?;
         let listener = TcpListener::bind(listen).await.map_err(BindError::Listen)?;
         let hub = Arc::new(Mutex::new(Hub::new(server, clock)));
-        Ok(ServerHost { listener, hub, wake: Arc::new(Notify::new()), limits })
+        Ok(ServerHost { listener, hub, wake: Arc::new(Notify::new()), limits, tls: None })
+    }
+
+    /// Serves `wss://` with this certificate instead of `ws://`.
+    pub fn with_tls(mut self, tls: crate::ServerTls) -> ServerHost {
+        self.tls = Some(tls);
+        self
     }
 
     /// The address it listens on (with the port the OS chose for port 0).
@@ -112,7 +119,8 @@ impl ServerHost {
                         shutdown: shutdown.watch(),
                     };
                     connections.retain(|task: &tokio::task::JoinHandle<()>| !task.is_finished());
-                    connections.push(tokio::spawn(connection::serve(stream, addr, context)));
+                    let tls = self.tls.clone();
+                    connections.push(tokio::spawn(connection::accept(stream, addr, tls, context)));
                 }
                 _ = crate::server::stopped(&mut stop) => break,
             }
