@@ -23,6 +23,8 @@ Examples:
       --replica 2 watch
   driftsync-client ... increment notes n1 count 5
   driftsync-client ... get notes n1
+  driftsync-client --server ws://127.0.0.1:7420/ --db /tmp/bench --schema schemas/notes.toml \\
+      --replica 1000 bench --clients 20 --duration-s 10 --write-ratio 0.8
 
 A write commits to --db before anything is sent: with the server down it is kept and sent
 on a later run. Output is JSON, one line per result.
@@ -83,6 +85,19 @@ enum Command {
     Sync,
     /// Prints the status after trying to sync.
     Status,
+    /// Load: many clients in this process, each with its own store in the --db folder
+    /// (replicas --replica, --replica + 1, ...), writing for a while; prints one JSON line of
+    /// ops per second up and down and latency percentiles.
+    Bench {
+        /// Writing clients, besides the one that watches.
+        #[arg(long, default_value_t = 10)]
+        clients: u64,
+        #[arg(long, default_value_t = 10.0)]
+        duration_s: f64,
+        /// The share of operations that are writes; the rest are local reads.
+        #[arg(long, default_value_t = 1.0)]
+        write_ratio: f64,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -110,6 +125,22 @@ async fn run(args: Args) -> Result<(), Failure> {
     }
     if args.fast_commits {
         config.durability = Durability::Normal;
+    }
+    if let Command::Bench { clients, duration_s, write_ratio } = args.command {
+        if !(0.0..=1.0).contains(&write_ratio) || duration_s <= 0.0 {
+            return Err(Failure::usage("--write-ratio is 0 to 1 and --duration-s above 0"));
+        }
+        let load = super::bench::Load {
+            url: &args.server,
+            folder: &args.db,
+            lineage: config.client.lineage.clone(),
+            replica_base: args.replica,
+            clients,
+            duration: Duration::from_secs_f64(duration_s),
+            write_ratio,
+            tls: config.tls.clone(),
+        };
+        return super::bench::run(load).await;
     }
     let driver = ClientDriver::start(config).map_err(|error| Failure::data(error.to_string()))?;
     let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
@@ -145,6 +176,7 @@ async fn command(
             return reached(synced, driver);
         }
         Command::Watch => return watch(driver, wait).await,
+        Command::Bench { .. } => return Err(Failure::usage("bench runs its own clients")),
         Command::Sync | Command::Status => {
             let synced = synced(driver, wait).await;
             say(&status_json(&driver.status().borrow()).to_string());

@@ -114,6 +114,7 @@ enum Command {
 /// A running client. Dropping it stops the task; [`ClientDriver::stop`] waits for it.
 #[derive(Debug)]
 pub struct ClientDriver {
+    replica: driftsync_core::ReplicaId,
     commands: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<Status>,
     changes: broadcast::Sender<Change>,
@@ -146,9 +147,14 @@ impl ClientDriver {
             cursor: LogPos(0),
             last_error: None,
         });
+        let replica = config.client.replica;
         let task = task::Task::new(config, store, inbox, status_tx, changes.clone())?;
         tokio::spawn(task.run());
-        Ok(ClientDriver { commands, status, changes })
+        Ok(ClientDriver { replica, commands, status, changes })
+    }
+
+    pub fn replica(&self) -> driftsync_core::ReplicaId {
+        self.replica
     }
 
     /// Commits a write locally; it syncs when the server is reachable.
