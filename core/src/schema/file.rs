@@ -229,30 +229,23 @@ fn field_schema(
 }
 
 fn field_type(name: &str) -> Result<FieldType, String> {
-    const TYPES: [FieldType; 5] =
-        [FieldType::Bool, FieldType::I64, FieldType::F64, FieldType::Str, FieldType::Bytes];
-    TYPES.into_iter().find(|ty| ty.name() == name).ok_or_else(|| {
-        let known: Vec<_> = TYPES.iter().map(|ty| ty.name()).collect();
-        format!("unknown type `{name}`; one of {}", known.join(", "))
-    })
+    let types = [FieldType::Bool, FieldType::I64, FieldType::F64, FieldType::Str, FieldType::Bytes];
+    by_name("type", name, &types, |ty| ty.name().to_owned())
 }
 
 fn merge_policy(name: &str) -> Result<MergePolicy, String> {
-    const POLICIES: [MergePolicy; 5] = [
+    let policies = [
         MergePolicy::LastWriterWins,
         MergePolicy::Counter,
         MergePolicy::Max,
         MergePolicy::Min,
         MergePolicy::MultiValue,
     ];
-    POLICIES.into_iter().find(|policy| policy.name() == name).ok_or_else(|| {
-        let known: Vec<_> = POLICIES.iter().map(|policy| policy.name()).collect();
-        format!("unknown merge policy `{name}`; one of {}", known.join(", "))
-    })
+    by_name("merge policy", name, &policies, |policy| policy.name().to_owned())
 }
 
 fn converter(name: &str) -> Result<Converter, String> {
-    const CONVERTERS: [Converter; 6] = [
+    let converters = [
         Converter::I64ToStr,
         Converter::StrToI64,
         Converter::I64ToF64,
@@ -260,10 +253,19 @@ fn converter(name: &str) -> Result<Converter, String> {
         Converter::BoolToI64,
         Converter::I64ToBool,
     ];
-    let name_of = |c: &Converter| format!("{}-to-{}", c.from_type(), c.to_type());
-    CONVERTERS.into_iter().find(|c| name_of(c) == name).ok_or_else(|| {
-        let known: Vec<_> = CONVERTERS.iter().map(name_of).collect();
-        format!("unknown converter `{name}`; one of {}", known.join(", "))
+    by_name("converter", name, &converters, |c| format!("{}-to-{}", c.from_type(), c.to_type()))
+}
+
+/// The one of `all` that `name_of` calls `name`, or an error that lists every name.
+fn by_name<T: Copy>(
+    kind: &str,
+    name: &str,
+    all: &[T],
+    name_of: impl Fn(&T) -> String,
+) -> Result<T, String> {
+    all.iter().find(|item| name_of(item) == name).copied().ok_or_else(|| {
+        let known: Vec<_> = all.iter().map(&name_of).collect();
+        format!("unknown {kind} `{name}`; one of {}", known.join(", "))
     })
 }
 

@@ -12,7 +12,7 @@ use driftsync_core::{ClientConfig, RecordKey, RecordView, ReplicaId, Schema, Syn
 use driftsync_sqlite::Durability;
 use serde_json::json;
 
-use super::{Failure, finish, init_logging, json, read_schema, say};
+use super::{Failure, json, read_schema, run_to_exit, say};
 use crate::{Change, ClientDriver, DriverConfig, Status, Write};
 
 const EXAMPLES: &str = "\
@@ -101,13 +101,7 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
-    let args = Args::parse();
-    init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return finish(Err(Failure::unavailable(format!("no runtime: {error}")))),
-    };
-    finish(runtime.block_on(run(args)))
+    run_to_exit(run(Args::parse()))
 }
 
 async fn run(args: Args) -> Result<(), Failure> {

@@ -23,7 +23,7 @@ pub(crate) mod exit {
 }
 
 /// Logs to stderr, filtered by `DRIFTSYNC_LOG` (default `info`).
-pub(crate) fn init_logging() {
+fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DRIFTSYNC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Fails only if a subscriber is already installed, which then keeps logging.
@@ -63,8 +63,19 @@ impl Failure {
     }
 }
 
+/// Runs a binary's work on a multi-threaded runtime and ends the process as it went.
+pub(crate) fn run_to_exit(
+    work: impl std::future::Future<Output = Result<(), Failure>>,
+) -> ExitCode {
+    init_logging();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => finish(runtime.block_on(work)),
+        Err(error) => finish(Err(Failure::unavailable(format!("no runtime: {error}")))),
+    }
+}
+
 /// The process's exit: the failure said on stderr.
-pub(crate) fn finish(result: Result<(), Failure>) -> ExitCode {
+fn finish(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -9,7 +9,7 @@ use clap::Parser;
 use driftsync_core::{ServerConfig, VersionPolicy};
 use driftsync_sqlite::{Durability, SqliteStore};
 
-use super::{Failure, finish, init_logging, read_schema, say};
+use super::{Failure, read_schema, run_to_exit, say};
 use crate::{HostLimits, ServerHost, Shutdown};
 
 const EXAMPLES: &str = "\
@@ -54,13 +54,7 @@ struct Args {
 }
 
 pub fn main() -> ExitCode {
-    let args = Args::parse();
-    init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return finish(Err(Failure::unavailable(format!("no runtime: {error}")))),
-    };
-    finish(runtime.block_on(serve(args)))
+    run_to_exit(serve(Args::parse()))
 }
 
 async fn serve(args: Args) -> Result<(), Failure> {
