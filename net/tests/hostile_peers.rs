@@ -28,11 +28,15 @@ fn schema() -> Schema {
 }
 
 async fn server(folder: &tempfile::TempDir) -> (SocketAddr, Shutdown) {
+    server_with(folder, 2_000).await
+}
+
+async fn server_with(folder: &tempfile::TempDir, connections_max: usize) -> (SocketAddr, Shutdown) {
     let store =
         SqliteStore::open(folder.path().join("server.db"), Durability::Full).expect("a store");
     let limits = HostLimits {
         frame_bytes_max: FRAME_BYTES_MAX,
-        connections_max: 2_000,
+        connections_max,
         hello_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_secs(30),
     };
@@ -138,5 +142,18 @@ async fn a_thousand_connections_that_never_say_hello_are_each_closed_and_the_ser
         assert!(reason.contains("no Hello"), "{reason}");
     }
     still_serves(addr, &folder, 3).await;
+    shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_past_the_limit_is_told_the_server_is_full() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let (addr, shutdown) = server_with(&folder, 2).await;
+    let _first = raw(addr).await;
+    let _second = raw(addr).await;
+    // The two above are registered once their handshakes finish; give them the moment.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut third = raw(addr).await;
+    assert_eq!(close_of(&mut third).await, (CloseCode::Again, "server full".to_owned()));
     shutdown.trigger();
 }
