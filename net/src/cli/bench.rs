@@ -26,6 +26,7 @@ pub(crate) struct Load<'a> {
     pub(crate) duration: Duration,
     pub(crate) write_ratio: f64,
     pub(crate) tls: Option<crate::ClientTls>,
+    pub(crate) durability: driftsync_sqlite::Durability,
 }
 
 /// Writes not yet seen by the watcher, per writer in the order they were made, with when.
@@ -53,6 +54,7 @@ pub(crate) async fn run(load: Load<'_>) -> Result<(), Failure> {
         let mut config = DriverConfig::new(load.url, client, db);
         config.seed = replica;
         config.tls = load.tls.clone();
+        config.durability = load.durability;
         ClientDriver::start(config).map_err(|e| Failure::data(e.to_string()))
     };
     let watcher = start(load.replica_base)?;

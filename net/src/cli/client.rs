@@ -133,6 +133,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             duration: Duration::from_secs_f64(duration_s),
             write_ratio,
             tls: config.tls.clone(),
+            durability: config.durability,
         };
         return super::bench::run(load).await;
     }
