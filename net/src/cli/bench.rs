@@ -29,6 +29,9 @@ pub(crate) struct Load<'a> {
     pub(crate) durability: driftsync_sqlite::Durability,
 }
 
+/// How long each client may take to catch up before the clock starts.
+const CATCH_UP: Duration = Duration::from_secs(300);
+
 /// Writes not yet seen by the watcher, per writer in the order they were made, with when.
 /// One writer's writes reach the log in its order, so the watcher checks each queue from the
 /// front and stops at the first it does not see: a pull costs what it brought, not what waits.
@@ -57,14 +60,22 @@ pub(crate) async fn run(load: Load<'_>) -> Result<(), Failure> {
         config.durability = load.durability;
         ClientDriver::start(config).map_err(|e| Failure::data(e.to_string()))
     };
+    // Every client first catches up with what the server already holds, so that the clock
+    // measures the steady state, not a first download of the whole log.
     let watcher = start(load.replica_base)?;
+    let drivers: Vec<ClientDriver> =
+        (1..=load.clients).map(|i| start(load.replica_base + i)).collect::<Result<_, _>>()?;
+    for driver in drivers.iter().chain([&watcher]) {
+        if !super::client::synced(driver, CATCH_UP).await {
+            return Err(Failure::unavailable("a bench client did not catch up with the server"));
+        }
+    }
     let pending: Pending = Arc::default();
     let visible = Arc::new(Mutex::new(histogram()));
     let watching = tokio::spawn(watch(watcher, pending.clone(), visible.clone()));
     let began = Instant::now();
     let mut writers = Vec::new();
-    for i in 1..=load.clients {
-        let driver = start(load.replica_base + i)?;
+    for driver in drivers {
         let (collection, fields, pending) = (collection.clone(), fields.clone(), pending.clone());
         let (duration, ratio) = (load.duration, load.write_ratio);
         writers.push(tokio::spawn(write_for(driver, collection, fields, pending, duration, ratio)));

@@ -224,7 +224,7 @@ async fn watch(driver: &ClientDriver, wait: Duration) -> Result<(), Failure> {
 }
 
 /// Waits until the client has nothing left to send and is in step with the server.
-async fn synced(driver: &ClientDriver, wait: Duration) -> bool {
+pub(super) async fn synced(driver: &ClientDriver, wait: Duration) -> bool {
     let _ = driver.sync_now();
     wait_for(driver, wait, |status| status.state == SyncState::Idle && status.outbox == 0).await
 }
