@@ -61,6 +61,10 @@ impl Value {
 }
 
 impl FieldType {
+    /// Every type, for finding one by name.
+    pub(crate) const ALL: [FieldType; 5] =
+        [FieldType::Bool, FieldType::I64, FieldType::F64, FieldType::Str, FieldType::Bytes];
+
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Bool => "bool",

@@ -258,7 +258,7 @@ impl<S: Store> Client<S> {
     }
 
     /// Local ops not yet acknowledged by the server, oldest first.
-    pub fn outbox(&self) -> impl Iterator<Item = &Op> {
+    pub fn outbox(&self) -> impl ExactSizeIterator<Item = &Op> {
         self.outbox.iter()
     }
 

@@ -21,6 +21,15 @@ pub enum MergePolicy {
 }
 
 impl MergePolicy {
+    /// Every policy, for finding one by name.
+    pub(crate) const ALL: [MergePolicy; 5] = [
+        MergePolicy::LastWriterWins,
+        MergePolicy::Counter,
+        MergePolicy::Max,
+        MergePolicy::Min,
+        MergePolicy::MultiValue,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             MergePolicy::LastWriterWins => "last-writer-wins",

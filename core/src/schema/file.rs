@@ -229,31 +229,15 @@ fn field_schema(
 }
 
 fn field_type(name: &str) -> Result<FieldType, String> {
-    let types = [FieldType::Bool, FieldType::I64, FieldType::F64, FieldType::Str, FieldType::Bytes];
-    by_name("type", name, &types, |ty| ty.name().to_owned())
+    by_name("type", name, &FieldType::ALL, |ty| ty.name().to_owned())
 }
 
 fn merge_policy(name: &str) -> Result<MergePolicy, String> {
-    let policies = [
-        MergePolicy::LastWriterWins,
-        MergePolicy::Counter,
-        MergePolicy::Max,
-        MergePolicy::Min,
-        MergePolicy::MultiValue,
-    ];
-    by_name("merge policy", name, &policies, |policy| policy.name().to_owned())
+    by_name("merge policy", name, &MergePolicy::ALL, |policy| policy.name().to_owned())
 }
 
 fn converter(name: &str) -> Result<Converter, String> {
-    let converters = [
-        Converter::I64ToStr,
-        Converter::StrToI64,
-        Converter::I64ToF64,
-        Converter::F64ToI64,
-        Converter::BoolToI64,
-        Converter::I64ToBool,
-    ];
-    by_name("converter", name, &converters, |c| format!("{}-to-{}", c.from_type(), c.to_type()))
+    by_name("converter", name, &Converter::ALL, |converter| converter.name())
 }
 
 /// The one of `all` that `name_of` calls `name`, or an error that lists every name.

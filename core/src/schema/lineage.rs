@@ -68,6 +68,21 @@ pub enum Converter {
 }
 
 impl Converter {
+    /// Every converter.
+    pub(crate) const ALL: [Converter; 6] = [
+        Converter::I64ToStr,
+        Converter::StrToI64,
+        Converter::I64ToF64,
+        Converter::F64ToI64,
+        Converter::BoolToI64,
+        Converter::I64ToBool,
+    ];
+
+    /// Its name in a schema file: `bool-to-i64`, `i64-to-string`, …
+    pub(crate) fn name(self) -> String {
+        format!("{}-to-{}", self.from_type(), self.to_type())
+    }
+
     pub fn from_type(self) -> FieldType {
         match self {
             Converter::I64ToStr | Converter::I64ToF64 | Converter::I64ToBool => FieldType::I64,

@@ -244,7 +244,8 @@ impl Task {
             state: self.client.sync_state(),
             connected: self.socket.is_some(),
             acked: self.client.meta().acked_seq,
-            outbox: self.client.outbox().count(),
+            // Counted in constant time: this runs after every input.
+            outbox: self.client.outbox().len(),
             cursor: self.client.cursor(),
             last_error: self.last_error.clone(),
         };
