@@ -122,6 +122,7 @@ fn server_after_hello(schema: &Schema) -> Server {
         cursor: LogPos(0),
         acked_seq: Seq(0),
         outbox_oldest: None,
+        compression: Vec::new(),
     });
     server.handle_message(now, PEER, &encode(&hello));
     let welcome = server.poll_transmit().expect("the server answers a hello");

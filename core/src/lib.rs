@@ -173,7 +173,7 @@ pub use merge::{
 pub use metrics::{BatchSizes, Metrics};
 pub use op::{FieldWrite, Op, OpBody};
 pub use persist::{ClientMeta, Registration, ServerMeta};
-pub use protocol::{DecodeError, Limits, RejectReason};
+pub use protocol::{Compression, DecodeError, Limits, RejectReason};
 pub use quarantine::{QuarantineReason, QuarantinedOp};
 pub use retry::RetryConfig;
 pub use schema::{

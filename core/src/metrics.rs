@@ -43,6 +43,12 @@ pub struct Metrics {
     /// The largest the outbox has been.
     pub outbox_ops_peak: u64,
     pub commits: u64,
+    /// Message bytes handed to the host to send, and what they would have been uncompressed.
+    pub bytes_sent: u64,
+    pub bytes_sent_plain: u64,
+    /// Message bytes received (those that decoded), and what they were uncompressed.
+    pub bytes_received: u64,
+    pub bytes_received_plain: u64,
 }
 
 /// A small fixed histogram of batch sizes.
@@ -69,6 +75,16 @@ impl Metrics {
 
     pub(crate) fn quarantined(&mut self, kind: &str) {
         *self.quarantined_by_reason.entry(kind.to_owned()).or_default() += 1;
+    }
+
+    pub(crate) fn sent(&mut self, wire_bytes: usize, plain_bytes: usize) {
+        self.bytes_sent += wire_bytes as u64;
+        self.bytes_sent_plain += plain_bytes as u64;
+    }
+
+    pub(crate) fn received(&mut self, wire_bytes: usize, plain_bytes: usize) {
+        self.bytes_received += wire_bytes as u64;
+        self.bytes_received_plain += plain_bytes as u64;
     }
 
     pub(crate) fn set_outbox(&mut self, ops: usize) {

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use driftsync_core::testing::wire::{
-    DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes, PROTOCOL_VERSION,
-    PullBatch, PullRequest, Push, PushAck, Reject, RejectReason, SnapshotPage, SnapshotRequest,
-    WIRE_VERSION, Welcome, decode, encode, seal,
+    Compression, DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes,
+    PROTOCOL_VERSION, Packing, PullBatch, PullRequest, Push, PushAck, Reject, RejectReason,
+    SnapshotPage, SnapshotRequest, WIRE_VERSION, Welcome, decode, encode, encode_packed, seal,
 };
 use driftsync_core::{
     Access, BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos,
@@ -27,15 +27,15 @@ proptest! {
         decodes_without_panicking(&bytes)?;
     }
 
-    /// Random bytes rarely get past the envelope, so these start with the current version and a
-    /// valid message tag and let the rest be random.
+    /// Random bytes rarely get past the envelope, so these start with the current version, the
+    /// plain body's tag and a valid message tag, and let the rest be random.
     #[test]
     fn arbitrary_bytes_behind_a_valid_header_decode_to_a_message_or_an_error(
         tag in 0..MESSAGE_VARIANTS as u8,
         body in prop::collection::vec(any::<u8>(), 0..4096)
     ) {
         let mut bytes = postcard::to_stdvec(&WIRE_VERSION).expect("a u16 encodes");
-        bytes.push(tag);
+        bytes.extend([PLAIN_BODY, tag]);
         bytes.extend(body);
         decodes_without_panicking(&seal(&bytes))?;
     }
@@ -48,6 +48,19 @@ proptest! {
     ) {
         let messages = sample_messages();
         let mut bytes = envelope(&messages[which.index(messages.len())]);
+        for damage in &damage {
+            damage.apply(&mut bytes);
+        }
+        decodes_without_panicking(&seal(&bytes))?;
+    }
+
+    /// The same behind a compressed body: damage inside the packed bytes reaches the
+    /// decompressor, and then whatever it expands to reaches the parser.
+    #[test]
+    fn damaged_compressed_bodies_behind_a_valid_seal_decode_to_a_message_or_an_error(
+        damage in prop::collection::vec(damage(), 1..8)
+    ) {
+        let mut bytes = compressed_envelope(&large_pull_batch());
         for damage in &damage {
             damage.apply(&mut bytes);
         }
@@ -133,11 +146,13 @@ fn bytes_after_the_message_are_trailing_bytes() {
 #[test]
 fn another_envelope_version_is_unsupported() {
     let message = Message::Poke { head: LogPos(3) };
-    // The envelope is `(version, message)` in postcard; check that premise before relying on it.
-    let current = postcard::to_stdvec(&(WIRE_VERSION, &message)).expect("a message encodes");
+    // A plain envelope is `(version, body tag, message)` in postcard; check that premise
+    // before relying on it.
+    let current =
+        postcard::to_stdvec(&(WIRE_VERSION, PLAIN_BODY, &message)).expect("a message encodes");
     assert_eq!(seal(&current), encode(&message));
     let next = WIRE_VERSION + 1;
-    let bytes = postcard::to_stdvec(&(next, &message)).expect("a message encodes");
+    let bytes = postcard::to_stdvec(&(next, PLAIN_BODY, &message)).expect("a message encodes");
     assert_eq!(
         decode(&seal(&bytes), &Limits::default()),
         Err(DecodeError::UnsupportedVersion { found: next, supported: WIRE_VERSION })
@@ -163,6 +178,7 @@ fn a_length_prefix_claiming_two_to_the_sixtieth_elements_is_refused() {
             acked_seq: Seq(0),
             acked_stamp: None,
             resync: false,
+            compression: None,
             cautions: Vec::new(),
             quarantined: Vec::new(),
         }),
@@ -191,6 +207,33 @@ fn envelope(message: &Message) -> Vec<u8> {
     bytes.truncate(bytes.len() - CHECKSUM_BYTES);
     bytes
 }
+
+/// A pull batch of many similar ops: large and compressible, as real batches are.
+fn large_pull_batch() -> Message {
+    let ops: Vec<Op> = sample_ops().into_iter().cycle().take(200).collect();
+    let bytes = OpsBytes::encode(&ops);
+    Message::PullBatch(PullBatch {
+        batch: BatchId(3),
+        from: LogPos(0),
+        to: LogPos(ops.len() as u64),
+        head: LogPos(ops.len() as u64),
+        manifest: bytes.manifest(),
+        ops: bytes,
+        hidden: Vec::new(),
+    })
+}
+
+/// `message` encoded compressed, without its seal.
+fn compressed_envelope(message: &Message) -> Vec<u8> {
+    let packing = Packing { compression: Some(Compression::Lz4), threshold_bytes: 0 };
+    let mut bytes = encode_packed(message, packing).bytes.to_vec();
+    assert!(bytes.len() < encode(message).len(), "the message travels compressed");
+    bytes.truncate(bytes.len() - CHECKSUM_BYTES);
+    bytes
+}
+
+/// The tag of a plain (uncompressed) body, after the version.
+const PLAIN_BODY: u8 = 0;
 
 /// The length of the seal `encode` appends.
 const CHECKSUM_BYTES: usize = 8;
@@ -325,6 +368,7 @@ fn handshake_messages() -> Vec<Message> {
             cursor: LogPos(12),
             acked_seq: Seq(3),
             outbox_oldest: None,
+            compression: vec!["lz4".to_owned()],
         }),
         Message::Welcome(Welcome {
             access: Access::ReadWrite,
@@ -334,6 +378,7 @@ fn handshake_messages() -> Vec<Message> {
             acked_seq: Seq(3),
             acked_stamp: None,
             resync: true,
+            compression: Some(Compression::Lz4),
             cautions: vec!["schema 1 is deprecated".to_owned()],
             quarantined: Vec::new(),
         }),

@@ -30,6 +30,12 @@ pub struct NodeCounters {
     pub pull_batches: u64,
     /// The largest any of the nodes' outboxes has been.
     pub outbox_ops_peak: u64,
+    /// Message bytes sent, as sent and as they would have been uncompressed.
+    pub bytes_sent: u64,
+    pub bytes_sent_plain: u64,
+    /// Message bytes received that decoded, as received and uncompressed.
+    pub bytes_received: u64,
+    pub bytes_received_plain: u64,
     /// Conflicts decided, by merge policy (`last-writer-wins`, `multi-value`, …).
     pub conflicts_by_rule: BTreeMap<String, u64>,
     /// Ops quarantined, by reason kind.
@@ -62,6 +68,10 @@ impl NodeCounters {
             outbox_ops: _, // a gauge of the moment: the peak is what a run reports
             outbox_ops_peak,
             commits,
+            bytes_sent,
+            bytes_sent_plain,
+            bytes_received,
+            bytes_received_plain,
         } = metrics;
         self.ops_pushed += ops_pushed;
         self.ops_pulled += ops_pulled;
@@ -78,6 +88,10 @@ impl NodeCounters {
         self.tombstones_collected += tombstones_collected;
         self.clients_evicted += clients_evicted;
         self.commits += commits;
+        self.bytes_sent += bytes_sent;
+        self.bytes_sent_plain += bytes_sent_plain;
+        self.bytes_received += bytes_received;
+        self.bytes_received_plain += bytes_received_plain;
         self.push_batches += push_batch_sizes.count;
         self.pull_batches += pull_batch_sizes.count;
         self.outbox_ops_peak = self.outbox_ops_peak.max(*outbox_ops_peak);

@@ -14,8 +14,8 @@ use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::ids::{OpId, Seq};
 use crate::op::Op;
 use crate::protocol::{
-    Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, Reject, RejectReason,
-    SnapshotRequest, Welcome, encode,
+    Compression, Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, PushAck, Reject,
+    RejectReason, SnapshotRequest, Welcome, encode,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::retry::RetryDecision;
@@ -44,7 +44,9 @@ impl<S: Store> Client<S> {
         let batch = message.batch().expect("requests carry a batch id");
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
         debug!(replica = self.config.replica.0, "sending");
-        self.transmits.push_back(encode(&message));
+        let bytes = encode(&message);
+        self.metrics.sent(bytes.len(), bytes.len());
+        self.transmits.push_back(bytes);
         let deadline = now.plus_ms(self.response_timeout.wait_ms());
         if let Link::Connected(conn) = &mut self.link {
             conn.pending = Pending::Request { batch, kind, sent_at: now, deadline };
@@ -61,6 +63,7 @@ impl<S: Store> Client<S> {
             cursor: self.meta.cursor,
             acked_seq: self.meta.acked_seq,
             outbox_oldest: self.outbox.front().map(|op| op.stamp),
+            compression: Compression::offer(&self.config.compression),
         })
     }
 

@@ -26,6 +26,7 @@ use crate::merge::{RecordState, RecordView, Records};
 use crate::metrics::Metrics;
 use crate::op::Op;
 use crate::persist::ClientMeta;
+use crate::protocol::Compression;
 use crate::protocol::Limits;
 use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
@@ -48,6 +49,9 @@ pub struct ClientConfig {
     /// The app's schema version: local records are held in it, local writes are made in it.
     pub schema_version: u32,
     pub token: String,
+    /// The codecs the client offers to decode, preferred first; empty asks for everything
+    /// plain.
+    pub compression: Vec<Compression>,
     pub push_batch_ops_max: usize,
     pub pull_batch_ops_max: u32,
     pub snapshot_page_records_max: u32,
@@ -116,6 +120,7 @@ impl ClientConfig {
             lineage,
             schema_version,
             token: String::new(),
+            compression: Compression::ALL.to_vec(),
             push_batch_ops_max: 128,
             pull_batch_ops_max: 256,
             snapshot_page_records_max: 256,
@@ -334,8 +339,11 @@ impl<S: Store> Client<S> {
     /// Handles bytes from the server.
     pub fn handle_message(&mut self, now: Now, bytes: &[u8]) {
         let now = self.observe(now);
-        match crate::protocol::decode(bytes, &self.config.limits) {
-            Ok(message) => self.on_message(now, message),
+        match crate::protocol::decode_sized(bytes, &self.config.limits) {
+            Ok(decoded) => {
+                self.metrics.received(decoded.wire_bytes, decoded.plain_bytes);
+                self.on_message(now, decoded.message)
+            }
             Err(error) => {
                 self.metrics.messages_malformed += 1;
                 let replica = self.config.replica.0;

@@ -1,16 +1,18 @@
 //! The client ↔ server protocol: messages, their wire codec, and batch manifests.
 
+mod compression;
 mod manifest;
 mod ops_bytes;
 mod wire;
 
 use serde::{Deserialize, Serialize};
 
+pub use compression::{Compression, Packing};
 pub use manifest::Manifest;
 pub use ops_bytes::OpsBytes;
-pub use wire::{DecodeError, Limits, decode, encode};
+pub use wire::{DecodeError, Decoded, Limits, decode_sized, encode, encode_packed};
 #[cfg(feature = "testing")]
-pub use wire::{WIRE_VERSION, seal};
+pub use wire::{Encoded, WIRE_VERSION, decode, seal};
 
 use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
@@ -60,6 +62,8 @@ pub struct Hello {
     /// The oldest stamp still in the client's outbox, reported with the cursor: together they
     /// tell the server whether this client could still push an op older than a tombstone.
     pub outbox_oldest: Option<Stamp>,
+    /// The codecs the client can decode, by name (see [`Compression::name`]), preferred first.
+    pub compression: Vec<String>,
 }
 
 /// Accepts a Hello.
@@ -79,6 +83,9 @@ pub struct Welcome {
     pub acked_stamp: Option<Stamp>,
     /// The client's cursor is older than the compaction horizon; it must resync.
     pub resync: bool,
+    /// The codec the server compresses its large messages to this client with, if any: one
+    /// the client offered.
+    pub compression: Option<Compression>,
     /// Things the client should know about its session (for example a deprecated version).
     pub cautions: Vec<String>,
     /// Ops of this client, newer than the ack it reported, that the server quarantined: the

@@ -18,10 +18,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::op::{FieldWrite, Op, OpBody};
 use crate::protocol::Message;
+use crate::protocol::compression::{self, Compression, Packing};
 use crate::value::Value;
 
 /// The envelope revision. A decoder refuses any other, so old and new builds fail loudly.
-pub const WIRE_VERSION: u16 = 2;
+/// (3: the body may be compressed.)
+pub const WIRE_VERSION: u16 = 3;
 
 /// The length of the checksum that ends every message.
 const CHECKSUM_BYTES: usize = 8;
@@ -29,13 +31,55 @@ const CHECKSUM_BYTES: usize = 8;
 #[derive(Serialize)]
 struct EnvelopeRef<'a> {
     version: u16,
-    message: &'a Message,
+    body: BodyRef<'a>,
+}
+
+/// The body as it is sent. The variants are `Body`'s, in the same order.
+#[derive(Serialize)]
+enum BodyRef<'a> {
+    Plain(&'a Message),
+    /// The whole plain envelope (version and plain body), LZ4-compressed.
+    Lz4 {
+        plain_bytes: u32,
+        packed: Packed<'a>,
+    },
 }
 
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     version: u16,
-    message: Message,
+    #[serde(borrow)]
+    body: Body<'a>,
+}
+
+#[derive(Deserialize)]
+enum Body<'a> {
+    Plain(Message),
+    Lz4 { plain_bytes: u32, packed: &'a [u8] },
+}
+
+/// Compressed bytes, serialized as one byte string rather than byte by byte.
+struct Packed<'a>(&'a [u8]);
+
+impl Serialize for Packed<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+/// A message as encoded for the wire, and the size it would have had plain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    pub bytes: Bytes,
+    pub plain_bytes: usize,
+}
+
+/// A message as decoded, and the sizes it had on the wire and plain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    pub message: Message,
+    pub wire_bytes: usize,
+    pub plain_bytes: usize,
 }
 
 /// Bounds on what a decoded message may contain.
@@ -89,6 +133,11 @@ pub enum DecodeError {
         found: usize,
         max: usize,
     },
+    /// A compressed body that does not decompress to what it announces.
+    BadCompression {
+        codec: Compression,
+        problem: String,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -108,20 +157,49 @@ impl fmt::Display for DecodeError {
             DecodeError::LimitExceeded { what, found, max } => {
                 write!(f, "{what}: {found} exceeds the limit of {max}")
             }
+            DecodeError::BadCompression { codec, problem } => {
+                write!(f, "bad {codec} body: {problem}")
+            }
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// Encodes a message in the current envelope, sealed with its checksum.
+/// Encodes a message plain, in the current envelope, sealed with its checksum.
 pub fn encode(message: &Message) -> Bytes {
-    let envelope = EnvelopeRef { version: WIRE_VERSION, message };
-    // Encoding our own message types into a Vec cannot fail (see `Manifest::of`).
-    let mut bytes = postcard::to_stdvec(&envelope).expect("postcard encodes core messages");
+    encode_packed(message, Packing::PLAIN).bytes
+}
+
+/// Encodes a message as `packing` says: compressed if its plain encoding reaches the
+/// threshold and compression makes it shorter, plain otherwise.
+pub fn encode_packed(message: &Message, packing: Packing) -> Encoded {
+    let plain = envelope(BodyRef::Plain(message));
+    let plain_bytes = plain.len() + CHECKSUM_BYTES;
+    let packed = match packing.compression {
+        Some(codec) if plain.len() >= packing.threshold_bytes => compressed(codec, &plain),
+        _ => None,
+    };
+    let mut bytes = packed.filter(|packed| packed.len() < plain.len()).unwrap_or(plain);
     let seal = checksum(&bytes);
     bytes.extend_from_slice(&seal);
-    Bytes::from(bytes)
+    Encoded { bytes: Bytes::from(bytes), plain_bytes }
+}
+
+/// The envelope of a compressed `plain` envelope, if the codec shrinks it.
+fn compressed(codec: Compression, plain: &[u8]) -> Option<Vec<u8>> {
+    let plain_bytes = u32::try_from(plain.len()).ok()?;
+    let packed = compression::pack(codec, plain)?;
+    let packed = Packed(&packed);
+    Some(envelope(match codec {
+        Compression::Lz4 => BodyRef::Lz4 { plain_bytes, packed },
+    }))
+}
+
+fn envelope(body: BodyRef<'_>) -> Vec<u8> {
+    // Encoding our own message types into a Vec cannot fail (see `Manifest::of`).
+    postcard::to_stdvec(&EnvelopeRef { version: WIRE_VERSION, body })
+        .expect("postcard encodes core messages")
 }
 
 /// Seals an envelope encoded by other means, as `encode` seals its own: for tests and fuzzers
@@ -142,16 +220,42 @@ fn checksum(envelope: &[u8]) -> [u8; CHECKSUM_BYTES] {
 }
 
 /// Decodes and bounds-checks one message.
+#[cfg(feature = "testing")]
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    decode_sized(bytes, limits).map(|decoded| decoded.message)
+}
+
+/// Decodes and bounds-checks one message, telling its sizes on the wire and plain.
+pub fn decode_sized(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     if bytes.len() > limits.message_bytes_max {
         return Err(DecodeError::TooLarge { bytes: bytes.len(), max: limits.message_bytes_max });
     }
     let split = bytes.len().checked_sub(CHECKSUM_BYTES).ok_or(DecodeError::ChecksumMismatch)?;
-    let (bytes, seal) = bytes.split_at(split);
-    if checksum(bytes) != seal {
+    let (unsealed, seal) = bytes.split_at(split);
+    if checksum(unsealed) != seal {
         return Err(DecodeError::ChecksumMismatch);
     }
-    let (envelope, rest): (Envelope, &[u8]) =
+    let (message, plain_bytes) = match open(unsealed)? {
+        Body::Plain(message) => (message, bytes.len()),
+        Body::Lz4 { plain_bytes, packed } => {
+            let codec = Compression::Lz4;
+            let plain = compression::unpack(codec, packed, plain_bytes, limits.message_bytes_max)?;
+            match open(&plain)? {
+                Body::Plain(message) => (message, plain.len() + CHECKSUM_BYTES),
+                Body::Lz4 { .. } => {
+                    let problem = "a compressed body inside a compressed body".to_owned();
+                    return Err(DecodeError::BadCompression { codec, problem });
+                }
+            }
+        }
+    };
+    check_message(&message, limits)?;
+    Ok(Decoded { message, wire_bytes: bytes.len(), plain_bytes })
+}
+
+/// Parses an unsealed envelope of the current version.
+fn open(bytes: &[u8]) -> Result<Body<'_>, DecodeError> {
+    let (envelope, rest): (Envelope<'_>, &[u8]) =
         postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes { count: rest.len() });
@@ -162,8 +266,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
             supported: WIRE_VERSION,
         });
     }
-    check_message(&envelope.message, limits)?;
-    Ok(envelope.message)
+    Ok(envelope.body)
 }
 
 fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> {
@@ -174,7 +277,12 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
                 hello.schema_versions.len(),
                 limits.schema_versions_max,
             )?;
-            bound("hello token bytes", hello.token.len(), limits.name_bytes_max)
+            bound("hello token bytes", hello.token.len(), limits.name_bytes_max)?;
+            bound("hello codecs", hello.compression.len(), limits.schema_versions_max)?;
+            for name in &hello.compression {
+                bound("codec name bytes", name.len(), limits.name_bytes_max)?;
+            }
+            Ok(())
         }
         Message::Welcome(welcome) => {
             bound("welcome cautions", welcome.cautions.len(), limits.fields_per_op_max)?;

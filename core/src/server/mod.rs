@@ -25,7 +25,7 @@ use crate::merge::{RecordView, Records};
 use crate::metrics::Metrics;
 use crate::op::{Op, OpBody};
 use crate::persist::{Registration, ServerMeta};
-use crate::protocol::Limits;
+use crate::protocol::{Compression, Limits, Packing};
 use crate::quarantine::QuarantinedOp;
 use crate::schema::{LineageError, Schema, SchemaLineage, VersionPolicy};
 use crate::store::{MemoryStore, Mutation, Store};
@@ -58,6 +58,11 @@ pub struct ServerConfig {
     /// [`ServerConfig::retention_ms`]).
     pub tombstone_retention_ms: u64,
     pub clock_ahead_ms_max: u64,
+    /// The codecs the server compresses with, preferred first, for clients that offer one;
+    /// empty sends everything plain.
+    pub compression: Vec<Compression>,
+    /// Messages shorter than this, plain, are never compressed.
+    pub compress_bytes_min: usize,
     pub limits: Limits,
 }
 
@@ -100,6 +105,9 @@ impl ServerConfig {
             client_eviction_ms: 24 * 3_600_000,
             tombstone_retention_ms: 7 * 24 * 3_600_000,
             clock_ahead_ms_max: 60_000,
+            compression: Compression::ALL.to_vec(),
+            // About eight small ops: below it LZ4 saves a few dozen bytes at best.
+            compress_bytes_min: 1_024,
             limits: Limits::default(),
         }
     }
@@ -284,8 +292,11 @@ impl<S: Store> Server<S> {
     /// Handles bytes from a peer.
     pub fn handle_message(&mut self, now: Now, peer: PeerId, bytes: &[u8]) {
         self.observe(now);
-        match crate::protocol::decode(bytes, &self.config.limits) {
-            Ok(message) => self.on_message(peer, message),
+        match crate::protocol::decode_sized(bytes, &self.config.limits) {
+            Ok(decoded) => {
+                self.metrics.received(decoded.wire_bytes, decoded.plain_bytes);
+                self.on_message(peer, decoded.message)
+            }
             Err(error) => {
                 self.metrics.messages_malformed += 1;
                 tracing::warn!(peer = peer.0, %error, "dropping malformed message");
@@ -378,8 +389,13 @@ impl<S: Store> Server<S> {
         crate::store::Mutation::ServerMeta(self.meta.clone())
     }
 
+    /// Encodes a message for a peer, compressed if its session negotiated a codec.
     fn send(&mut self, to: PeerId, message: &crate::protocol::Message) {
-        self.transmits.push_back(Transmit { to, payload: crate::protocol::encode(message) });
+        let compression = self.sessions.get(&to).and_then(|session| session.compression());
+        let packing = Packing { compression, threshold_bytes: self.config.compress_bytes_min };
+        let encoded = crate::protocol::encode_packed(message, packing);
+        self.metrics.sent(encoded.bytes.len(), encoded.plain_bytes);
+        self.transmits.push_back(Transmit { to, payload: encoded.bytes });
     }
 }
 

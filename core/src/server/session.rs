@@ -7,8 +7,8 @@ use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;
 use crate::persist::Registration;
 use crate::protocol::{
-    Hello, HiddenFields, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch, PullRequest,
-    Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
+    Compression, Hello, HiddenFields, Manifest, Message, OpsBytes, PROTOCOL_VERSION, PullBatch,
+    PullRequest, Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::schema::{Access, Negotiation, SchemaLineage};
@@ -21,8 +21,14 @@ use crate::store::{Mutation, Store};
 pub(super) enum Session {
     #[default]
     AwaitingHello,
-    /// An accepted Hello: the client, and the negotiated schema version and what it allows.
-    Joined { client: ReplicaId, schema_version: u32, access: Access },
+    /// An accepted Hello: the client, the negotiated schema version and what it allows, and
+    /// the codec its large messages are compressed with.
+    Joined {
+        client: ReplicaId,
+        schema_version: u32,
+        access: Access,
+        compression: Option<Compression>,
+    },
 }
 
 impl Session {
@@ -30,6 +36,14 @@ impl Session {
     pub(super) fn client(self) -> Option<ReplicaId> {
         match self {
             Session::Joined { client, .. } => Some(client),
+            Session::AwaitingHello => None,
+        }
+    }
+
+    /// The codec a joined session negotiated.
+    pub(super) fn compression(self) -> Option<Compression> {
+        match self {
+            Session::Joined { compression, .. } => compression,
             Session::AwaitingHello => None,
         }
     }
@@ -91,7 +105,9 @@ impl<S: Store> Server<S> {
                 *session = Session::AwaitingHello;
             }
         }
-        let joined = Session::Joined { client: hello.client, schema_version: version, access };
+        let compression = Compression::choose(&self.config.compression, &hello.compression);
+        let joined =
+            Session::Joined { client: hello.client, schema_version: version, access, compression };
         self.sessions.insert(peer, joined);
         let mutation =
             Mutation::Registration { client: hello.client, registration: registration.clone() };
@@ -100,7 +116,8 @@ impl<S: Store> Server<S> {
         }
         let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
         info!(client = hello.client.0, version, ?access, "client joined");
-        let welcome = self.welcome(&hello, &registration, (version, access), resync);
+        let mut welcome = self.welcome(&hello, &registration, (version, access), resync);
+        welcome.compression = compression;
 
         self.send(peer, &Message::Welcome(welcome));
         self.events.push_back(ServerEvent::ClientJoined {
@@ -157,6 +174,7 @@ impl<S: Store> Server<S> {
             acked_seq: registration.acked_seq,
             acked_stamp: registration.acked_stamp,
             resync,
+            compression: None,
             cautions,
             quarantined: self.quarantined_since(hello.client, hello.acked_seq),
         }

@@ -1,14 +1,18 @@
 //! `driftsync-client bench`: a load generator for a deployment, as pgbench is for a database.
 //! Many clients in one process, each with its own store, write (or read locally) for a while;
 //! one more client watches. It prints writes acknowledged per second (up), writes seen by the
-//! watcher per second (down), and percentiles of write → acknowledged and write → visible.
+//! watcher per second (down), percentiles of write → acknowledged and write → visible, and the
+//! bytes that crossed the wire each way, with what they would have been uncompressed.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use driftsync_core::{ClientConfig, FieldType, RecordKey, ReplicaId, Schema, SchemaLineage, Value};
+use driftsync_core::{
+    ClientConfig, Compression, FieldType, Metrics, RecordKey, ReplicaId, Schema, SchemaLineage,
+    Value,
+};
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use tokio::time::Instant;
@@ -21,6 +25,7 @@ pub(crate) struct Load<'a> {
     pub(crate) url: &'a str,
     pub(crate) folder: &'a Path,
     pub(crate) lineage: Arc<SchemaLineage>,
+    pub(crate) compression: Vec<Compression>,
     pub(crate) replica_base: u64,
     pub(crate) clients: u64,
     pub(crate) duration: Duration,
@@ -49,30 +54,16 @@ pub(crate) async fn run(load: Load<'_>) -> Result<(), Failure> {
         .map_err(|e| Failure::data(format!("{}: {e}", load.folder.display())))?;
     let schema = load.lineage.latest_schema().clone();
     let (collection, fields) = record_shape(&schema)?;
-    let start = |replica: u64| {
-        let version = load.lineage.latest();
-        let client = ClientConfig::with_lineage(ReplicaId(replica), load.lineage.clone(), version)
-            .map_err(|e| Failure::data(e.to_string()))?;
-        let db = load.folder.join(format!("bench-{replica}.db"));
-        let mut config = DriverConfig::new(load.url, client, db);
-        config.seed = replica;
-        config.tls = load.tls.clone();
-        config.durability = load.durability;
-        ClientDriver::start(config).map_err(|e| Failure::data(e.to_string()))
-    };
-    // Every client first catches up with what the server already holds, so that the clock
-    // measures the steady state, not a first download of the whole log.
-    let watcher = start(load.replica_base)?;
-    let drivers: Vec<ClientDriver> =
-        (1..=load.clients).map(|i| start(load.replica_base + i)).collect::<Result<_, _>>()?;
+    let (watcher, drivers) = start_caught_up(&load).await?;
+    // What the catch-up cost is not part of the run's traffic.
+    let mut before = Traffic::default();
     for driver in drivers.iter().chain([&watcher]) {
-        if !super::client::synced(driver, CATCH_UP).await {
-            return Err(Failure::unavailable("a bench client did not catch up with the server"));
-        }
+        before.add(&driver.metrics().await.unwrap_or_default());
     }
+    let watcher = Arc::new(watcher);
     let pending: Pending = Arc::default();
     let visible = Arc::new(Mutex::new(histogram()));
-    let watching = tokio::spawn(watch(watcher, pending.clone(), visible.clone()));
+    let watching = tokio::spawn(watch(watcher.clone(), pending.clone(), visible.clone()));
     let began = Instant::now();
     let mut writers = Vec::new();
     for driver in drivers {
@@ -82,15 +73,19 @@ pub(crate) async fn run(load: Load<'_>) -> Result<(), Failure> {
     }
     let mut acked = histogram();
     let (mut written, mut reads) = (0u64, 0u64);
+    let mut traffic = Traffic::default();
     for writer in writers {
         let outcome = writer.await.map_err(|e| Failure::unavailable(e.to_string()))?;
         acked.add(&outcome.acked).map_err(|e| Failure::unavailable(e.to_string()))?;
         written += outcome.written;
         reads += outcome.reads;
+        traffic.add(&outcome.metrics);
     }
     // Give the watcher a moment to see the last writes.
     tokio::time::sleep(Duration::from_secs(2)).await;
     watching.abort();
+    traffic.add(&watcher.metrics().await.unwrap_or_default());
+    let traffic = traffic.since(&before);
     let elapsed = began.elapsed().as_secs_f64();
     let visible = visible.lock().clone();
     let summary = serde_json::json!({
@@ -103,9 +98,40 @@ pub(crate) async fn run(load: Load<'_>) -> Result<(), Failure> {
         "unacknowledged": written - acked.len(),
         "write_to_ack_ms": percentiles(&acked),
         "write_to_visible_ms": percentiles(&visible),
+        "compression": load.compression.first().map_or("none", |codec| codec.name()),
+        "bytes_up": traffic.up,
+        "bytes_down": traffic.down,
+        "bytes_down_uncompressed": traffic.down_plain,
     });
     say(&summary.to_string());
     Ok(())
+}
+
+/// The watcher and the writers, started, each caught up with what the server already holds,
+/// so that the clock measures the steady state, not a first download of the whole log.
+async fn start_caught_up(load: &Load<'_>) -> Result<(ClientDriver, Vec<ClientDriver>), Failure> {
+    let start = |replica: u64| {
+        let version = load.lineage.latest();
+        let mut client =
+            ClientConfig::with_lineage(ReplicaId(replica), load.lineage.clone(), version)
+                .map_err(|e| Failure::data(e.to_string()))?;
+        client.compression = load.compression.clone();
+        let db = load.folder.join(format!("bench-{replica}.db"));
+        let mut config = DriverConfig::new(load.url, client, db);
+        config.seed = replica;
+        config.tls = load.tls.clone();
+        config.durability = load.durability;
+        ClientDriver::start(config).map_err(|e| Failure::data(e.to_string()))
+    };
+    let watcher = start(load.replica_base)?;
+    let drivers: Vec<ClientDriver> =
+        (1..=load.clients).map(|i| start(load.replica_base + i)).collect::<Result<_, _>>()?;
+    for driver in drivers.iter().chain([&watcher]) {
+        if !super::client::synced(driver, CATCH_UP).await {
+            return Err(Failure::unavailable("a bench client did not catch up with the server"));
+        }
+    }
+    Ok((watcher, drivers))
 }
 
 /// The collection a bench writes to, and a field set that satisfies it: every required field
@@ -138,6 +164,31 @@ struct WriterOutcome {
     acked: Histogram<u64>,
     written: u64,
     reads: u64,
+    metrics: Metrics,
+}
+
+/// Bytes the bench's clients sent and received, summed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Traffic {
+    up: u64,
+    down: u64,
+    down_plain: u64,
+}
+
+impl Traffic {
+    fn add(&mut self, metrics: &Metrics) {
+        self.up += metrics.bytes_sent;
+        self.down += metrics.bytes_received;
+        self.down_plain += metrics.bytes_received_plain;
+    }
+
+    fn since(self, before: &Traffic) -> Traffic {
+        Traffic {
+            up: self.up.saturating_sub(before.up),
+            down: self.down.saturating_sub(before.down),
+            down_plain: self.down_plain.saturating_sub(before.down_plain),
+        }
+    }
 }
 
 async fn write_for(
@@ -148,7 +199,8 @@ async fn write_for(
     duration: Duration,
     write_ratio: f64,
 ) -> WriterOutcome {
-    let mut outcome = WriterOutcome { acked: histogram(), written: 0, reads: 0 };
+    let metrics = Metrics::default();
+    let mut outcome = WriterOutcome { acked: histogram(), written: 0, reads: 0, metrics };
     let mut in_flight: BTreeMap<u64, Instant> = BTreeMap::new();
     let mut changes = driver.changes();
     let replica = driver.replica();
@@ -187,6 +239,7 @@ async fn write_for(
             note_acked(&mut in_flight, through.0, &mut outcome.acked);
         }
     }
+    outcome.metrics = driver.metrics().await.unwrap_or_default();
     driver.stop().await;
     outcome
 }
@@ -199,7 +252,7 @@ fn note_acked(in_flight: &mut BTreeMap<u64, Instant>, through: u64, acked: &mut 
 }
 
 /// The watcher: after each pull, which pending writes it now sees, and how long they took.
-async fn watch(watcher: ClientDriver, pending: Pending, visible: Arc<Mutex<Histogram<u64>>>) {
+async fn watch(watcher: Arc<ClientDriver>, pending: Pending, visible: Arc<Mutex<Histogram<u64>>>) {
     let mut changes = watcher.changes();
     while let Ok(change) = changes.recv().await {
         if !matches!(change, Change::Remote { .. }) {

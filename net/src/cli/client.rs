@@ -57,6 +57,10 @@ struct Args {
     /// Commit with `synchronous = NORMAL`: faster, may lose the last writes on power loss.
     #[arg(long)]
     fast_commits: bool,
+    /// Ask the server to send everything uncompressed (by default large batches travel LZ4
+    /// compressed); with bench, to measure what compression saves.
+    #[arg(long)]
+    no_compression: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -120,6 +124,9 @@ async fn run(args: Args) -> Result<(), Failure> {
     if args.fast_commits {
         config.durability = Durability::Normal;
     }
+    if args.no_compression {
+        config.client.compression.clear();
+    }
     if let Command::Bench { clients, duration_s, write_ratio } = args.command {
         if !(0.0..=1.0).contains(&write_ratio) || duration_s <= 0.0 {
             return Err(Failure::usage("--write-ratio is 0 to 1 and --duration-s above 0"));
@@ -128,6 +135,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             url: &args.server,
             folder: &args.db,
             lineage: config.client.lineage.clone(),
+            compression: config.client.compression.clone(),
             replica_base: args.replica,
             clients,
             duration: Duration::from_secs_f64(duration_s),

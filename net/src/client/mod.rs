@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use driftsync_core::{
-    ClientConfig, LogPos, OpId, RecordKey, RecordView, Seq, StartError, SyncState, Value,
+    ClientConfig, LogPos, Metrics, OpId, RecordKey, RecordView, Seq, StartError, SyncState, Value,
     WriteError,
 };
 use driftsync_sqlite::{Durability, OpenError, SqliteStore};
@@ -107,6 +107,7 @@ enum Command {
     Write(Write, oneshot::Sender<Result<OpId, WriteError>>),
     Get(RecordKey, oneshot::Sender<Option<RecordView>>),
     View(oneshot::Sender<BTreeMap<RecordKey, RecordView>>),
+    Metrics(oneshot::Sender<Metrics>),
     SyncNow,
     Stop(oneshot::Sender<()>),
 }
@@ -126,6 +127,7 @@ impl fmt::Debug for Command {
             Command::Write(..) => "Write",
             Command::Get(..) => "Get",
             Command::View(..) => "View",
+            Command::Metrics(..) => "Metrics",
             Command::SyncNow => "SyncNow",
             Command::Stop(..) => "Stop",
         })
@@ -174,6 +176,13 @@ impl ClientDriver {
     pub async fn view(&self) -> Result<BTreeMap<RecordKey, RecordView>, DriverError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::View(reply))?;
+        answer.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// The core client's counters: ops, retries, bytes on the wire and uncompressed, ...
+    pub async fn metrics(&self) -> Result<Metrics, DriverError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Metrics(reply))?;
         answer.await.map_err(|_| DriverError::Stopped)
     }
 

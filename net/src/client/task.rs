@@ -175,6 +175,9 @@ impl Task {
             Command::View(reply) => {
                 let _ = reply.send(self.client.view());
             }
+            Command::Metrics(reply) => {
+                let _ = reply.send(self.client.metrics().clone());
+            }
             Command::SyncNow => self.client.sync_now(now),
             Command::Stop(_) => {}
         }
