@@ -97,3 +97,22 @@ async fn a_write_on_one_client_arrives_on_the_other_and_offline_writes_converge_
     shutdown.trigger();
     task.await.expect("the server stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_driver_has_closed_its_file_by_the_time_stop_returns_and_a_new_one_reports_its_outbox_at_once()
+ {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let db = folder.path().join("alice.db");
+    let nowhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for round in 0..20 {
+        let alice = client(nowhere, &db, 1);
+        let key = RecordKey::new("notes", format!("n{round}"));
+        alice.write(Write::Put { key, fields: title("offline") }).await.expect("a write");
+        alice.stop().await;
+    }
+    let again = client(nowhere, &db, 1);
+    assert_eq!(again.status().borrow().outbox, 20, "the status says what the file holds at once");
+    again.stop().await;
+    let store = SqliteStore::open(&db, Durability::Full).expect("nobody holds the file");
+    drop(store);
+}

@@ -122,7 +122,7 @@ impl ClientConfig {
             token: String::new(),
             compression: Compression::ALL.to_vec(),
             push_batch_ops_max: 128,
-            pull_batch_ops_max: 256,
+            pull_batch_ops_max: 1_024,
             snapshot_page_records_max: 256,
             outbox_ops_max: 100_000,
             response_timeout_ms: 3_000,

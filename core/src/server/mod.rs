@@ -99,7 +99,7 @@ impl ServerConfig {
             lineage,
             policy,
             tokens: None,
-            pull_batch_ops_max: 256,
+            pull_batch_ops_max: 1_024,
             snapshot_page_records_max: 256,
             gc_interval_ms: 30_000,
             client_eviction_ms: 24 * 3_600_000,

@@ -151,6 +151,8 @@ impl ClientDriver {
         });
         let replica = config.client.replica;
         let task = task::Task::new(config, store, inbox, status_tx, changes.clone())?;
+        // What the file holds (its outbox, its cursor) is the status from the first moment.
+        task.publish();
         tokio::spawn(task.run());
         Ok(ClientDriver { replica, commands, status, changes })
     }

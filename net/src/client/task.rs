@@ -82,6 +82,9 @@ impl Task {
                 Input::Command(None) => return self.close().await,
                 Input::Command(Some(Command::Stop(reply))) => {
                     self.close().await;
+                    // The file is closed before the caller hears it is, so that it can be
+                    // opened again at once.
+                    drop(self);
                     let _ = reply.send(());
                     return;
                 }
@@ -242,7 +245,7 @@ impl Task {
         }
     }
 
-    fn publish(&self) {
+    pub(super) fn publish(&self) {
         let status = Status {
             state: self.client.sync_state(),
             connected: self.socket.is_some(),

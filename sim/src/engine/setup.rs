@@ -12,6 +12,10 @@ use crate::engine::store::SimStore;
 use crate::engine::tamper::Tamper;
 use crate::plan::NodeId;
 
+/// Pull batches in the simulator are a quarter of a deployment's default: a scenario's few
+/// thousand ops then take many round trips, each one a chance for a fault to land mid-download.
+const SIM_PULL_BATCH_OPS: u32 = 256;
+
 /// The clients as the scenario configures them (or as a sabotage breaks them), each on a
 /// fresh store.
 pub(super) fn new_clients(
@@ -32,6 +36,7 @@ pub(super) fn new_clients(
             config.sync_interval_ms = params.client.sync_interval_s * 1_000;
             config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
             config.retry = RetryConfig::default();
+            config.pull_batch_ops_max = SIM_PULL_BATCH_OPS;
             // Every other client asks for everything plain, so both sides of the codec
             // negotiation, and damaged compressed bodies, are exercised in every run.
             if i % 2 == 0 {
@@ -72,6 +77,7 @@ pub(super) fn server_config(
     let mut config = ServerConfig::with_lineage(lineage.clone(), policy)
         .expect("validated: the scenario serves versions of the lineage");
     config.gc_interval_ms = params.server.gc_interval_s * 1_000;
+    config.pull_batch_ops_max = SIM_PULL_BATCH_OPS;
     config.snapshot_page_records_max = params.server.snapshot_page_records as u32;
     config.client_eviction_ms = params.server.client_eviction_s * 1_000;
     config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
