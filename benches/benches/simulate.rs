@@ -1,6 +1,7 @@
 //! How fast the simulator runs the `standard` scenario: seeds per minute on one core and on
 //! two (`--jobs 2`), and, through criterion's element throughput, simulated seconds and events
-//! per wall second.
+//! per wall second. And seeds per minute of `scenarios/madsim-twin.toml`, the twin of the
+//! madsim layer's scenario, to set against `madsim_seeds` in `driftsync-net`.
 //!
 //! Plans are drawn outside the timed part: the figures are the engine's, not the planner's.
 
@@ -20,14 +21,27 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Seeds per measured iteration: enough to average over the scenario's swarm of parameters.
 const SEEDS: u64 = 16;
 
-fn standard_plans() -> Vec<Plan> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/standard.toml");
-    let scenario = Scenario::load(&path).expect("the shipped standard scenario loads");
+/// The plans of the first `SEEDS` seeds of a scenario file (relative to this crate).
+fn plans(file: &str) -> Vec<Plan> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
+    let scenario = Scenario::load(&path).expect("the scenario loads");
     (0..SEEDS).map(|seed| plan(&scenario.spec, Seed(seed))).collect()
 }
 
+fn madsim_twin(c: &mut Criterion) {
+    let plans = plans("scenarios/madsim-twin.toml");
+    let options = RunOptions::default();
+    assert!(plans.iter().all(|p| run(p, &options).passed()), "the twin's seeds pass");
+    let mut group = c.benchmark_group("madsim_twin");
+    group.throughput(Throughput::Elements(SEEDS));
+    group.bench_function("seeds_one_core", |b| {
+        b.iter(|| plans.iter().map(|p| black_box(run(p, &options)).events).sum::<u64>())
+    });
+    group.finish();
+}
+
 fn simulate(c: &mut Criterion) {
-    let plans = standard_plans();
+    let plans = plans("../scenarios/standard.toml");
     let options = RunOptions::default();
     // One untimed pass tells how many events and simulated seconds an iteration covers.
     let outcomes: Vec<_> = plans.iter().map(|p| run(p, &options)).collect();
@@ -70,5 +84,5 @@ fn simulate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate);
+criterion_group!(benches, simulate, madsim_twin);
 criterion_main!(benches);

@@ -32,14 +32,18 @@ async fn server(folder: &tempfile::TempDir) -> (SocketAddr, Shutdown) {
 }
 
 async fn server_with(folder: &tempfile::TempDir, connections_max: usize) -> (SocketAddr, Shutdown) {
-    let store =
-        SqliteStore::open(folder.path().join("server.db"), Durability::Full).expect("a store");
     let limits = HostLimits {
         frame_bytes_max: FRAME_BYTES_MAX,
         connections_max,
         hello_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_secs(30),
     };
+    server_limited(folder, limits).await
+}
+
+async fn server_limited(folder: &tempfile::TempDir, limits: HostLimits) -> (SocketAddr, Shutdown) {
+    let store =
+        SqliteStore::open(folder.path().join("server.db"), Durability::Full).expect("a store");
     let host = ServerHost::bind(
         "127.0.0.1:0".parse().unwrap(),
         ServerConfig::new(schema()),
@@ -156,4 +160,54 @@ async fn a_connection_past_the_limit_is_told_the_server_is_full() {
     let mut third = raw(addr).await;
     assert_eq!(close_of(&mut third).await, (CloseCode::Again, "server full".to_owned()));
     shutdown.trigger();
+}
+
+/// A valid Hello of replica `client`, as a real client's first frame.
+fn hello(client: u64) -> Message {
+    use driftsync_core::testing::wire::{self, Hello, PROTOCOL_VERSION};
+    let hello = wire::Message::Hello(Hello {
+        batch: driftsync_core::BatchId(1),
+        protocol: PROTOCOL_VERSION,
+        client: ReplicaId(client),
+        schema_versions: vec![1],
+        token: String::new(),
+        cursor: driftsync_core::LogPos(0),
+        acked_seq: driftsync_core::Seq(0),
+        outbox_oldest: None,
+        compression: Vec::new(),
+    });
+    Message::Binary(wire::encode(&hello))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_says_hello_then_falls_silent_is_closed_as_idle_and_others_sync_on() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let limits = HostLimits {
+        frame_bytes_max: FRAME_BYTES_MAX,
+        connections_max: 100,
+        hello_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_millis(600),
+    };
+    let (addr, _shutdown) = server_limited(&folder, limits).await;
+    let mut silent = raw(addr).await;
+    silent.send(hello(41)).await.expect("the Hello is sent");
+    // Not reading, this peer answers no ping: to the server it has gone dark.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut welcomed = false;
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(message) = silent.next().await {
+            match message {
+                Ok(Message::Binary(_)) => welcomed = true,
+                Ok(Message::Close(Some(frame))) => return (frame.code, frame.reason.to_string()),
+                Ok(_) => {}
+                Err(error) => return (CloseCode::Abnormal, error.to_string()),
+            }
+        }
+        (CloseCode::Abnormal, "no close frame".to_owned())
+    })
+    .await
+    .expect("the server closes in time");
+    assert!(welcomed, "the Hello was accepted before the silence");
+    assert_eq!(close, (CloseCode::Away, "idle".to_owned()));
+    still_serves(addr, &folder, 42).await;
 }

@@ -99,8 +99,7 @@ async fn a_write_on_one_client_arrives_on_the_other_and_offline_writes_converge_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_driver_has_closed_its_file_and_a_new_one_reports_its_outbox_at_once()
- {
+async fn a_stopped_driver_has_closed_its_file_and_a_new_one_reports_its_outbox_at_once() {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let db = folder.path().join("alice.db");
     let nowhere: SocketAddr = "127.0.0.1:9".parse().unwrap();

@@ -189,8 +189,9 @@ fn client_file_view(db: &Path, replica: u64) -> View {
     Client::new(client_config(replica), store, 0, now()).expect("the client's file loads").view()
 }
 
-/// Runs one seed; returns how many acknowledged writes it checked.
-async fn one_seed(folder: PathBuf) -> usize {
+/// Runs one seed; returns how many acknowledged writes it checked. (Also run by the
+/// `madsim_seeds` benchmark, which includes this file.)
+pub(crate) async fn one_seed(folder: PathBuf) -> usize {
     let handle = Handle::current();
     let shared = Arc::new(Shared {
         folder: folder.clone(),
