@@ -44,7 +44,11 @@ pub enum Durability {
     /// `synchronous = NORMAL`: a commit that returned survives a crash of the process, but a
     /// power loss may take the last commits back (never part of one: the file stays whole).
     /// For a client that accepts redoing its last few writes for faster commits; a server
-    /// must not use it, since it acknowledges writes to others.
+    /// must not use it, since it acknowledges writes to others. If the writes a power loss
+    /// took back had already been acknowledged, the server knows seqs the file no longer
+    /// does: the client then stops with `ReplicaIdInUse` rather than reuse them (it cannot
+    /// tell this from another install on its id), keeping its file; the writes are safe on
+    /// the server, and the install carries on under a new replica id.
     Normal,
 }
 
