@@ -10,7 +10,7 @@ use std::path::Path;
 use driftsync_core::{
     Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, LogPos,
     MemoryStore, MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server,
-    ServerConfig, Value, WallTime,
+    ServerConfig, Store, Value, WallTime,
 };
 use driftsync_sqlite::{Durability, SqliteStore};
 
@@ -83,8 +83,13 @@ pub fn populate_server(path: &Path, count: usize) -> Result<LogPos, String> {
     }
 }
 
-/// Delivers every message both ways until both sides fall quiet.
-fn settle(server: &mut Server<SqliteStore>, client: &mut Client, now: Now) -> Result<(), String> {
+/// Delivers every message both ways between one server and one client, wired directly, until
+/// both fall quiet.
+pub fn settle<S: Store>(
+    server: &mut Server<S>,
+    client: &mut Client,
+    now: Now,
+) -> Result<(), String> {
     let peer = PeerId(1);
     for _ in 0..1_000_000 {
         let mut moved = false;

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use driftsync_core::{
-    Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
-    WallTime,
+    Client, ClientConfig, CollectionSchema, FieldSchema, FieldType, MemoryStore, MergePolicy,
+    MonoTime, Now, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value, WallTime,
 };
 
 #[global_allocator]
@@ -37,27 +36,7 @@ fn schema() -> Schema {
 
 /// Delivers every message both ways until both sides fall quiet.
 fn settle(server: &mut Server, client: &mut Client, now: Now) {
-    for _ in 0..10_000 {
-        let mut moved = false;
-        while let Some(event) = client.poll_event() {
-            if event == ClientEvent::WantsConnection {
-                server.connected(now, PeerId(1));
-                client.connected(now);
-            }
-        }
-        while let Some(bytes) = client.poll_transmit() {
-            server.handle_message(now, PeerId(1), &bytes);
-            moved = true;
-        }
-        while let Some(transmit) = server.poll_transmit() {
-            client.handle_message(now, &transmit.payload);
-            moved = true;
-        }
-        while server.poll_event().is_some() {}
-        if !moved {
-            return;
-        }
-    }
+    driftsync_benches::settle(server, client, now).expect("the bench's nodes fall quiet");
 }
 
 fn main() {
