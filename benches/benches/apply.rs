@@ -22,7 +22,7 @@ const FIELDS_PER_OP: usize = 4;
 /// The client's default `push_batch_ops_max`.
 const PUSH_OPS_PER_BATCH: usize = 128;
 const PUSH_BATCHES: usize = 8;
-/// The server's default `pull_batch_ops_max`.
+/// The simulator's pull batch size (a deployment's default is 1,024 ops).
 const PULL_OPS_PER_BATCH: usize = 256;
 /// Ops stamped at this wall time look current to a node reading the same clock, so no
 /// clock-ahead reports are raised during the measurement.
