@@ -75,7 +75,7 @@ pub fn populate_server(path: &Path, count: usize) -> Result<LogPos, String> {
         for i in start..(start + CHUNK).min(count) {
             client.put(now, note_key(AUTHOR, i), note(i)).map_err(|e| e.to_string())?;
         }
-        settle(&mut server, &mut client, now)?;
+        settle(&mut server, std::slice::from_mut(&mut client), now)?;
     }
     match client.outbox().len() {
         0 => Ok(server.head()),
@@ -83,27 +83,30 @@ pub fn populate_server(path: &Path, count: usize) -> Result<LogPos, String> {
     }
 }
 
-/// Delivers every message both ways between one server and one client, wired directly, until
-/// both fall quiet.
+/// Delivers every message between a server and its clients, wired directly (client `i` is
+/// peer `i + 1`), until all fall quiet.
 pub fn settle<S: Store>(
     server: &mut Server<S>,
-    client: &mut Client,
+    clients: &mut [Client],
     now: Now,
 ) -> Result<(), String> {
-    let peer = PeerId(1);
     for _ in 0..1_000_000 {
         let mut moved = false;
-        while let Some(event) = client.poll_event() {
-            if event == ClientEvent::WantsConnection {
-                server.connected(now, peer);
-                client.connected(now);
+        for (i, client) in clients.iter_mut().enumerate() {
+            let peer = PeerId(i as u64 + 1);
+            while let Some(event) = client.poll_event() {
+                if event == ClientEvent::WantsConnection {
+                    server.connected(now, peer);
+                    client.connected(now);
+                }
+            }
+            while let Some(bytes) = client.poll_transmit() {
+                server.handle_message(now, peer, &bytes);
+                moved = true;
             }
         }
-        while let Some(bytes) = client.poll_transmit() {
-            server.handle_message(now, peer, &bytes);
-            moved = true;
-        }
         while let Some(transmit) = server.poll_transmit() {
+            let client = clients.get_mut(transmit.to.0 as usize - 1).ok_or("an unknown peer")?;
             client.handle_message(now, &transmit.payload);
             moved = true;
         }
@@ -112,5 +115,5 @@ pub fn settle<S: Store>(
             return Ok(());
         }
     }
-    Err("the setup's client and server never fell quiet".to_owned())
+    Err("the clients and the server never fell quiet".to_owned())
 }

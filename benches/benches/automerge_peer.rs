@@ -17,9 +17,8 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use driftsync_core::{
-    Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
-    WallTime,
+    Client, ClientConfig, CollectionSchema, FieldSchema, FieldType, MemoryStore, MergePolicy,
+    MonoTime, Now, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value, WallTime,
 };
 
 const REPLICAS: usize = 4;
@@ -81,7 +80,7 @@ fn driftsync_run(workloads: &[Vec<Change>]) -> (Server, Vec<Client>) {
     for client in &mut clients {
         client.sync_now(now);
     }
-    settle(&mut server, &mut clients, now);
+    driftsync_benches::settle(&mut server, &mut clients, now).expect("the replicas fall quiet");
     (server, clients)
 }
 
@@ -107,35 +106,6 @@ fn driftsync_change(client: &mut Client, now: Now, change: Change) {
         }
     };
     result.expect("a valid change");
-}
-
-/// Delivers every message between the server and the clients until all fall quiet.
-fn settle(server: &mut Server, clients: &mut [Client], now: Now) {
-    for _ in 0..100_000 {
-        let mut moved = false;
-        for (i, client) in clients.iter_mut().enumerate() {
-            let peer = PeerId(i as u64 + 1);
-            while let Some(event) = client.poll_event() {
-                if event == ClientEvent::WantsConnection {
-                    server.connected(now, peer);
-                    client.connected(now);
-                }
-            }
-            while let Some(bytes) = client.poll_transmit() {
-                server.handle_message(now, peer, &bytes);
-                moved = true;
-            }
-        }
-        while let Some(transmit) = server.poll_transmit() {
-            clients[transmit.to.0 as usize - 1].handle_message(now, &transmit.payload);
-            moved = true;
-        }
-        while server.poll_event().is_some() {}
-        if !moved {
-            return;
-        }
-    }
-    panic!("the replicas never fell quiet");
 }
 
 /// Automerge: each replica a document making its changes, then each document merges every

@@ -36,7 +36,8 @@ fn schema() -> Schema {
 
 /// Delivers every message both ways until both sides fall quiet.
 fn settle(server: &mut Server, client: &mut Client, now: Now) {
-    driftsync_benches::settle(server, client, now).expect("the bench's nodes fall quiet");
+    driftsync_benches::settle(server, std::slice::from_mut(client), now)
+        .expect("the bench's nodes fall quiet");
 }
 
 fn main() {
