@@ -234,6 +234,7 @@ impl Sim<'_> {
                 self.history.fired(RESTART_HOLDING_QUARANTINE);
             }
             self.server.slot = Slot::Up(server);
+            self.checks.server_restarted();
             self.with_server(|_, _| ());
             return;
         }

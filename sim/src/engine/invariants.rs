@@ -2,10 +2,11 @@
 //! after every input it handles, and what holds across nodes or inputs (no client has pulled
 //! past the server's head; compaction never passes the cursor of a client the server waits
 //! for; an input whose commit failed acknowledges nothing). The invariants that read every
-//! record and the whole store (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a
-//! node, and wherever memory and store can part: before a crash, after a failed commit, and at
-//! the end of the run. A broken invariant fails the seed at the event that broke it, naming the
-//! invariant, the node and the event; later checks are skipped, since one broken invariant
+//! record and the whole store (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of
+//! a node, or more as the node holds more (see [`Schedule`]), and wherever memory and store
+//! can part: before a crash, after a failed commit, and at the end of the run. A broken
+//! invariant fails the seed at the event that broke it, naming the invariant, the node and the
+//! event; later checks are skipped, since one broken invariant
 //! tends to break others after it.
 
 use driftsync_core::testing::wire::{Message, decode};
@@ -16,8 +17,46 @@ use crate::engine::store::SimStore;
 use crate::outcome::Checker;
 use crate::plan::NodeId;
 
-/// How many inputs of one node pass between two thorough checks of it.
-const THOROUGH_EVERY: u64 = 64;
+/// How many inputs of one node pass between two thorough checks of it while it holds little.
+const THOROUGH_EVERY: u64 = 256;
+/// A thorough check reads everything a node holds, so the inputs between two of them grow with
+/// that: one input per this many records, log entries or queued ops, which keeps the checking a
+/// run does linear in its length.
+const HELD_PER_INPUT: u64 = 4;
+
+/// When each node is next checked thoroughly, and how far the cheap checks have read the
+/// server's log.
+#[derive(Debug)]
+pub(super) struct Schedule {
+    /// Inputs left before each node's next thorough check, by node id.
+    inputs_to_thorough: Vec<u64>,
+    /// The head at the server's last cheap check: entries through it are checked.
+    log_checked: LogPos,
+}
+
+impl Schedule {
+    pub(super) fn new(nodes: usize) -> Schedule {
+        Schedule { inputs_to_thorough: vec![THOROUGH_EVERY; nodes], log_checked: LogPos(0) }
+    }
+
+    /// A restarted server reloaded its log: all of it is unchecked again.
+    pub(super) fn server_restarted(&mut self) {
+        self.log_checked = LogPos(0);
+    }
+
+    /// Counts one input of `node`; whether it is due for a thorough check.
+    fn due(&mut self, node: NodeId) -> bool {
+        let left = &mut self.inputs_to_thorough[node.0 as usize];
+        *left = left.saturating_sub(1);
+        *left == 0
+    }
+
+    /// A thorough check of `node`, holding `held` items, was made.
+    fn checked_thoroughly(&mut self, node: NodeId, held: usize) {
+        let spread = held as u64 / HELD_PER_INPUT;
+        self.inputs_to_thorough[node.0 as usize] = spread.max(THOROUGH_EVERY);
+    }
+}
 
 impl Sim<'_> {
     /// After an input on client `index`: its invariants, and its cursor against the head.
@@ -26,7 +65,7 @@ impl Sim<'_> {
             return;
         }
         let node = NodeId::client(index as u32 + 1);
-        if self.due_for_thorough_check(node) {
+        if self.checks.due(node) {
             return self.check_all(node);
         }
         let Some(client) = self.clients[index].slot.get() else {
@@ -64,11 +103,11 @@ impl Sim<'_> {
         if let Some(violation) = compaction_behind_cursors(server, compacted_before) {
             return self.invariant_broken(NodeId::SERVER, violation);
         }
-        if self.due_for_thorough_check(NodeId::SERVER) {
+        if self.checks.due(NodeId::SERVER) {
             return self.check_all(NodeId::SERVER);
         }
-        let broken = self.server.slot.get().and_then(|s| s.check_invariants().err());
-        if let Some(violation) = broken {
+        let checked = std::mem::replace(&mut self.checks.log_checked, server.head());
+        if let Some(violation) = server.check_invariants_after(checked).err() {
             self.invariant_broken(NodeId::SERVER, violation);
         }
     }
@@ -79,18 +118,23 @@ impl Sim<'_> {
         if !self.invariants_on() {
             return;
         }
-        let broken = match node.is_server() {
-            true => self.server.slot.up().and_then(|server| {
+        let (held, broken) = match node.is_server() {
+            true => self.server.slot.up().map(|server| {
+                let log = server.head().0 - server.meta().compacted_through.0;
+                let held = server.records().len() + log as usize;
                 let loaded = stored_image(server.store_mut());
                 let stored = loaded.as_ref().unwrap_or_else(|| server.store().folded());
-                server.check_all_invariants(stored).err()
+                (held, server.check_all_invariants(stored).err())
             }),
-            false => self.clients[node.0 as usize - 1].slot.up().and_then(|client| {
+            false => self.clients[node.0 as usize - 1].slot.up().map(|client| {
+                let held = client.records().len() + client.outbox().len();
                 let loaded = stored_image(client.store_mut());
                 let stored = loaded.as_ref().unwrap_or_else(|| client.store().folded());
-                client.check_all_invariants(stored).err()
+                (held, client.check_all_invariants(stored).err())
             }),
-        };
+        }
+        .unwrap_or_default();
+        self.checks.checked_thoroughly(node, held);
         if let Some(violation) = broken {
             self.invariant_broken(node, violation);
         }
@@ -123,12 +167,6 @@ impl Sim<'_> {
         for node in 0..=self.clients.len() as u32 {
             self.check_all(NodeId(node));
         }
-    }
-
-    fn due_for_thorough_check(&mut self, node: NodeId) -> bool {
-        let inputs = &mut self.inputs_checked[node.0 as usize];
-        *inputs += 1;
-        (*inputs).is_multiple_of(THOROUGH_EVERY)
     }
 
     fn invariants_on(&self) -> bool {

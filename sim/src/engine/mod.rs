@@ -137,8 +137,8 @@ pub(crate) struct Sim<'p> {
     commit_watch: check::CommitWatch,
     /// An invariant broke: later checks are skipped.
     invariant_failed: bool,
-    /// Inputs each node has had its invariants checked after, by node id.
-    inputs_checked: Vec<u64>,
+    /// When each node's invariants are next checked in full.
+    checks: invariants::Schedule,
 }
 
 impl<'p> Sim<'p> {
@@ -197,7 +197,7 @@ impl<'p> Sim<'p> {
             current: Current::Start,
             commit_watch: check::CommitWatch::default(),
             invariant_failed: false,
-            inputs_checked: vec![0; params.nodes_count() as usize],
+            checks: invariants::Schedule::new(params.nodes_count() as usize),
         };
         sim.schedule_start();
         sim
