@@ -1,7 +1,9 @@
 //! How fast the simulator runs the `standard` scenario: seeds per minute on one core and on
 //! two (`--jobs 2`), and, through criterion's element throughput, simulated seconds and events
 //! per wall second. And seeds per minute of `scenarios/madsim-twin.toml`, the twin of the
-//! madsim layer's scenario, to set against `madsim_seeds` in `driftsync-net`.
+//! madsim layer's scenario, to set against `madsim_seeds` in `driftsync-net`. And `scaling`:
+//! writes per second of a run of 1,000 writes and of one of 100,000
+//! (`scenarios/scaling-*.toml`), whose ratio is how the cost of a write grows with a run.
 //!
 //! Plans are drawn outside the timed part: the figures are the engine's, not the planner's.
 
@@ -23,9 +25,36 @@ const SEEDS: u64 = 16;
 
 /// The plans of the first `SEEDS` seeds of a scenario file (relative to this crate).
 fn plans(file: &str) -> Vec<Plan> {
+    plans_of(file, SEEDS)
+}
+
+fn plans_of(file: &str, seeds: u64) -> Vec<Plan> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
     let scenario = Scenario::load(&path).expect("the scenario loads");
-    (0..SEEDS).map(|seed| plan(&scenario.spec, Seed(seed))).collect()
+    (0..seeds).map(|seed| plan(&scenario.spec, Seed(seed))).collect()
+}
+
+/// Writes per second of 16 short runs (1,000 writes each) and of one a hundred times longer, on
+/// the same fixed knobs, each a whole run with its start and end-of-run checks. A cost per
+/// write that stays flat means nothing the engine or a checker does grows with what a run has
+/// already done.
+fn scaling(c: &mut Criterion) {
+    let options = RunOptions::default();
+    let mut group = c.benchmark_group("scaling");
+    group.sample_size(10);
+    for (name, file, seeds) in [
+        ("writes_1k", "scenarios/scaling-1k.toml", SEEDS),
+        ("writes_100k", "scenarios/scaling-100k.toml", 1),
+    ] {
+        let plans = plans_of(file, seeds);
+        assert!(plans.iter().all(|p| run(p, &options).passed()), "the {name} seeds pass");
+        let writes: usize = plans.iter().map(|p| p.workload.len()).sum();
+        group.throughput(Throughput::Elements(writes as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| plans.iter().map(|p| black_box(run(p, &options)).events).sum::<u64>())
+        });
+    }
+    group.finish();
 }
 
 fn madsim_twin(c: &mut Criterion) {
@@ -84,5 +113,5 @@ fn simulate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate, madsim_twin);
+criterion_group!(benches, simulate, madsim_twin, scaling);
 criterion_main!(benches);

@@ -79,9 +79,11 @@ enum Touched {
 }
 
 impl Changes {
-    /// Notes what `op` changed in its record, which now holds `record_fields` fields. An op
-    /// that rewrites most of its record marks it whole: writing one row beats tracking many.
-    pub(crate) fn note(&mut self, op: &Op, record_fields: usize) {
+    /// Notes what `op` changed in its record. Only a delete marks it whole: any other op
+    /// writes just its own fields, so a commit copies and writes those and not the rest of the
+    /// record (a counter's every increment, a multi-value field's superseded ids), which would
+    /// make the cost of a write grow with the record's history.
+    pub(crate) fn note(&mut self, op: &Op) {
         let touched = match self.records.get_mut(&op.key) {
             Some(touched) => touched,
             None => self.records.entry(op.key.clone()).or_insert(Touched::Fields(Vec::new())),
@@ -97,11 +99,6 @@ impl Changes {
             OpBody::Put { fields } | OpBody::Update { fields } => (None, Some(fields)),
             OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => (Some(field), None),
         };
-        let changed_count = many.map_or(1, |fields| fields.len());
-        if (names.len() + changed_count) * 2 >= record_fields {
-            *touched = Touched::Whole;
-            return;
-        }
         for name in one.into_iter().chain(many.into_iter().flat_map(|fields| fields.keys())) {
             if !names.contains(name) {
                 names.push(name.clone());

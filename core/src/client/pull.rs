@@ -138,7 +138,7 @@ impl<S: Store> Client<S> {
             events.push(ClientEvent::ClockAhead { op: op.id, report });
         }
         let applied = self.records.apply(op, self.config.schema());
-        changes.note(op, applied.record_fields);
+        changes.note(op);
         for conflict in applied.conflicts {
             self.metrics.conflict(conflict.rule);
             events.push(ClientEvent::Conflict(conflict));

@@ -114,8 +114,9 @@ impl<S: Store> Client<S> {
         }
         op.stamp = Stamp::new(self.clock.tick(self.wall), self.config.replica);
         let mut changes = Changes::default();
-        let applied = self.records.apply(&op, self.config.schema());
-        changes.note(&op, applied.record_fields);
+        // Stamped after everything the record holds, a local write decides no conflict.
+        self.records.apply(&op, self.config.schema());
+        changes.note(&op);
         self.meta.next_seq = id.seq.next();
         self.meta.applied.advance(id);
         let mut mutations: Vec<Mutation> = changes.into_mutations(&self.records).collect();

@@ -146,8 +146,6 @@ impl RecordState {
 #[derive(Debug)]
 pub struct Applied {
     pub conflicts: Vec<ConflictReport>,
-    /// The fields the record holds after the op.
-    pub record_fields: usize,
 }
 
 /// All records of a replica.
@@ -161,15 +159,14 @@ impl Records {
         self.map.get(key)
     }
 
-    /// Applies `op` to its record and returns what it did: the conflicts it decided, and how
-    /// many fields the record now holds (with the op's own fields, what a commit must write).
+    /// Applies `op` to its record and returns what it did: the conflicts it decided.
     pub fn apply(&mut self, op: &Op, policies: &impl FieldPolicies) -> Applied {
         let state = match self.map.get_mut(&op.key) {
             Some(state) => state,
             None => self.map.entry(op.key.clone()).or_default(),
         };
         let conflicts = state.apply(op, policies);
-        Applied { conflicts, record_fields: state.fields.len() }
+        Applied { conflicts }
     }
 
     pub fn insert(&mut self, key: RecordKey, state: RecordState) {

@@ -69,7 +69,8 @@ impl SchemaLineage {
         let mut hidden = Vec::new();
         self.walk(&op.key.collection, from, to, &mut body, &mut hidden)
             .map_err(|(field, problem)| error(Some(&field), problem))?;
-        Ok(MigratedOp { op: Op { body, ..op.clone() }, hidden })
+        let op = Op { id: op.id, stamp: op.stamp, key: op.key.clone(), body };
+        Ok(MigratedOp { op, hidden })
     }
 
     /// A record's merge state, held in version `from`, as version `to` expresses it. A value a
@@ -88,7 +89,8 @@ impl SchemaLineage {
             // Records never fail: the walk drops and names what it cannot convert.
             let _ = self.walk(&key.collection, from, to, &mut fields, &mut hidden);
         }
-        MigratedRecord { state: RecordState { fields, ..state.clone() }, hidden }
+        let (created, deleted) = (state.created, state.deleted);
+        MigratedRecord { state: RecordState { created, deleted, fields }, hidden }
     }
 
     /// Replays the steps between `from` and `to` on `fields`. Going up, a refused conversion

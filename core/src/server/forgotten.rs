@@ -27,6 +27,11 @@ impl Forgotten {
         Forgotten { through }
     }
 
+    /// Whether no delete has been forgotten yet: then no op can be stale.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.through.is_empty()
+    }
+
     /// The newest forgotten delete that may have been one of `key`'s: an op on `key` at or
     /// below it may be hidden by a delete the server no longer knows.
     pub(crate) fn through(&self, key: &RecordKey) -> Option<Stamp> {

@@ -244,6 +244,12 @@ impl<S: Store> Server<S> {
         self.forgotten.through(key)
     }
 
+    /// Whether the server has forgotten any delete yet (collected its tombstone past the
+    /// retention window): until then no op can be quarantined as stale.
+    pub fn has_forgotten_deletes(&self) -> bool {
+        !self.forgotten.is_empty()
+    }
+
     /// For a record re-created while a forgotten delete may have been its own: that delete's
     /// bound then, at or below which ops on the record are quarantined as stale (a replica that
     /// still holds the tombstone would hide them).

@@ -150,7 +150,7 @@ impl<S: Store> Server<S> {
         }
         let schema = self.config.lineage.latest_schema();
         let applied = self.records.apply(&op, schema);
-        batch.changes.note(&op, applied.record_fields);
+        batch.changes.note(&op);
         for conflict in applied.conflicts {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));

@@ -397,8 +397,11 @@ impl Sim<'_> {
 
 /// Whether the server holds each record a push writes (live, or as a tombstone) before the
 /// push arrives, for judging the stale quarantines the push may cause (empty for any other
-/// message).
+/// message, and while the server has forgotten no delete, when no op can be stale).
 fn records_held_before_push(server: &Server<SimStore>, bytes: &[u8]) -> BTreeMap<RecordKey, bool> {
+    if !server.has_forgotten_deletes() {
+        return BTreeMap::new();
+    }
     let Ok(Message::Push(push)) = decode(bytes, &Default::default()) else {
         return BTreeMap::new();
     };

@@ -5,7 +5,7 @@
 use driftsync_core::{Mutation, StorageError, Store, Stored};
 
 /// Batches kept unfolded before they are folded into the image.
-const PENDING_BATCHES_MAX: usize = 4_096;
+const PENDING_BATCHES_MAX: usize = 256;
 
 /// Durable for the life of the value, like `MemoryStore`. With `forget_last_commit` set (only
 /// by the `ForgetLastCommitOnCrash` sabotage) a crash drops the last batch: a store that
