@@ -53,6 +53,10 @@ pub enum ClientEvent {
     },
     /// The server refused the handshake; the client stops dialling until reconfigured.
     Rejected(RejectReason),
+    /// The server refused the token (expired, forged, or not for this replica id): the host's
+    /// token provider fetches a fresh one and passes it to `set_token`, which dials again.
+    /// Nothing queued is lost meanwhile; writes wait in the outbox.
+    TokenNeeded(crate::auth::TokenError),
     /// A pull batch failed its manifest check and was discarded; it will be fetched again.
     ManifestMismatch {
         batch: BatchId,

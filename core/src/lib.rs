@@ -129,6 +129,7 @@
 
 // Every module is private: the re-exports below are the whole public surface, so an embedder
 // never imports from a submodule and a module can move without breaking one.
+pub mod auth;
 mod client;
 // The store conformance suite, for the tests of every `Store`.
 #[cfg(feature = "testing")]

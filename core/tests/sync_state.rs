@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Direction, World, fields, key, text};
+use common::{Direction, World, fields, key, test_keys, text};
 use driftsync_core::{ClientEvent, SyncState};
 
 fn state_changes(world: &World, client: usize) -> Vec<SyncState> {
@@ -59,7 +59,7 @@ fn a_client_whose_pulls_go_unanswered_never_reads_idle_while_it_backs_off_and_re
 fn a_client_whose_handshake_is_refused_reads_rejected() {
     let mut world = World::with(
         1,
-        |server| server.tokens = Some(["secret".to_owned()].into()),
+        |server| server.keys = Some(test_keys()),
         |client| client.token = "wrong".into(),
     );
     world.run_for(5_000);

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{World, fields, key, text};
+use common::{World, fields, key, test_keys, text, token_for};
 use driftsync_core::SchemaLineage;
 use driftsync_core::{
     ClientEvent, FieldSchema, FieldType, MergePolicy, QuarantineReason, ServerEvent, Value,
@@ -103,7 +103,7 @@ fn a_remote_op_that_breaks_the_servers_schema_is_quarantined_not_applied() {
 fn a_bad_token_is_rejected_with_a_reason_and_nothing_local_is_lost() {
     let mut world = World::with(
         1,
-        |server| server.tokens = Some(["secret".to_owned()].into()),
+        |server| server.keys = Some(test_keys()),
         |client| client.token = "wrong".into(),
     );
     let now = world.now;
@@ -164,14 +164,14 @@ fn a_stamp_from_the_end_of_time_is_quarantined_and_moves_no_clock() {
 fn a_fixed_token_and_a_sync_now_bring_a_rejected_client_back() {
     let mut world = World::with(
         1,
-        |server| server.tokens = Some(["secret".to_owned()].into()),
+        |server| server.keys = Some(test_keys()),
         |client| client.token = "wrong".into(),
     );
     let now = world.now;
     world.client(0).put(now, key("r"), fields(&[("title", text("kept"))])).expect("valid");
     world.run_for(1_000);
     assert!(world.client_ref(0).rejection().is_some());
-    world.client(0).set_token("secret");
+    world.client(0).set_token(token_for(1, 3_600));
     let now = world.now;
     world.client(0).sync_now(now);
     world.settle();

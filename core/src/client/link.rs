@@ -230,6 +230,9 @@ impl<S: Store> Client<S> {
     fn on_reject(&mut self, now: MonoTime, reject: Reject) {
         warn!(replica = self.config.replica.0, reason = %reject.reason, "rejected");
         self.events.push_back(ClientEvent::Rejected(reject.reason.clone()));
+        if let RejectReason::Token(error) = &reject.reason {
+            self.events.push_back(ClientEvent::TokenNeeded(error.clone()));
+        }
         if let RejectReason::SchemaUnsupported { min_required, .. } = reject.reason
             && min_required <= self.config.schema_version
         {

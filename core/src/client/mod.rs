@@ -26,8 +26,8 @@ use crate::merge::{RecordState, RecordView, Records};
 use crate::metrics::Metrics;
 use crate::op::Op;
 use crate::persist::ClientMeta;
-use crate::protocol::Compression;
 use crate::protocol::Limits;
+use crate::protocol::{Compression, RejectReason};
 use crate::quarantine::QuarantinedOp;
 use crate::retry::{Retry, RetryConfig};
 use crate::rtt::ResponseTimeout;
@@ -375,9 +375,14 @@ impl<S: Store> Client<S> {
 
     // ---- commands (see write.rs for the writes) ----
 
-    /// Replaces the authentication token sent in the next `Hello`.
+    /// Replaces the authentication token sent in the next `Hello`. A client stopped by a
+    /// refused token dials again at once (the answer to [`ClientEvent::TokenNeeded`]).
     pub fn set_token(&mut self, token: impl Into<String>) {
         self.config.token = token.into();
+        if matches!(self.link, Link::Rejected(RejectReason::Token(_))) {
+            self.link = Link::Dialing;
+            self.events.push_back(ClientEvent::WantsConnection);
+        }
     }
 
     /// Starts a sync round now instead of waiting for the background timer.

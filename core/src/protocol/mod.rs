@@ -110,7 +110,9 @@ pub enum RejectReason {
         min_required: u32,
         max_supported: u32,
     },
-    BadToken,
+    /// The token is missing, forged, expired or not for this replica id: the client asks its
+    /// host for a fresh one ([`crate::ClientEvent::TokenNeeded`]).
+    Token(crate::auth::TokenError),
     /// Decided by the client, not sent by a server: the server has acknowledged seqs this
     /// replica has not written yet, so another install is using its replica id. Syncing on
     /// would drop this install's writes as duplicates; it stops instead, keeping them.
@@ -131,7 +133,7 @@ impl std::fmt::Display for RejectReason {
                 "schema versions {offered:?} unsupported; the server accepts \
                  {min_required}..={max_supported}"
             ),
-            RejectReason::BadToken => f.write_str("authentication token refused"),
+            RejectReason::Token(error) => write!(f, "authentication refused: {error}"),
             RejectReason::ReplicaIdInUse { server_acked, next_local } => write!(
                 f,
                 "the server acknowledged seq {} but this replica's next is {}: its replica id \

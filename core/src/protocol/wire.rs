@@ -90,6 +90,8 @@ pub struct Limits {
     pub fields_per_op_max: usize,
     pub seen_per_field_max: usize,
     pub name_bytes_max: usize,
+    /// A signed token of realistic size (claims with many scopes) takes a few kilobytes.
+    pub token_bytes_max: usize,
     pub value_bytes_max: usize,
     pub page_records_max: usize,
     pub schema_versions_max: usize,
@@ -103,6 +105,7 @@ impl Default for Limits {
             fields_per_op_max: 256,
             seen_per_field_max: 256,
             name_bytes_max: 256,
+            token_bytes_max: 16 << 10,
             value_bytes_max: 1 << 20,
             page_records_max: 4_096,
             schema_versions_max: 64,
@@ -277,7 +280,7 @@ fn check_message(message: &Message, limits: &Limits) -> Result<(), DecodeError> 
                 hello.schema_versions.len(),
                 limits.schema_versions_max,
             )?;
-            bound("hello token bytes", hello.token.len(), limits.name_bytes_max)?;
+            bound("hello token bytes", hello.token.len(), limits.token_bytes_max)?;
             bound("hello codecs", hello.compression.len(), limits.schema_versions_max)?;
             for name in &hello.compression {
                 bound("codec name bytes", name.len(), limits.name_bytes_max)?;

@@ -12,7 +12,7 @@ mod invariants;
 mod push;
 mod session;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -43,8 +43,9 @@ pub struct ServerConfig {
     /// migration back without touching stored data: clients negotiate the older version and
     /// hold back writes it cannot express.
     pub policy: VersionPolicy,
-    /// Tokens accepted in `Hello`; `None` accepts any.
-    pub tokens: Option<BTreeSet<String>>,
+    /// The keys a `Hello`'s token must be signed with (see [`crate::auth`]); `None` admits
+    /// everyone, for tests and loopback development.
+    pub keys: Option<crate::auth::Keyring>,
     pub pull_batch_ops_max: u32,
     pub snapshot_page_records_max: u32,
     /// How often tombstones are collected and the log compacted.
@@ -98,7 +99,7 @@ impl ServerConfig {
         ServerConfig {
             lineage,
             policy,
-            tokens: None,
+            keys: None,
             pull_batch_ops_max: 1_024,
             snapshot_page_records_max: 256,
             gc_interval_ms: 30_000,

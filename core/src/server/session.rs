@@ -133,10 +133,8 @@ impl<S: Store> Server<S> {
         if hello.protocol != PROTOCOL_VERSION {
             return Err(RejectReason::ProtocolUnsupported { supported: PROTOCOL_VERSION });
         }
-        if let Some(tokens) = &self.config.tokens
-            && !tokens.contains(&hello.token)
-        {
-            return Err(RejectReason::BadToken);
+        if let Some(keys) = &self.config.keys {
+            keys.admit(&hello.token, hello.client, self.wall).map_err(RejectReason::Token)?;
         }
         match self.config.policy.negotiate(&hello.schema_versions) {
             Negotiation::Accepted { version, access } => Ok((version, access)),

@@ -544,3 +544,23 @@ impl std::ops::DerefMut for ClientAt<'_> {
         self.client
     }
 }
+
+/// The signing keys of the test servers that require tokens.
+pub fn test_keys() -> driftsync_core::auth::Keyring {
+    let mut keys = driftsync_core::auth::Keyring::new();
+    keys.insert("test", b"a test signing key of 32 bytes!!").expect("long enough");
+    keys
+}
+
+/// A token for `replica`, valid until `valid_s` seconds after the test epoch, to everything.
+pub fn token_for(replica: u64, valid_s: u64) -> String {
+    let claims = driftsync_core::auth::Claims {
+        sub: format!("user-{replica}"),
+        exp: WALL_EPOCH_MS / 1_000 + valid_s,
+        nbf: None,
+        replicas: vec![replica],
+        read: Vec::new(),
+        write: vec!["*".into()],
+    };
+    test_keys().issue("test", &claims).expect("the test key")
+}
