@@ -192,6 +192,8 @@ fn pull_batch(batch: BatchId, cursor: LogPos, ops: &[Op]) -> Message {
         head: to,
         ops: OpsBytes::encode(ops),
         manifest: OpsBytes::encode(ops).manifest(),
+        withheld: 0,
+        chain: driftsync_core::ChainSpan::default(),
         hidden: Vec::new(),
     })
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::chain::ChainBreak;
 use crate::schema::Violation;
 
 /// A durable store failed. The in-memory state is unchanged by the failed operation; the host
@@ -62,12 +63,15 @@ pub enum StartError {
     /// wrote it. Roll back by running the newer build with an older `newest` in its version
     /// policy, which migrates the data down.
     StoreNewer { stored: u32, first: u32, latest: u32 },
+    /// The stored log fails its hash chain: it was altered outside the server.
+    Tampered(ChainBreak),
 }
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Storage(e) => write!(f, "cannot start: {e}"),
+            StartError::Tampered(e) => write!(f, "cannot start: the stored log was altered: {e}"),
             StartError::StoreNewer { stored, first, latest } => write!(
                 f,
                 "cannot start: the store holds schema v{stored} data but this build knows \

@@ -61,6 +61,15 @@ pub enum ClientEvent {
     ManifestMismatch {
         batch: BatchId,
     },
+    /// The server's log no longer extends what this client pulled before: the hash chain at
+    /// the client's cursor is `served` now but was `held`. Its history was rewritten (an
+    /// altered store, a restored backup); the client resyncs from a snapshot, keeping its
+    /// queued writes. Worth an alert: nothing in normal operation does this.
+    HistoryRewritten {
+        at: crate::ids::LogPos,
+        held: crate::chain::Link,
+        served: crate::chain::Link,
+    },
     /// A message could not be decoded and was dropped.
     Malformed(DecodeError),
     /// A commit failed: nothing of the input that made it took effect, and memory was

@@ -130,6 +130,7 @@
 // Every module is private: the re-exports below are the whole public surface, so an embedder
 // never imports from a submodule and a module can move without breaking one.
 pub mod auth;
+mod chain;
 mod client;
 // The store conformance suite, for the tests of every `Store`.
 #[cfg(feature = "testing")]
@@ -161,6 +162,7 @@ mod time;
 mod value;
 mod version;
 
+pub use chain::{ChainBreak, ChainSpan, Link, LogEntry, verify as verify_chain};
 pub use client::{Client, ClientConfig, ClientTimer};
 pub use error::{StartError, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};

@@ -29,6 +29,8 @@ pub struct Metrics {
     /// Ops translated down to an older client's schema version before they were served.
     pub ops_migrated_down: u64,
     pub manifest_mismatches: u64,
+    /// Pulls whose hash chain did not extend what the client had pulled before.
+    pub history_rewrites: u64,
     pub messages_malformed: u64,
     /// Remote stamps further ahead of the local wall clock than the configured bound.
     pub clock_ahead_reports: u64,

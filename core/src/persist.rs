@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::chain::Link;
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{LogPos, Seq};
 use crate::time::WallTime;
@@ -32,6 +33,9 @@ pub struct ClientMeta {
     /// Records were pulled in this version, older than the app's, so they may lack fields a
     /// newer session would carry: a session in a newer version resyncs to fill them in.
     pub pulled_in: Option<u32>,
+    /// The server's chain epoch and link at `cursor`, once known: a pull whose chain does not
+    /// extend it means the server's history was rewritten.
+    pub chain: Option<(u32, Link)>,
 }
 
 impl ClientMeta {
@@ -55,6 +59,10 @@ pub struct ServerMeta {
     pub hlc: Hlc,
     /// The schema version records and log are stored in (0 before the first start).
     pub schema_version: u32,
+    /// The hash chain's link at `compacted_through`, from which the held entries chain on.
+    pub chain_base: Link,
+    /// Raised whenever the server rebuilds its chain (a schema upgrade rewrites the log).
+    pub chain_epoch: u32,
 }
 
 /// What the server knows of one client.

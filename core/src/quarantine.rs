@@ -21,6 +21,8 @@ pub enum QuarantineReason {
     Stale { forgotten_through: Stamp },
     /// The op claims a writer other than the client that sent it.
     ForeignWriter { sender: u64 },
+    /// The writer's token does not grant writing the op's record.
+    Forbidden { user: String },
 }
 
 impl From<Violation> for QuarantineReason {
@@ -36,6 +38,7 @@ impl QuarantineReason {
             QuarantineReason::Invalid(_) => "invalid",
             QuarantineReason::Stale { .. } => "stale",
             QuarantineReason::ForeignWriter { .. } => "foreign-writer",
+            QuarantineReason::Forbidden { .. } => "forbidden",
         }
     }
 }
@@ -55,6 +58,9 @@ impl fmt::Display for QuarantineReason {
             ),
             QuarantineReason::ForeignWriter { sender } => {
                 write!(f, "sent by client {sender} but written by another replica")
+            }
+            QuarantineReason::Forbidden { user } => {
+                write!(f, "user {user} is not granted writing this record")
             }
         }
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chain::LogEntry;
 use crate::error::StorageError;
 use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, ReplicaId, Seq};
@@ -44,8 +45,9 @@ pub enum Mutation {
     OutboxPut(Op),
     /// Forgets outbox ops through a seq (the server acknowledged them).
     OutboxRemoveThrough(Seq),
-    /// Appends to the server's op log at `pos` (the position after the entry).
-    LogAppend { pos: LogPos, op: Op },
+    /// Appends to the server's op log at `pos` (the position after the entry), with the entry's
+    /// link in the log's hash chain.
+    LogAppend { pos: LogPos, entry: LogEntry },
     /// Drops log entries at or before `pos` (compaction).
     LogCompactThrough(LogPos),
     /// Keeps an op that must not be applied, with its reason.
@@ -129,7 +131,7 @@ impl Changes {
 pub struct Stored {
     pub records: BTreeMap<RecordKey, RecordState>,
     pub outbox: BTreeMap<Seq, Op>,
-    pub log: BTreeMap<LogPos, Op>,
+    pub log: BTreeMap<LogPos, LogEntry>,
     pub quarantine: Vec<QuarantinedOp>,
     pub client_meta: Option<ClientMeta>,
     pub server_meta: Option<ServerMeta>,
@@ -166,8 +168,8 @@ impl Stored {
                 Mutation::OutboxRemoveThrough(seq) => {
                     self.outbox = self.outbox.split_off(&seq.next());
                 }
-                Mutation::LogAppend { pos, op } => {
-                    self.log.insert(pos, op);
+                Mutation::LogAppend { pos, entry } => {
+                    self.log.insert(pos, entry);
                 }
                 Mutation::LogCompactThrough(pos) => {
                     self.log = self.log.split_off(&LogPos(pos.0 + 1));

@@ -74,6 +74,8 @@ fn snapshot_page() -> SnapshotPage {
     SnapshotPage {
         batch: BatchId(9),
         at: world.server.head(),
+        chain_epoch: 0,
+        chain_link: world.server.head_link(),
         manifest: Manifest::of(&records),
         records,
         next: None,
@@ -108,6 +110,12 @@ fn a_compressed_pull_batch_carries_the_same_canonical_op_bytes() {
         head: world.server.head(),
         manifest: bytes.manifest(),
         ops: bytes.clone(),
+        withheld: 0,
+        chain: driftsync_core::ChainSpan {
+            epoch: 0,
+            from: driftsync_core::Link::GENESIS,
+            to: world.server.head_link(),
+        },
         hidden: Vec::new(),
     });
     let encoded = encode_packed(&batch, LZ4);

@@ -9,9 +9,9 @@ use driftsync_core::testing::wire::{
     SnapshotPage, SnapshotRequest, WIRE_VERSION, Welcome, decode, encode, encode_packed, seal,
 };
 use driftsync_core::{
-    Access, BatchId, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, LogPos,
-    MergePolicy, Op, OpBody, OpId, QuarantineReason, RecordKey, Records, ReplicaId, Schema, Seq,
-    Stamp, Value,
+    Access, BatchId, ChainSpan, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, Link,
+    LogPos, MergePolicy, Op, OpBody, OpId, QuarantineReason, RecordKey, Records, ReplicaId, Schema,
+    Seq, Stamp, Value,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -219,6 +219,8 @@ fn large_pull_batch() -> Message {
         head: LogPos(ops.len() as u64),
         manifest: bytes.manifest(),
         ops: bytes,
+        withheld: 0,
+        chain: ChainSpan::default(),
         hidden: Vec::new(),
     })
 }
@@ -331,6 +333,8 @@ fn sample_messages() -> Vec<Message> {
             head: LogPos(99),
             manifest: OpsBytes::encode(&ops).manifest(),
             ops: OpsBytes::encode(&ops),
+            withheld: 2,
+            chain: ChainSpan { epoch: 1, from: Link([7; 32]), to: Link([9; 32]) },
             hidden: vec![HiddenFields {
                 key: RecordKey::new("items", "r0"),
                 fields: vec!["due".into()],
@@ -345,6 +349,8 @@ fn sample_messages() -> Vec<Message> {
         Message::SnapshotPage(SnapshotPage {
             batch: BatchId(5),
             at: LogPos(40),
+            chain_epoch: 1,
+            chain_link: Link([3; 32]),
             manifest: Manifest::of(&records),
             records,
             next: Some(RecordKey::new("items", "r9")),

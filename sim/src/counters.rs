@@ -21,6 +21,8 @@ pub struct NodeCounters {
     pub ops_migrated_up: u64,
     pub ops_migrated_down: u64,
     pub manifest_mismatches: u64,
+    /// Pulls whose hash chain showed the server's history rewritten.
+    pub history_rewrites: u64,
     pub messages_malformed: u64,
     pub clock_ahead_reports: u64,
     pub tombstones_collected: u64,
@@ -59,6 +61,7 @@ impl NodeCounters {
             ops_migrated_up,
             ops_migrated_down,
             manifest_mismatches,
+            history_rewrites,
             messages_malformed,
             clock_ahead_reports,
             tombstones_collected,
@@ -83,6 +86,7 @@ impl NodeCounters {
         self.ops_migrated_up += ops_migrated_up;
         self.ops_migrated_down += ops_migrated_down;
         self.manifest_mismatches += manifest_mismatches;
+        self.history_rewrites += history_rewrites;
         self.messages_malformed += messages_malformed;
         self.clock_ahead_reports += clock_ahead_reports;
         self.tombstones_collected += tombstones_collected;

@@ -55,9 +55,9 @@ fn write(tx: &Transaction<'_>, mutation: &Mutation) -> Result<(), StorageError> 
         Mutation::OutboxRemoveThrough(seq) => {
             run("DELETE FROM outbox WHERE seq <= ?1", params![position(seq.0)?])
         }
-        Mutation::LogAppend { pos, op } => run(
-            "INSERT OR REPLACE INTO log VALUES (?1, ?2)",
-            params![position(pos.0)?, encode(op)?],
+        Mutation::LogAppend { pos, entry } => run(
+            "INSERT OR REPLACE INTO log VALUES (?1, ?2, ?3)",
+            params![position(pos.0)?, encode(&entry.op)?, &entry.link.0[..]],
         ),
         Mutation::LogCompactThrough(pos) => {
             run("DELETE FROM log WHERE pos <= ?1", params![position(pos.0)?])

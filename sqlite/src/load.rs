@@ -1,8 +1,8 @@
 //! Reading the whole committed image back, as a restarted node does.
 
 use driftsync_core::{
-    ClientMeta, LogPos, Op, QuarantinedOp, RecordKey, RecordState, ReplicaId, Seq, ServerMeta,
-    StorageError, Stored,
+    ClientMeta, Link, LogEntry, LogPos, Op, QuarantinedOp, RecordKey, RecordState, ReplicaId, Seq,
+    ServerMeta, StorageError, Stored,
 };
 use rusqlite::Connection;
 
@@ -38,9 +38,7 @@ pub(crate) fn load(conn: &Connection) -> Result<Stored, StorageError> {
     for (seq, op) in blobs(conn, "SELECT seq, op FROM outbox")? {
         stored.outbox.insert(Seq(from_position("outbox", seq)?), decode::<Op>("outbox", &op)?);
     }
-    for (pos, op) in blobs(conn, "SELECT pos, op FROM log")? {
-        stored.log.insert(LogPos(from_position("log", pos)?), decode::<Op>("log", &op)?);
-    }
+    load_log(conn, &mut stored)?;
     for (_, entry) in blobs(conn, "SELECT entry, op FROM quarantine ORDER BY entry")? {
         stored.quarantine.push(decode::<QuarantinedOp>("quarantine", &entry)?);
     }
@@ -95,4 +93,18 @@ fn each<T>(
     let mut statement = conn.prepare_cached(query).map_err(sql)?;
     let rows = statement.query_map([], read).map_err(sql)?;
     rows.collect::<Result<_, _>>().map_err(sql)
+}
+
+/// The log with each entry's link. A link of the wrong length is damage like any other: the
+/// chain check at the server's start names the entry.
+fn load_log(conn: &Connection, stored: &mut Stored) -> Result<(), StorageError> {
+    let rows = each(conn, "SELECT pos, op, link FROM log", |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Vec<u8>>(2)?))
+    })?;
+    for (pos, op, link) in rows {
+        let pos = LogPos(from_position("log", pos)?);
+        let link = Link(link.try_into().unwrap_or_default());
+        stored.log.insert(pos, LogEntry { op: decode::<Op>("log", &op)?, link });
+    }
+    Ok(())
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The format of the tables. Raised whenever a table or a row encoding changes; a build
-/// refuses files of a newer format rather than misread them.
-pub const FORMAT_VERSION: i64 = 1;
+/// refuses files of another format rather than misread them. Format 2 added the log's hash
+/// chain (a `link` per entry, chain fields in the server's meta row).
+pub const FORMAT_VERSION: i64 = 2;
 
 /// SQLite's `application_id` of a driftsync store: "dsyn" in ASCII.
 const APPLICATION_ID: i32 = 0x6473_796e;
@@ -24,7 +25,7 @@ const TABLES: &str = "
         collection TEXT NOT NULL, record TEXT NOT NULL, name TEXT NOT NULL, state BLOB NOT NULL,
         PRIMARY KEY (collection, record, name)) WITHOUT ROWID;
     CREATE TABLE outbox (seq INTEGER PRIMARY KEY, op BLOB NOT NULL);
-    CREATE TABLE log (pos INTEGER PRIMARY KEY, op BLOB NOT NULL);
+    CREATE TABLE log (pos INTEGER PRIMARY KEY, op BLOB NOT NULL, link BLOB NOT NULL);
     CREATE TABLE quarantine (entry INTEGER PRIMARY KEY AUTOINCREMENT, op BLOB NOT NULL);
     CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
     CREATE TABLE registrations (client INTEGER PRIMARY KEY, registration BLOB NOT NULL);
@@ -61,6 +62,8 @@ pub enum OpenError {
     Foreign { path: PathBuf, application_id: i32 },
     /// The file was written by a newer build, in a format this one cannot read.
     Newer { path: PathBuf, format: i64, supported: i64 },
+    /// The file was written by an older build, in a format this one has no upgrade for.
+    Older { path: PathBuf, format: i64, supported: i64 },
     /// The file is damaged (truncated, or pages overwritten).
     Corrupt { path: PathBuf, detail: String },
     /// Another process has the store open; two writers would interleave two nodes' state.
@@ -85,6 +88,12 @@ impl fmt::Display for OpenError {
                 f,
                 "{}: store format {format} is newer than this build reads ({supported}); \
                  upgrade driftsync to open it",
+                path.display()
+            ),
+            OpenError::Older { path, format, supported } => write!(
+                f,
+                "{}: store format {format} predates this build's ({supported}) and cannot be \
+                 upgraded in place; left as it is",
                 path.display()
             ),
             OpenError::Corrupt { path, detail } => {
@@ -166,6 +175,10 @@ impl SqliteStore {
         if format > FORMAT_VERSION {
             let path = self.path.clone();
             return Err(OpenError::Newer { path, format, supported: FORMAT_VERSION });
+        }
+        if format < FORMAT_VERSION {
+            let path = self.path.clone();
+            return Err(OpenError::Older { path, format, supported: FORMAT_VERSION });
         }
         let verdict: String =
             self.conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0)).map_err(fail)?;

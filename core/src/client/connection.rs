@@ -44,7 +44,8 @@ pub(super) struct Session {
     /// When the background sync is next due.
     pub(super) sync_at: MonoTime,
     /// The snapshot pages of a resync so far.
-    pub(super) staging: Option<Staging>,
+    /// Boxed: a session spends most of its life without one.
+    pub(super) staging: Option<Box<Staging>>,
     /// The queued write last reported held back, so that a session reports it once.
     pub(super) held_reported: Option<OpId>,
 }

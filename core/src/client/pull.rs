@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use tracing::{debug, warn};
 
+use crate::chain::ChainSpan;
 use crate::client::Client;
 use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::hlc::Stamp;
@@ -35,6 +36,8 @@ pub(crate) struct Staging {
     /// The newest stamp in any staged record: the clock moves past it when the resync ends,
     /// as it moves past every pulled op.
     pub newest: Option<Stamp>,
+    /// The server's chain epoch and link at `at`.
+    pub chain: (u32, crate::chain::Link),
 }
 
 impl<S: Store> Client<S> {
@@ -46,11 +49,14 @@ impl<S: Store> Client<S> {
             return;
         }
         let ops_expected = batch.to.0 - batch.from.0;
-        if u64::from(batch.manifest.count) != ops_expected || batch.ops.manifest() != batch.manifest
-        {
+        let accounted = u64::from(batch.manifest.count) + u64::from(batch.withheld);
+        if accounted != ops_expected || batch.ops.manifest() != batch.manifest {
             self.metrics.manifest_mismatches += 1;
             self.events.push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
             self.fail(now);
+            return;
+        }
+        if self.history_rewritten(now, cursor, batch.chain) {
             return;
         }
         // Only now, with the bytes verified, are the ops parsed.
@@ -77,6 +83,7 @@ impl<S: Store> Client<S> {
         // Clients keep their tombstones: the server serves nothing a tombstone it forgot could
         // hide (it quarantines such ops), and a resync from a snapshot is what sheds them.
         self.meta.cursor = batch.to;
+        self.meta.chain = Some((batch.chain.epoch, batch.chain.to));
         if session_version < self.config.schema_version {
             self.meta.pulled_in =
                 self.meta.pulled_in.min(Some(session_version)).or(Some(session_version));
@@ -94,6 +101,36 @@ impl<S: Store> Client<S> {
             session.pull_wanted = batch.to < batch.head;
         }
         debug!(replica = self.config.replica.0, to = batch.to.0, head = batch.head.0, "pulled");
+    }
+
+    /// Whether the server's chain at our cursor is not the one we were served before: its
+    /// history was rewritten under us (a restored backup, an altered store). It is reported,
+    /// and the state rebuilt from a snapshot of what the server now holds, which our pending
+    /// writes then merge into; nothing queued is lost.
+    fn history_rewritten(&mut self, now: MonoTime, cursor: LogPos, chain: ChainSpan) -> bool {
+        let Some((epoch, held)) = self.meta.chain else {
+            return false;
+        };
+        // A new epoch is the server's own rebuild of its chain (a schema upgrade).
+        if epoch != chain.epoch || held == chain.from {
+            return false;
+        }
+        let replica = self.config.replica.0;
+        warn!(replica, ?cursor, %held, served = %chain.from, "the server's history was rewritten");
+        self.metrics.history_rewrites += 1;
+        self.events.push_back(ClientEvent::HistoryRewritten {
+            at: cursor,
+            held,
+            served: chain.from,
+        });
+        self.retry.on_success();
+        self.meta.chain = None;
+        let mut mutations = Vec::new();
+        self.require_resync(&mut mutations);
+        if self.commit(mutations).is_err() {
+            self.fail(now);
+        }
+        true
     }
 
     /// Applies one remote op, sent in `version`, to memory, noting what it changed for the
@@ -175,12 +212,15 @@ impl<S: Store> Client<S> {
         let Some(session) = self.link.session_mut() else {
             return; // unreachable: a snapshot page answers a request of a session
         };
-        let staging = session.staging.get_or_insert_with(|| Staging {
-            at: page.at,
-            records: BTreeMap::new(),
-            applied: VersionVector::default(),
-            next: None,
-            newest: None,
+        let staging = session.staging.get_or_insert_with(|| {
+            Box::new(Staging {
+                at: page.at,
+                chain: (page.chain_epoch, page.chain_link),
+                records: BTreeMap::new(),
+                applied: VersionVector::default(),
+                next: None,
+                newest: None,
+            })
         });
         if staging.records.is_empty() && staging.next.is_none() {
             for (replica, seq) in &page.applied {
@@ -253,6 +293,7 @@ impl<S: Store> Client<S> {
         self.records = records;
         self.meta.applied = applied;
         self.meta.cursor = staging.at;
+        self.meta.chain = Some(staging.chain);
         self.meta.resync_needed = false;
         let version = self.session_schema().map_or(self.config.schema_version, |s| s.0);
         self.meta.pulled_in = (version < self.config.schema_version).then_some(version);

@@ -24,7 +24,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::ids::{LogPos, Seq};
 use crate::merge::RecordState;
 use crate::store::{Mutation, Store, Stored};
-use sample::{field, key, meta_client, meta_server, op, quarantined, random_mutation, stamp};
+use sample::{
+    field, key, log_entry, meta_client, meta_server, op, quarantined, random_mutation, stamp,
+};
 
 /// A store kind under test: makes new stores and reopens them.
 pub trait StoreUnderTest {
@@ -109,7 +111,7 @@ pub fn every_kind_of_row_survives_a_reopen<T: StoreUnderTest>(under_test: &mut T
             fields: vec![("body".to_owned(), Some(field(3)))],
         },
         Mutation::OutboxPut(op(1)),
-        Mutation::LogAppend { pos: LogPos(1), op: op(2) },
+        Mutation::LogAppend { pos: LogPos(1), entry: log_entry(2) },
         Mutation::Quarantine(quarantined(3)),
         Mutation::ClientMeta(meta_client(4)),
         Mutation::ServerMeta(meta_server(5)),
@@ -190,7 +192,10 @@ pub fn a_removed_record_takes_its_fields_with_it<T: StoreUnderTest>(under_test: 
 pub fn outbox_and_log_ranges_are_cut_exactly_at_their_bound<T: StoreUnderTest>(under_test: &mut T) {
     let fill: Vec<Mutation> = (1..=6)
         .flat_map(|n| {
-            [Mutation::OutboxPut(op(n)), Mutation::LogAppend { pos: LogPos(n), op: op(n) }]
+            [
+                Mutation::OutboxPut(op(n)),
+                Mutation::LogAppend { pos: LogPos(n), entry: log_entry(n) },
+            ]
         })
         .collect();
     let cut = vec![Mutation::OutboxRemoveThrough(Seq(3)), Mutation::LogCompactThrough(LogPos(4))];

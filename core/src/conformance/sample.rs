@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::chain::{Link, LogEntry};
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{LogPos, OpId, RecordKey, ReplicaId, Seq};
 use crate::merge::{Entry, FieldState, MergePolicy, RecordState};
@@ -46,6 +47,12 @@ pub(super) fn field(n: u64) -> FieldState {
 }
 
 /// An op with seq `n`, of a kind chosen by `n`.
+/// A log entry holding `op(n)`, its link chained from genesis (the store keeps links as given).
+pub(super) fn log_entry(n: u64) -> LogEntry {
+    let op = op(n);
+    LogEntry { link: Link::GENESIS.next(LogPos(n), &op), op }
+}
+
 pub(super) fn op(n: u64) -> Op {
     let write = FieldWrite { value: Value::I64(n as i64), seen: vec![op_id(n + 7)] };
     let body = match n % 4 {
@@ -115,7 +122,7 @@ pub(super) fn random_mutation(rng: &mut ChaCha8Rng) -> Mutation {
         },
         5 => Mutation::OutboxPut(op(n + 1)),
         6 => Mutation::OutboxRemoveThrough(Seq(n / 2)),
-        7 => Mutation::LogAppend { pos: LogPos(n + 1), op: op(n) },
+        7 => Mutation::LogAppend { pos: LogPos(n + 1), entry: log_entry(n) },
         8 => Mutation::LogCompactThrough(LogPos(n / 3)),
         9 => Mutation::Quarantine(quarantined(n)),
         10 => {

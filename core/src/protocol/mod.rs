@@ -14,6 +14,7 @@ pub use wire::{DecodeError, Decoded, Limits, decode_sized, encode, encode_packed
 #[cfg(feature = "testing")]
 pub use wire::{Encoded, WIRE_VERSION, decode, seal};
 
+use crate::chain::{ChainSpan, Link};
 use crate::hlc::Stamp;
 use crate::ids::{BatchId, LogPos, OpId, RecordKey, ReplicaId, Seq};
 use crate::merge::RecordState;
@@ -21,7 +22,7 @@ use crate::quarantine::QuarantineReason;
 use crate::schema::Access;
 
 /// The protocol revision this build speaks.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Every message either side sends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +196,11 @@ pub struct PullBatch {
     /// The entries, encoded; `manifest` is a digest of exactly these bytes.
     pub ops: OpsBytes,
     pub manifest: Manifest,
+    /// Entries of `from..to` left out because the session may not read their records: with
+    /// the ops sent they account for the whole range.
+    pub withheld: u32,
+    /// The log's hash chain at both ends of the range.
+    pub chain: ChainSpan,
     /// Records whose ops in this batch lost fields on the way down to the session's version.
     pub hidden: Vec<HiddenFields>,
 }
@@ -213,6 +219,9 @@ pub struct SnapshotPage {
     pub batch: BatchId,
     /// The server's log head when this page was read.
     pub at: LogPos,
+    /// The hash chain's epoch and link at `at`.
+    pub chain_epoch: u32,
+    pub chain_link: Link,
     pub records: Vec<(RecordKey, RecordState)>,
     /// Where the next page starts, or `None` if this is the last.
     pub next: Option<RecordKey>,

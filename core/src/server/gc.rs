@@ -66,7 +66,9 @@ impl<S: Store> Server<S> {
         let compact_to = safe_pos.max(self.meta.compacted_through);
         let dropped = compact_to.0 - self.meta.compacted_through.0;
         if dropped > 0 {
+            self.meta.chain_base = self.link_at(compact_to);
             self.log.drain(..dropped as usize);
+            self.links.drain(..dropped as usize);
             self.meta.compacted_through = compact_to;
             mutations.push(Mutation::LogCompactThrough(compact_to));
         }

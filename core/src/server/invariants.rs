@@ -114,7 +114,13 @@ impl<S: Store> Server<S> {
         let records_match = self.records.len() == stored.records.len()
             && self.records.iter().eq(stored.records.iter());
         ensure(records_match, "memory_matches_store", || differs("the records"))?;
-        ensure(self.log.iter().eq(stored.log.values()), "memory_matches_store", || {
+        let log_matches = self.log.len() == stored.log.len()
+            && self
+                .log
+                .iter()
+                .zip(&self.links)
+                .eq(stored.log.values().map(|entry| (&entry.op, &entry.link)));
+        ensure(log_matches, "memory_matches_store", || {
             format!("{} log entries in memory, {} stored", self.log.len(), stored.log.len())
         })?;
         ensure(self.quarantine == stored.quarantine, "memory_matches_store", || {

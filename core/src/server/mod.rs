@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::chain::{Link, LogEntry};
 use crate::error::{StartError, StorageError};
 use crate::event::ServerEvent;
 use crate::hlc::{HlcClock, Stamp};
@@ -138,6 +139,8 @@ pub struct Server<S: Store = MemoryStore> {
     records: Records,
     /// Entries `(compacted_through, head]`, oldest first.
     log: VecDeque<Op>,
+    /// Each held log entry's link in the hash chain, beside `log`.
+    links: VecDeque<Link>,
     meta: ServerMeta,
     registrations: BTreeMap<ReplicaId, Registration>,
     /// Where each record's latest delete sits in the log, for collection.
@@ -163,9 +166,14 @@ impl<S: Store> Server<S> {
         let mut store = store;
         let stored = store.load()?;
         let mut meta = stored.server_meta.unwrap_or_default();
-        let mut log: VecDeque<Op> = stored.log.into_values().collect();
+        // Before anything is served: a log altered outside the server must not reach a client.
+        let entries = stored.log.iter().map(|(pos, entry)| (*pos, entry));
+        crate::chain::verify(meta.compacted_through, meta.chain_base, entries)
+            .map_err(StartError::Tampered)?;
+        let (mut log, mut links) = split_log(stored.log);
         let mut records: Records = stored.records.into_iter().collect();
-        upgrade_stored(&config.lineage, &mut store, &mut meta, &mut records, &mut log)?;
+        let mut held = HeldLog { log: &mut log, links: &mut links };
+        upgrade_stored(&config.lineage, &mut store, &mut meta, &mut records, &mut held)?;
         let tombstone_pos = tombstone_positions(&records, &log, meta.compacted_through);
         Ok(Server {
             clock: HlcClock::new(meta.hlc, config.clock_ahead_ms_max),
@@ -175,6 +183,7 @@ impl<S: Store> Server<S> {
             store,
             records,
             log,
+            links,
             meta,
             registrations: stored.registrations,
             tombstone_pos,
@@ -256,6 +265,19 @@ impl<S: Store> Server<S> {
     /// still holds the tombstone would hide them).
     pub fn recreated_over(&self, key: &RecordKey) -> Option<Stamp> {
         self.recreated_over.get(key).copied()
+    }
+
+    /// The hash chain's link at `pos`, which must be held or the compaction point.
+    pub(crate) fn link_at(&self, pos: LogPos) -> Link {
+        match pos.0.checked_sub(self.meta.compacted_through.0 + 1) {
+            Some(offset) => self.links.get(offset as usize).copied().unwrap_or_default(),
+            None => self.meta.chain_base,
+        }
+    }
+
+    /// The link at the head of the log.
+    pub fn head_link(&self) -> Link {
+        self.link_at(self.meta.head)
     }
 
     /// Log entries still held (not compacted), oldest first.
@@ -380,7 +402,7 @@ impl<S: Store> Server<S> {
     fn reload(&mut self) -> Result<(), StorageError> {
         let stored = self.store.load()?;
         self.meta = stored.server_meta.unwrap_or_default();
-        self.log = stored.log.into_values().collect();
+        (self.log, self.links) = split_log(stored.log);
         self.records = stored.records.into_iter().collect();
         self.registrations = stored.registrations;
         self.forgotten = Forgotten::new(stored.forgotten);
@@ -406,6 +428,17 @@ impl<S: Store> Server<S> {
     }
 }
 
+/// The held log and its links, which change together.
+struct HeldLog<'a> {
+    log: &'a mut VecDeque<Op>,
+    links: &'a mut VecDeque<Link>,
+}
+
+/// The stored log as the server holds it: ops and their links side by side.
+fn split_log(stored: BTreeMap<LogPos, LogEntry>) -> (VecDeque<Op>, VecDeque<Link>) {
+    stored.into_values().map(|entry| (entry.op, entry.link)).unzip()
+}
+
 /// Brings stored data to the lineage's latest version: a new release of the server migrates
 /// every record and log entry up once, in one commit, before it serves anything. A store newer
 /// than this build is refused: a rollback lowers [`VersionPolicy::newest`] on the newer build
@@ -415,7 +448,7 @@ fn upgrade_stored<S: Store>(
     store: &mut S,
     meta: &mut ServerMeta,
     records: &mut Records,
-    log: &mut VecDeque<Op>,
+    held: &mut HeldLog<'_>,
 ) -> Result<(), StartError> {
     let latest = lineage.latest();
     let from = meta.schema_version;
@@ -438,14 +471,22 @@ fn upgrade_stored<S: Store>(
                 .iter()
                 .map(|(k, s)| Mutation::Record { key: k.clone(), state: Some(s.clone()) }),
         );
-        for (offset, op) in log.iter_mut().enumerate() {
+        // Rewriting the log in the new version rebuilds its chain, in a new epoch that
+        // clients adopt rather than report as a rewritten history.
+        meta.chain_epoch += 1;
+        let mut link = meta.chain_base;
+        for (offset, (op, stored_link)) in
+            held.log.iter_mut().zip(held.links.iter_mut()).enumerate()
+        {
             // An entry a converter refuses stays as written: it was valid when it was applied,
             // and its record state above already dropped what cannot be expressed.
             if let Ok(up) = lineage.migrate_op(op, from, latest) {
                 *op = up.op;
             }
             let pos = LogPos(meta.compacted_through.0 + offset as u64 + 1);
-            mutations.push(Mutation::LogAppend { pos, op: op.clone() });
+            link = link.next(pos, op);
+            *stored_link = link;
+            mutations.push(Mutation::LogAppend { pos, entry: LogEntry { op: op.clone(), link } });
         }
         tracing::info!(from, to = latest, records = records.len(), "migrated stored data");
     }

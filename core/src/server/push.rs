@@ -11,6 +11,8 @@
 
 use tracing::{debug, warn};
 
+use crate::auth::Grant;
+use crate::chain::LogEntry;
 use crate::event::ServerEvent;
 use crate::ids::{LogPos, OpId, PeerId, ReplicaId};
 use crate::op::{Op, OpBody};
@@ -30,14 +32,15 @@ struct Accepted {
     mutations: Vec<Mutation>,
     changes: Changes,
     quarantined: Vec<QuarantinedOp>,
-    /// Quarantines of resent ops, reported again because their first ack may have been lost.
+    /// Quarantines of resent ops, reported again because their first ack may have been lost,
+    /// and refusals of ops the sender did not write.
     repeated: Vec<(OpId, QuarantineReason)>,
     events: Vec<ServerEvent>,
     applied: usize,
 }
 
 impl<S: Store> Server<S> {
-    pub(super) fn on_push(&mut self, peer: PeerId, client: ReplicaId, push: Push) {
+    pub(super) fn on_push(&mut self, peer: PeerId, client: ReplicaId, grant: &Grant, push: Push) {
         if push.ops.manifest() != push.manifest {
             // Damaged on the way: nothing is acknowledged, so the client sends it again.
             warn!(peer = peer.0, batch = %push.batch, "dropping a push that fails its manifest");
@@ -59,7 +62,7 @@ impl<S: Store> Server<S> {
         registration.last_seen = self.wall;
         let mut batch = Accepted { registration, ..Accepted::default() };
         for op in ops {
-            if !self.accept(client, op, push.schema_version, &mut batch) {
+            if !self.accept((client, grant), op, push.schema_version, &mut batch) {
                 break;
             }
         }
@@ -95,10 +98,21 @@ impl<S: Store> Server<S> {
     }
 
     /// Takes one op into the batch; returns false when the rest must wait (a gap in seqs).
-    fn accept(&mut self, client: ReplicaId, op: Op, version: u32, batch: &mut Accepted) -> bool {
+    fn accept(
+        &mut self,
+        (client, grant): (ReplicaId, &Grant),
+        op: Op,
+        version: u32,
+        batch: &mut Accepted,
+    ) -> bool {
         if op.id.replica != client || op.stamp.replica != client.0 {
-            let reason = QuarantineReason::ForeignWriter { sender: client.0 };
-            self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
+            // Refused, and told to the sender only. It is not the sender's write, so it is not
+            // kept: its real writer still holds it, and keeping it would tell that writer at
+            // its next Hello that an op of its own was refused (a replayed batch would make a
+            // victim believe its applied writes were lost).
+            warn!(client = client.0, op = %op.id, "refusing an op written by another replica");
+            self.metrics.quarantined("foreign-writer");
+            batch.repeated.push((op.id, QuarantineReason::ForeignWriter { sender: client.0 }));
             return true;
         }
         match Admission::of(batch.registration.acked_seq, op.id.seq) {
@@ -119,6 +133,13 @@ impl<S: Store> Server<S> {
         batch.registration.acked_seq = op.id.seq;
         batch.registration.acked_stamp = Some(op.stamp);
         self.metrics.ops_pushed += 1;
+        // Checked before anything else about the op, so a write outside the grant learns
+        // nothing of the schema or of what the server holds.
+        if !grant.may_write(&op.key) && !self.planted(PlantedBug::IgnoreWriteScope) {
+            let reason = QuarantineReason::Forbidden { user: grant.user.clone() };
+            self.hold(op, reason, &mut batch.quarantined, &mut batch.events);
+            return true;
+        }
         let op = match self.migrate_up(&op, version) {
             Ok(None) => op,
             Ok(Some(migrated)) => migrated,
@@ -169,8 +190,11 @@ impl<S: Store> Server<S> {
             };
             self.tombstone_pos.insert(op.key.clone(), pos);
         }
-        batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, op: op.clone() });
+        let link = self.link_at(LogPos(self.meta.head.0 - 1)).next(self.meta.head, &op);
+        let entry = LogEntry { op: op.clone(), link };
+        batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, entry });
         self.log.push_back(op);
+        self.links.push_back(link);
         batch.applied += 1;
     }
 

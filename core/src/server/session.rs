@@ -1,6 +1,11 @@
 //! Handling one peer's requests: handshake, push, pull and snapshot.
 
+use std::sync::Arc;
+
 use tracing::{info, info_span, warn};
+
+use crate::auth::Grant;
+use crate::chain::ChainSpan;
 
 use crate::event::{Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
@@ -14,36 +19,38 @@ use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::schema::{Access, Negotiation, SchemaLineage};
 use crate::server::Server;
 use crate::store::{Mutation, Store};
+use crate::testing::PlantedBug;
 
 /// One transport's session. A session whose client joined again on another transport goes
 /// back to awaiting a Hello: one live session per client.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) enum Session {
     #[default]
     AwaitingHello,
-    /// An accepted Hello: the client, the negotiated schema version and what it allows, and
-    /// the codec its large messages are compressed with.
+    /// An accepted Hello: the client, the negotiated schema version and what it allows, the
+    /// codec its large messages are compressed with, and what its token lets it read and write.
     Joined {
         client: ReplicaId,
         schema_version: u32,
         access: Access,
         compression: Option<Compression>,
+        grant: Arc<Grant>,
     },
 }
 
 impl Session {
     /// The client of a joined session.
-    pub(super) fn client(self) -> Option<ReplicaId> {
+    pub(super) fn client(&self) -> Option<ReplicaId> {
         match self {
-            Session::Joined { client, .. } => Some(client),
+            Session::Joined { client, .. } => Some(*client),
             Session::AwaitingHello => None,
         }
     }
 
     /// The codec a joined session negotiated.
-    pub(super) fn compression(self) -> Option<Compression> {
+    pub(super) fn compression(&self) -> Option<Compression> {
         match self {
-            Session::Joined { compression, .. } => compression,
+            Session::Joined { compression, .. } => *compression,
             Session::AwaitingHello => None,
         }
     }
@@ -53,7 +60,7 @@ impl<S: Store> Server<S> {
     pub(super) fn on_message(&mut self, peer: PeerId, message: Message) {
         let batch = message.batch().unwrap_or_default();
         let _span = info_span!("request", batch = %batch, kind = message.kind_name()).entered();
-        let Some(&session) = self.sessions.get(&peer) else {
+        let Some(session) = self.sessions.get(&peer).cloned() else {
             // Not a connected peer (a late message on a closed transport): it must not open a
             // session of its own, let alone take over a client's live one.
             warn!(peer = peer.0, kind = message.kind_name(), "message from an unknown peer");
@@ -62,14 +69,16 @@ impl<S: Store> Server<S> {
         };
         match (message, session) {
             (Message::Hello(hello), _) => self.on_hello(peer, hello),
-            (Message::Push(push), Session::Joined { client, access: Access::ReadWrite, .. }) => {
-                self.on_push(peer, client, push)
-            }
-            (Message::PullRequest(request), Session::Joined { client, schema_version, .. }) => {
-                self.on_pull(peer, client, schema_version, request)
-            }
-            (Message::SnapshotRequest(request), Session::Joined { schema_version, .. }) => {
-                self.on_snapshot(peer, schema_version, request)
+            (
+                Message::Push(push),
+                Session::Joined { client, access: Access::ReadWrite, grant, .. },
+            ) => self.on_push(peer, client, &grant, push),
+            (
+                Message::PullRequest(request),
+                Session::Joined { client, schema_version, grant, .. },
+            ) => self.on_pull(peer, (client, schema_version), &grant, request),
+            (Message::SnapshotRequest(request), Session::Joined { schema_version, grant, .. }) => {
+                self.on_snapshot(peer, schema_version, &grant, request)
             }
             (message, _) => {
                 warn!(peer = peer.0, kind = message.kind_name(), "unexpected message");
@@ -80,7 +89,7 @@ impl<S: Store> Server<S> {
     }
 
     fn on_hello(&mut self, peer: PeerId, hello: Hello) {
-        let (version, access) = match self.admit(&hello) {
+        let (version, access, grant) = match self.admit(&hello) {
             Ok(admitted) => admitted,
             Err(reason) => {
                 let reject = Message::Reject(Reject { batch: hello.batch, reason });
@@ -106,8 +115,15 @@ impl<S: Store> Server<S> {
             }
         }
         let compression = Compression::choose(&self.config.compression, &hello.compression);
-        let joined =
-            Session::Joined { client: hello.client, schema_version: version, access, compression };
+        let user = grant.user.clone();
+        let grant = Arc::new(grant);
+        let joined = Session::Joined {
+            client: hello.client,
+            schema_version: version,
+            access,
+            compression,
+            grant,
+        };
         self.sessions.insert(peer, joined);
         let mutation =
             Mutation::Registration { client: hello.client, registration: registration.clone() };
@@ -115,7 +131,7 @@ impl<S: Store> Server<S> {
             return; // The client times out and says Hello again.
         }
         let resync = hello.cursor < compacted || hello.cursor > self.meta.head;
-        info!(client = hello.client.0, version, ?access, "client joined");
+        info!(client = hello.client.0, %user, version, ?access, "client joined");
         let mut welcome = self.welcome(&hello, &registration, (version, access), resync);
         welcome.compression = compression;
 
@@ -128,16 +144,20 @@ impl<S: Store> Server<S> {
         });
     }
 
-    /// The version and access a Hello is admitted with, or why it is refused.
-    fn admit(&self, hello: &Hello) -> Result<(u32, Access), RejectReason> {
+    /// The version, access and grant a Hello is admitted with, or why it is refused. A server
+    /// without keys admits everyone to everything.
+    fn admit(&self, hello: &Hello) -> Result<(u32, Access, Grant), RejectReason> {
         if hello.protocol != PROTOCOL_VERSION {
             return Err(RejectReason::ProtocolUnsupported { supported: PROTOCOL_VERSION });
         }
-        if let Some(keys) = &self.config.keys {
-            keys.admit(&hello.token, hello.client, self.wall).map_err(RejectReason::Token)?;
-        }
+        let grant = match &self.config.keys {
+            Some(keys) => {
+                keys.admit(&hello.token, hello.client, self.wall).map_err(RejectReason::Token)?
+            }
+            None => Grant::open(),
+        };
         match self.config.policy.negotiate(&hello.schema_versions) {
-            Negotiation::Accepted { version, access } => Ok((version, access)),
+            Negotiation::Accepted { version, access } => Ok((version, access, grant)),
             Negotiation::Refused { min_required, max_supported } => {
                 Err(RejectReason::SchemaUnsupported {
                     offered: hello.schema_versions.clone(),
@@ -230,7 +250,13 @@ impl<S: Store> Server<S> {
         }
     }
 
-    fn on_pull(&mut self, peer: PeerId, client: ReplicaId, version: u32, request: PullRequest) {
+    fn on_pull(
+        &mut self,
+        peer: PeerId,
+        (client, version): (ReplicaId, u32),
+        grant: &Grant,
+        request: PullRequest,
+    ) {
         let compacted = self.meta.compacted_through;
         let registration = self.registrations.entry(client).or_default();
         // Kept in memory and persisted by the next collection pass: a report lost in a crash
@@ -254,8 +280,20 @@ impl<S: Store> Server<S> {
         }
         let start = (request.cursor.0 - compacted.0) as usize;
         let ops_max = request.ops_max.clamp(1, self.config.pull_batch_ops_max) as usize;
-        let ops: Vec<&Op> = self.log.range(start..).take(ops_max).collect();
+        let mut ops: Vec<&Op> = self.log.range(start..).take(ops_max).collect();
         let to = LogPos(request.cursor.0 + ops.len() as u64);
+        let in_range = ops.len();
+        // Nothing outside the session's read scope leaves the server; the range still
+        // advances past it, and the count of what was left out keeps the batch checkable.
+        if !grant.reads_everything() && !self.planted(PlantedBug::IgnoreReadScope) {
+            ops.retain(|op| grant.may_read(&op.key));
+        }
+        let withheld = (in_range - ops.len()) as u32;
+        let chain = ChainSpan {
+            epoch: self.meta.chain_epoch,
+            from: self.link_at(request.cursor),
+            to: self.link_at(to),
+        };
         self.metrics.ops_pulled += ops.len() as u64;
         self.metrics.pull_batch_sizes.record(ops.len());
         let (ops, hidden) = if version == self.config.lineage.latest() {
@@ -271,22 +309,28 @@ impl<S: Store> Server<S> {
             head: self.meta.head,
             manifest: ops.manifest(),
             ops,
+            withheld,
+            chain,
             hidden,
         };
         self.send(peer, &Message::PullBatch(batch));
     }
 
-    fn on_snapshot(&mut self, peer: PeerId, version: u32, request: SnapshotRequest) {
+    fn on_snapshot(&mut self, peer: PeerId, version: u32, grant: &Grant, request: SnapshotRequest) {
         let records_max =
             request.records_max.clamp(1, self.config.snapshot_page_records_max) as usize;
         let mut page: Vec<(RecordKey, crate::merge::RecordState)> = Vec::with_capacity(records_max);
         let mut hidden = Vec::new();
         let mut next = None;
         let latest = self.config.lineage.latest();
+        let filtered = !grant.reads_everything() && !self.planted(PlantedBug::IgnoreReadScope);
         for (key, state) in self.records.iter_after(request.after.as_ref()) {
             if page.len() == records_max {
                 next = page.last().map(|(key, _)| key.clone());
                 break;
+            }
+            if filtered && !grant.may_read(key) {
+                continue;
             }
             if version == latest {
                 page.push((key.clone(), state.clone()));
@@ -300,6 +344,8 @@ impl<S: Store> Server<S> {
         let page = SnapshotPage {
             batch: request.batch,
             at: self.meta.head,
+            chain_epoch: self.meta.chain_epoch,
+            chain_link: self.head_link(),
             manifest: Manifest::of(&page),
             records: page,
             next,

@@ -554,13 +554,18 @@ pub fn test_keys() -> driftsync_core::auth::Keyring {
 
 /// A token for `replica`, valid until `valid_s` seconds after the test epoch, to everything.
 pub fn token_for(replica: u64, valid_s: u64) -> String {
+    token_scoped(replica, valid_s, &[], &["*"])
+}
+
+/// A token for `replica` with these read and write scopes.
+pub fn token_scoped(replica: u64, valid_s: u64, read: &[&str], write: &[&str]) -> String {
     let claims = driftsync_core::auth::Claims {
         sub: format!("user-{replica}"),
         exp: WALL_EPOCH_MS / 1_000 + valid_s,
         nbf: None,
         replicas: vec![replica],
-        read: Vec::new(),
-        write: vec!["*".into()],
+        read: read.iter().map(|s| (*s).to_owned()).collect(),
+        write: write.iter().map(|s| (*s).to_owned()).collect(),
     };
     test_keys().issue("test", &claims).expect("the test key")
 }

@@ -36,6 +36,7 @@ pub(super) fn quarantine_accounted(
             QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
             QuarantineReason::Invalid(_) => view.injected.contains_key(&q.op.id),
             QuarantineReason::ForeignWriter { .. } => false,
+            QuarantineReason::Forbidden { .. } => false,
         };
         if !explained {
             let detail = format!(

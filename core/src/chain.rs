@@ -1,0 +1,197 @@
+//! The server log's hash chain: every entry carries a link, the BLAKE3 hash of the link before
+//! it, its own position and its op's canonical encoding. Altering, dropping, inserting or
+//! reordering any entry changes every link from it on, so a store whose history was rewritten
+//! fails [`verify`] at the first entry that changed, and a client that holds an older link
+//! notices that the server's history no longer extends what it pulled.
+//!
+//! A schema upgrade rewrites the stored log in the new version, and so rebuilds the chain; it
+//! starts a new epoch, which clients adopt instead of reporting a rewrite.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::LogPos;
+use crate::op::Op;
+
+/// One link of the chain: what an entry and everything before it hash to.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Link(pub [u8; 32]);
+
+impl Link {
+    /// The link before the first entry of a log.
+    pub const GENESIS: Link = Link([0; 32]);
+
+    /// The link of the entry at `pos` holding `op`, following `self`.
+    pub fn next(&self, pos: LogPos, op: &Op) -> Link {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.0);
+        hasher.update(&pos.0.to_le_bytes());
+        // Our own ops always encode (see `Manifest::of`); postcard's encoding is canonical, so
+        // every replica and every restart hashes the same bytes.
+        let bytes = postcard::to_stdvec(op).expect("postcard encodes core ops");
+        hasher.update(&bytes);
+        Link(*hasher.finalize().as_bytes())
+    }
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for byte in &self.0[..8] {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Link({self})")
+    }
+}
+
+/// Where the chain of a pulled range stands: the links at both ends, in the server's epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainSpan {
+    pub epoch: u32,
+    /// The link at the batch's `from` (the client's cursor).
+    pub from: Link,
+    /// The link at the batch's `to`.
+    pub to: Link,
+}
+
+/// One stored log entry and its link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub op: Op,
+    pub link: Link,
+}
+
+/// The first place a stored chain does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// An entry is missing: positions must follow one another from the compaction point.
+    Gap { expected: LogPos, found: LogPos },
+    /// The entry's stored link is not what its predecessor, position and op hash to: this
+    /// entry, or its link, was altered (or entries were reordered here).
+    Altered { pos: LogPos },
+}
+
+impl fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainBreak::Gap { expected, found } => {
+                write!(f, "log entry {} is missing (the next one held is {})", expected.0, found.0)
+            }
+            ChainBreak::Altered { pos } => write!(
+                f,
+                "log entry {} does not match its hash chain: it or an entry before it was altered, \
+                 or entries were reordered",
+                pos.0
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChainBreak {}
+
+/// Recomputes the chain over `entries` (in position order) from `base`, the link at
+/// `compacted_through`; returns the head link, or the first entry that breaks the chain.
+pub fn verify<'a>(
+    compacted_through: LogPos,
+    base: Link,
+    entries: impl IntoIterator<Item = (LogPos, &'a LogEntry)>,
+) -> Result<Link, ChainBreak> {
+    let mut link = base;
+    let mut expected = LogPos(compacted_through.0 + 1);
+    for (pos, entry) in entries {
+        if pos != expected {
+            return Err(ChainBreak::Gap { expected, found: pos });
+        }
+        link = link.next(pos, &entry.op);
+        if link != entry.link {
+            return Err(ChainBreak::Altered { pos });
+        }
+        expected = LogPos(pos.0 + 1);
+    }
+    Ok(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hlc::{Hlc, Stamp};
+    use crate::ids::{OpId, RecordKey, ReplicaId, Seq};
+    use crate::op::OpBody;
+
+    fn op(seq: u64) -> Op {
+        let replica = ReplicaId(2);
+        Op {
+            id: OpId { replica, seq: Seq(seq) },
+            stamp: Stamp::new(Hlc { wall_ms: seq, logical: 0 }, replica),
+            key: RecordKey::new("notes", format!("r{seq}")),
+            body: OpBody::Delete,
+        }
+    }
+
+    fn chained(n: u64) -> Vec<(LogPos, LogEntry)> {
+        let mut link = Link::GENESIS;
+        (1..=n)
+            .map(|pos| {
+                let op = op(pos);
+                link = link.next(LogPos(pos), &op);
+                (LogPos(pos), LogEntry { op, link })
+            })
+            .collect()
+    }
+
+    fn check(entries: &[(LogPos, LogEntry)]) -> Result<Link, ChainBreak> {
+        verify(LogPos(0), Link::GENESIS, entries.iter().map(|(pos, e)| (*pos, e)))
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies_to_its_last_link() {
+        let entries = chained(5);
+        assert_eq!(check(&entries), Ok(entries[4].1.link));
+    }
+
+    #[test]
+    fn an_altered_op_is_named_by_its_position() {
+        let mut entries = chained(5);
+        entries[2].1.op.id.seq = Seq(99);
+        assert_eq!(check(&entries), Err(ChainBreak::Altered { pos: LogPos(3) }));
+    }
+
+    #[test]
+    fn two_swapped_entries_break_the_chain_at_the_first() {
+        let mut entries = chained(5);
+        let (a, b) = (entries[1].1.clone(), entries[3].1.clone());
+        entries[1].1 = b;
+        entries[3].1 = a;
+        assert_eq!(check(&entries), Err(ChainBreak::Altered { pos: LogPos(2) }));
+    }
+
+    #[test]
+    fn a_dropped_entry_is_a_gap() {
+        let mut entries = chained(5);
+        entries.remove(1);
+        let gap = ChainBreak::Gap { expected: LogPos(2), found: LogPos(3) };
+        assert_eq!(check(&entries), Err(gap));
+    }
+
+    #[test]
+    fn a_rechained_rewrite_does_not_extend_the_old_links() {
+        // An attacker who rewrites an entry and recomputes every link after it gets a chain
+        // that verifies, but whose links no longer match the ones clients already hold.
+        let entries = chained(5);
+        let mut rewritten = chained(5);
+        rewritten[1].1.op.id.seq = Seq(42);
+        let mut link = rewritten[0].1.link;
+        for (pos, entry) in rewritten.iter_mut().skip(1) {
+            link = link.next(*pos, &entry.op);
+            entry.link = link;
+        }
+        assert!(check(&rewritten).is_ok());
+        assert_ne!(rewritten[3].1.link, entries[3].1.link);
+    }
+}
