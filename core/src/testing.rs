@@ -27,6 +27,8 @@ pub enum PlantedBug {
     /// Collection compacts the log one entry past the slowest cursor it waits for: that client
     /// is sent to a resync it did not need.
     CompactionPastCursor,
+    /// A token that fails its checks (signature, expiry, replica binding) is accepted anyway.
+    AcceptAnyToken,
     /// Write scopes are not checked: a token's holder writes records outside its grant.
     IgnoreWriteScope,
     /// Pulls and snapshots are not filtered by read scope: every client sees every record.

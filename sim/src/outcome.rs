@@ -41,13 +41,16 @@ pub enum Checker {
     DamageRefused,
     /// Clients that fail together do not retry together.
     HerdSpread,
+    /// No hostile peer is admitted with a bad token, has a write applied, or is shown a record
+    /// outside its read scope.
+    NoUnauthorizedAccess,
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
     Panic,
 }
 
 impl Checker {
     /// Every checker, in the order they are listed in documentation.
-    pub const ALL: [Checker; 14] = [
+    pub const ALL: [Checker; 15] = [
         Checker::Convergence,
         Checker::Oracle,
         Checker::NoResurrection,
@@ -61,6 +64,7 @@ impl Checker {
         Checker::Invariant,
         Checker::DamageRefused,
         Checker::HerdSpread,
+        Checker::NoUnauthorizedAccess,
         Checker::Panic,
     ];
 
@@ -80,6 +84,7 @@ impl Checker {
             Checker::Invariant => "invariant",
             Checker::DamageRefused => "damage_refused",
             Checker::HerdSpread => "herd_spread",
+            Checker::NoUnauthorizedAccess => "no_unauthorized_access",
             Checker::Panic => "panic",
         }
     }

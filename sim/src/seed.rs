@@ -40,11 +40,13 @@ pub enum Stream {
     Delivery,
     /// The seeds handed to each node's core at every (re)start, which drive retry jitter.
     Nodes,
+    /// When hostile peers attack (drawn only by scenarios that have them).
+    Hostile,
 }
 
 impl Stream {
     /// Every stream, in declaration order.
-    pub const ALL: [Stream; 8] = [
+    pub const ALL: [Stream; 9] = [
         Stream::Workload,
         Stream::Network,
         Stream::Clocks,
@@ -53,6 +55,7 @@ impl Stream {
         Stream::Schema,
         Stream::Delivery,
         Stream::Nodes,
+        Stream::Hostile,
     ];
 
     /// The stable name that keys the stream's derivation; renaming one changes what seeds mean.
@@ -66,6 +69,7 @@ impl Stream {
             Stream::Schema => "schema",
             Stream::Delivery => "delivery",
             Stream::Nodes => "nodes",
+            Stream::Hostile => "hostile",
         }
     }
 }

@@ -178,6 +178,29 @@ chaos_s = 100
 liveness_deadline_s = 600
 "#;
 
+/// Honest clients whose tokens expire a second after issue (a minute with the skew allowance)
+/// and who go offline, so they come back with expired tokens; and one attempt of every hostile
+/// kind, on a clean network.
+const HOSTILE: &str = r#"
+name = "hostile"
+[topology]
+clients = 3
+[workload]
+writes_per_client = 40
+records = 10
+writes_per_sec = 1
+[faults]
+offline = { fraction = 1.0, duration_s = [20, 30] }
+[security]
+tokens = true
+token_ttl_s = 1
+hostile = ["forged-token", "expired-token", "stolen-token", "out-of-scope", "replay"]
+attacks = 1
+[run]
+chaos_s = 120
+liveness_deadline_s = 300
+"#;
+
 fn outcomes(scenario: &str, sabotage: Option<Sabotage>, seeds: u64) -> Vec<Outcome> {
     outcomes_with(scenario, &RunOptions { sabotage, ..RunOptions::default() }, seeds)
 }
@@ -340,4 +363,39 @@ fn no_resurrection_catches_a_lost_delete_at_the_push_that_shows_it() {
 fn monotonic_catches_a_cursor_that_goes_back_at_the_restart_that_lost_it() {
     let naming = ["client-1", "cursor went from", "after planned fault #"];
     caught_naming(Checker::Monotonic, CRASHY, Sabotage::WipeStoreOnRestart, 4, &naming);
+}
+
+#[test]
+fn no_unauthorized_access_catches_a_server_that_admits_a_forged_token() {
+    let naming = ["forged-token attack", "admitted"];
+    caught_naming(Checker::NoUnauthorizedAccess, HOSTILE, Sabotage::AcceptAnyToken, 1, &naming);
+}
+
+#[test]
+fn no_unauthorized_access_catches_a_server_that_applies_a_write_outside_its_scope() {
+    let naming = ["out-of-scope attack", "applied op"];
+    let sabotage = Sabotage::IgnoreWriteScope;
+    caught_naming(Checker::NoUnauthorizedAccess, HOSTILE, sabotage, 1, &naming);
+}
+
+#[test]
+fn no_unauthorized_access_catches_a_server_that_shows_records_outside_the_read_scope() {
+    let naming = ["out-of-scope attack", "outside the peer's read scope"];
+    let sabotage = Sabotage::IgnoreReadScope;
+    caught_naming(Checker::NoUnauthorizedAccess, HOSTILE, sabotage, 1, &naming);
+}
+
+/// Every attempt of every kind is counted, and every one refused: the rates the README states.
+#[test]
+fn every_hostile_attempt_is_counted_and_refused() {
+    for outcome in outcomes(HOSTILE, None, 3) {
+        let fired = &outcome.stats.faults_fired;
+        for kind in ["forged-token", "expired-token", "stolen-token", "out-of-scope", "replay"] {
+            let attempts = fired.get(kind).copied().unwrap_or(0);
+            let refused = fired.get(&format!("{kind}-refused")).copied().unwrap_or(0);
+            assert_eq!(attempts, 1, "seed {}: {kind}: {fired:?}", outcome.seed);
+            assert_eq!(refused, attempts, "seed {}: {kind}: {fired:?}", outcome.seed);
+        }
+        assert!(fired.get("token-refreshed").is_some_and(|n| *n > 0), "{fired:?}");
+    }
 }

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::RecordKey;
 
+use crate::engine::is_hostile_replica;
 use crate::history::History;
 use crate::outcome::{Checker, Failure, RunStats};
 use crate::plan::NodeId;
@@ -63,6 +64,10 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
     for live in view.clients.iter().filter_map(|c| c.replica.as_ref()) {
         clients.add(live.metrics);
     }
+    // A hostile peer's refused write is an attack stopped, counted among the faults fired; only
+    // the app's users' writes can be lost.
+    let users_quarantined =
+        history.quarantined_ops.iter().filter(|(op, _)| !is_hostile_replica(op.replica));
     let mut stats = RunStats {
         writes_committed: history.committed.len() as u64,
         writes_refused: history.writes_refused,
@@ -82,7 +87,7 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
         clock_ahead_reports: server.clock_ahead_reports + clients.clock_ahead_reports,
         faults_fired: history.faults_fired.clone(),
         invalid_payloads_injected: view.injected.len() as u64,
-        quarantined: history.quarantined_ops.len() as u64,
+        quarantined: users_quarantined.clone().count() as u64,
         server,
         clients,
         ..RunStats::default()
@@ -93,7 +98,7 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
         let name = format!("{} v{}", client.node, client.schema_version);
         stats.nodes_at_schema_version.insert(name, 1);
     }
-    for kind in history.quarantined_ops.values() {
+    for (_, kind) in users_quarantined {
         *stats.quarantined_by_reason.entry((*kind).to_owned()).or_default() += 1;
     }
     stats

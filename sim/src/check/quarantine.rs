@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use driftsync_core::{Op, OpId, QuarantineReason, Stamp};
 
 use crate::check::Report;
+use crate::engine::is_hostile_replica;
 use crate::history::{History, StaleDecision};
 use crate::outcome::Checker;
 use crate::view::WorldView;
@@ -36,7 +37,8 @@ pub(super) fn quarantine_accounted(
             QuarantineReason::Stale { .. } => decided_stale.contains(&q.op.id),
             QuarantineReason::Invalid(_) => view.injected.contains_key(&q.op.id),
             QuarantineReason::ForeignWriter { .. } => false,
-            QuarantineReason::Forbidden { .. } => false,
+            // Only a hostile peer writes outside its grant: honest tokens grant everything.
+            QuarantineReason::Forbidden { .. } => is_hostile_replica(q.op.id.replica),
         };
         if !explained {
             let detail = format!(

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 
 use crate::engine::Sim;
+use crate::engine::hostile::Move;
 use crate::history::Current;
 use crate::plan::NodeId;
 
@@ -36,6 +37,17 @@ pub(super) enum Event {
     Heal,
     /// After the heal: check whether everyone has converged.
     Probe,
+    /// Planned attack `n` begins (see `hostile.rs`).
+    Attack(usize),
+    /// A hostile peer's next move, after the server's answer.
+    AttackMove {
+        index: usize,
+        next: Move,
+    },
+    /// A client's host hands it the fresh token it asked for.
+    TokenRefresh {
+        client: usize,
+    },
 }
 
 impl Event {
@@ -52,6 +64,9 @@ impl Event {
             Event::CrashFallback { .. } => 6,
             Event::Heal => 7,
             Event::Probe => 8,
+            Event::Attack(_) => 9,
+            Event::AttackMove { .. } => 10,
+            Event::TokenRefresh { .. } => 11,
         }
     }
 
@@ -68,6 +83,8 @@ impl Event {
             Event::CrashFallback { node } => Current::CrashFallback(*node),
             Event::Heal => Current::Heal,
             Event::Probe => Current::Probe,
+            Event::Attack(index) | Event::AttackMove { index, .. } => Current::Attack(*index),
+            Event::TokenRefresh { client } => Current::TokenRefresh(*client),
         }
     }
 }
@@ -105,6 +122,21 @@ impl Sim<'_> {
             }
             Event::Heal => trace.event(now_ms, tag, 0, &[], || "heal".to_owned()),
             Event::Probe => trace.event(now_ms, tag, 0, &[], || "probe".to_owned()),
+            Event::Attack(index) => {
+                let attack = plan.attacks[*index];
+                trace.event(now_ms, tag, *index as u32, &[], || format!("attack {attack:?}"));
+            }
+            Event::AttackMove { index, next } => {
+                let bytes: &[u8] = match next {
+                    Move::Send(bytes) => bytes,
+                    Move::Leave => &[],
+                };
+                trace.event(now_ms, tag, *index as u32, bytes, || format!("attack #{index} moves"));
+            }
+            Event::TokenRefresh { client } => {
+                let node = *client as u32 + 1;
+                trace.event(now_ms, tag, node, &[], || format!("token for client-{node}"));
+            }
         }
     }
 }

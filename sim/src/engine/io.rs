@@ -15,7 +15,7 @@ use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
 use crate::engine::tamper::Tamper;
-use crate::engine::{Event, Sim, damage, workload};
+use crate::engine::{Event, Sim, damage, hostile, workload};
 use crate::history::StaleDecision;
 use crate::outcome::Checker;
 use crate::plan::NodeId;
@@ -130,6 +130,10 @@ impl Sim<'_> {
         self.server.head_seen = head;
         for transmit in transmits {
             let (node, epoch) = from_peer(transmit.to);
+            if hostile::is_hostile(node) {
+                self.hostile_answer(node, &transmit.payload);
+                continue;
+            }
             let index = node.0 as usize - 1;
             if self.clients.get(index).is_some_and(|c| c.link == Link::Up { epoch }) {
                 self.route(NodeId::SERVER, node, epoch, transmit.payload);
@@ -185,6 +189,11 @@ impl Sim<'_> {
                 self.clients[index].read_only = access == Access::ReadOnly;
             }
             ClientEvent::Acked { through } => self.observer.acked(index, through, self.now_ms),
+            // The host's token provider answers a second later.
+            ClientEvent::TokenNeeded(_) => {
+                self.history.fired("token-refreshed");
+                self.queue.push(self.now_ms + 1_000, Event::TokenRefresh { client: index });
+            }
             ClientEvent::Malformed(_) | ClientEvent::ManifestMismatch { .. } => {
                 self.damage_refusals_count += 1;
             }
@@ -201,6 +210,9 @@ impl Sim<'_> {
         // payloads then corrupt whatever ops of theirs the push carries.
         let bytes = self.tamper.outgoing(from, to, &bytes).unwrap_or(bytes);
         let bytes = self.invalid.outgoing(from, to, &bytes).unwrap_or(bytes);
+        if self.wants_capture() {
+            self.adversaries.capture(&bytes);
+        }
         self.route(from, to, epoch, bytes);
     }
 

@@ -11,6 +11,7 @@ mod clock;
 mod damage;
 mod event;
 mod faults;
+mod hostile;
 mod invalid;
 mod invariants;
 mod io;
@@ -21,6 +22,7 @@ mod queue;
 mod setup;
 mod store;
 mod tamper;
+mod tokens;
 mod trace;
 mod workload;
 
@@ -31,6 +33,7 @@ use driftsync_core::SchemaLineage;
 use driftsync_core::{MonoTime, Now, Server, SyncState, WallTime};
 use rand_chacha::ChaCha8Rng;
 
+pub(crate) use hostile::is_hostile_replica;
 pub use network::NetworkStats;
 pub use tamper::Sabotage;
 pub use trace::TraceEntry;
@@ -105,6 +108,8 @@ pub(crate) struct Sim<'p> {
     tamper: Box<dyn Tamper>,
     /// The plan's invalid payloads, corrupted into every push that carries one.
     invalid: invalid::InvalidPayloads,
+    /// The plan's hostile peers, and what each has seen.
+    adversaries: hostile::Adversaries,
     now_ms: u64,
     queue: EventQueue<Event>,
     network: Network,
@@ -169,6 +174,7 @@ impl<'p> Sim<'p> {
             options: options.clone(),
             tamper,
             invalid: invalid::InvalidPayloads::default(),
+            adversaries: hostile::Adversaries::default(),
             now_ms: 0,
             queue: EventQueue::new(),
             network: Network::new(params.network.clone(), stream(seed, Stream::Delivery)),
@@ -211,6 +217,9 @@ impl<'p> Sim<'p> {
         }
         for (index, fault) in plan.faults.iter().enumerate() {
             self.queue.push(fault.at_ms, Event::Fault(index));
+        }
+        for (index, attack) in plan.attacks.iter().enumerate() {
+            self.queue.push(attack.at_ms, Event::Attack(index));
         }
         self.queue.push(self.heal_at_ms, Event::Heal);
         self.reschedule_server_timer();
@@ -269,6 +278,9 @@ impl<'p> Sim<'p> {
             Event::CrashFallback { node } => self.crash_fallback(node),
             Event::Heal => self.heal(),
             Event::Probe => self.probe(),
+            Event::Attack(index) => self.attack(index),
+            Event::AttackMove { index, next } => self.attack_move(index, next),
+            Event::TokenRefresh { client } => self.refresh_token(client),
         }
     }
 
@@ -363,6 +375,7 @@ impl<'p> Sim<'p> {
             let found = check::judge(&self.view(), &self.history);
             self.failures.extend(found);
         }
+        self.tally_attacks();
         let stats = check::stats(&self.view(), &self.history);
         let observer = std::mem::replace(&mut self.observer, Observer::new(0));
         let measures = observer.finish(self.heal_at_ms, self.converged_at_ms, self.now_ms);

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::engine::nodes::{self, ClientNode};
 use crate::engine::store::SimStore;
 use crate::engine::tamper::Tamper;
+use crate::engine::tokens;
 use crate::plan::NodeId;
 
 /// Pull batches in the simulator are a quarter of a deployment's default: a scenario's few
@@ -26,6 +27,7 @@ pub(super) fn new_clients(
     start: impl Fn(NodeId) -> Now,
 ) -> Vec<ClientNode> {
     let forget = tamper.stores_forget_last_commit();
+    let server_wall_ms = start(NodeId::SERVER).wall.0;
     (1..=params.clients)
         .map(|i| {
             let node = NodeId::client(i);
@@ -37,6 +39,9 @@ pub(super) fn new_clients(
             config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
             config.retry = RetryConfig::default();
             config.pull_batch_ops_max = SIM_PULL_BATCH_OPS;
+            if params.security.tokens {
+                config.token = tokens::honest_token(&params.security, node, server_wall_ms);
+            }
             // Every other client asks for everything plain, so both sides of the codec
             // negotiation, and damaged compressed bodies, are exercised in every run.
             if i % 2 == 0 {
@@ -82,6 +87,9 @@ pub(super) fn server_config(
     config.client_eviction_ms = params.server.client_eviction_s * 1_000;
     config.tombstone_retention_ms = params.server.tombstone_retention_s * 1_000;
     config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
+    if params.security.tokens {
+        config.keys = Some(tokens::keyring());
+    }
     tamper.server_config(params, &mut config);
     config
 }

@@ -23,6 +23,8 @@ pub(crate) enum Current {
     CrashFallback(NodeId),
     Heal,
     Probe,
+    Attack(usize),
+    TokenRefresh(usize),
 }
 
 impl Current {
@@ -42,6 +44,8 @@ impl Current {
             Current::CrashFallback(node) => format!("the crash of {node}"),
             Current::Heal => "the heal".to_owned(),
             Current::Probe => "a convergence probe".to_owned(),
+            Current::Attack(index) => format!("hostile attack #{index}"),
+            Current::TokenRefresh(index) => format!("a fresh token for client-{}", index + 1),
         }
     }
 }

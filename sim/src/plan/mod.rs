@@ -34,8 +34,8 @@ use driftsync_core::Value;
 use serde::{Deserialize, Serialize};
 
 pub use crate::scenario::PartitionKind;
-use crate::scenario::{Params, ScenarioSpec};
-use crate::seed::{Seed, Streams};
+use crate::scenario::{HostileKind, Params, ScenarioSpec};
+use crate::seed::{Seed, Stream, Streams, stream, uniform_u64};
 
 /// Names of the fields of the schema that every simulated collection uses. The engine builds
 /// the schema from these names and the planner writes values that are valid for it.
@@ -117,6 +117,17 @@ pub struct Plan {
     pub faults: Vec<TimedFault>,
     /// Writes in time order; ties are ordered by client, then by the client's own order.
     pub workload: Vec<PlannedWrite>,
+    /// Hostile peers' attempts in time order (see `[security]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attacks: Vec<Attack>,
+}
+
+/// One attempt of a hostile peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attack {
+    /// Simulated milliseconds from the start of the run.
+    pub at_ms: u64,
+    pub kind: HostileKind,
 }
 
 /// A fault and when it happens.
@@ -290,5 +301,26 @@ pub fn plan(spec: &ScenarioSpec, seed: Seed) -> Plan {
     let mut faults = faults::schedule(&params, &mut streams);
     let mut workload = workload::generate(&params, &mut streams.workload);
     rollout::schedule(&params, &mut streams.schema, &mut faults, &mut workload);
-    Plan { scenario: spec.name.clone(), seed: seed.0, params, faults, workload }
+    let attacks = attacks(&params, seed);
+    Plan { scenario: spec.name.clone(), seed: seed.0, params, faults, workload, attacks }
+}
+
+/// Every hostile attempt, at a time drawn from the seed's own stream for them (a scenario
+/// without hostile peers draws nothing), within the middle of the chaos phase so that honest
+/// clients have pushed something a replay can copy.
+fn attacks(params: &Params, seed: Seed) -> Vec<Attack> {
+    let security = &params.security;
+    if security.hostile.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = stream(seed, Stream::Hostile);
+    let chaos_ms = params.chaos_ms();
+    let mut attacks: Vec<Attack> = security
+        .hostile
+        .iter()
+        .flat_map(|kind| (0..security.attacks).map(move |_| *kind))
+        .map(|kind| Attack { at_ms: uniform_u64(&mut rng, chaos_ms / 5, chaos_ms * 9 / 10), kind })
+        .collect();
+    attacks.sort_by_key(|attack| (attack.at_ms, attack.kind));
+    attacks
 }

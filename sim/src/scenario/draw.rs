@@ -61,6 +61,7 @@ impl ScenarioSpec {
             client: self.client,
             run: self.run,
             schema,
+            security: self.security.clone(),
         }
     }
 

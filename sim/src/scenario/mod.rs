@@ -22,6 +22,7 @@ pub mod limits;
 mod params;
 mod range;
 mod rollout;
+mod security;
 mod source;
 mod spec;
 mod validate;
@@ -40,6 +41,7 @@ pub use params::{
 };
 pub use range::{Bound, Range};
 pub use rollout::{SCHEMA_VERSION_MAX, SchemaParams, SchemaSpec, ServerVersions};
+pub use security::{HostileKind, SecuritySpec};
 pub use spec::{
     ClientSettings, ClocksSpec, CrashesSpec, FaultsSpec, Mix, NetworkSpec, OfflineSpec,
     PartitionKind, PartitionsSpec, RunSettings, ScenarioSpec, ServerSettings, TopologySpec,

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::rollout::SchemaParams;
+use super::security::SecuritySpec;
 use super::spec::{ClientSettings, Mix, PartitionKind, RunSettings, ServerSettings};
 
 /// Every drawn parameter of one run.
@@ -40,6 +41,9 @@ pub struct Params {
     pub run: RunSettings,
     /// Schema versions in play.
     pub schema: SchemaParams,
+    /// Signed tokens and hostile peers (fixed by the scenario, nothing drawn).
+    #[serde(default, skip_serializing_if = "SecuritySpec::is_default")]
+    pub security: SecuritySpec,
 }
 
 impl Params {

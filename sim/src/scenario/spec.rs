@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::range::Range;
 use super::rollout::SchemaSpec;
+use super::security::SecuritySpec;
 
 /// A validated scenario: what to simulate, with ranged values still undrawn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,9 @@ pub struct ScenarioSpec {
     /// Schema versions in play: mixed clients, upgrades, server upgrades and rollbacks.
     #[serde(default)]
     pub schema: SchemaSpec,
+    /// Signed tokens and hostile peers.
+    #[serde(default, skip_serializing_if = "SecuritySpec::is_default")]
+    pub security: SecuritySpec,
 }
 
 /// `[topology]`: one server (node 0) and `clients` clients (nodes 1..=clients).

@@ -30,6 +30,7 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     check_value("run.chaos_s", run.chaos_s, 1, limits::DURATION_S_MAX)?;
     check_value("run.liveness_deadline_s", run.liveness_deadline_s, 1, limits::DURATION_S_MAX)?;
     spec.schema.validate(run.chaos_s)?;
+    spec.security.validate()?;
     Ok(())
 }
 

@@ -54,6 +54,12 @@ pub enum Sabotage {
     MisplacedTombstone,
     /// The server compacts its log one entry past the slowest client it waits for.
     CompactionPastCursor,
+    /// The server admits a Hello whatever its token: forged, expired or stolen.
+    AcceptAnyToken,
+    /// The server applies writes outside the writer's scopes.
+    IgnoreWriteScope,
+    /// The server sends every record to every session, whatever its read scopes.
+    IgnoreReadScope,
     /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
     /// fail together retry together.
     SameJitterSeed,
@@ -84,6 +90,9 @@ impl Sabotage {
             Sabotage::CompactionPastCursor => {
                 Box::new(server::Planted(PlantedBug::CompactionPastCursor))
             }
+            Sabotage::AcceptAnyToken => Box::new(server::Planted(PlantedBug::AcceptAnyToken)),
+            Sabotage::IgnoreWriteScope => Box::new(server::Planted(PlantedBug::IgnoreWriteScope)),
+            Sabotage::IgnoreReadScope => Box::new(server::Planted(PlantedBug::IgnoreReadScope)),
         }
     }
 }
