@@ -67,8 +67,8 @@ pub enum ClientEvent {
     /// queued writes. Worth an alert: nothing in normal operation does this.
     HistoryRewritten {
         at: crate::ids::LogPos,
-        held: crate::chain::Link,
-        served: crate::chain::Link,
+        held: crate::chain::LinkTag,
+        served: crate::chain::LinkTag,
     },
     /// A message could not be decoded and was dropped.
     Malformed(DecodeError),

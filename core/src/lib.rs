@@ -162,7 +162,7 @@ mod time;
 mod value;
 mod version;
 
-pub use chain::{ChainBreak, ChainSpan, Link, LogEntry, verify as verify_chain};
+pub use chain::{ChainBreak, ChainSpan, Link, LinkTag, LogEntry, verify as verify_chain};
 pub use client::{Client, ClientConfig, ClientTimer};
 pub use error::{StartError, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};

@@ -111,11 +111,11 @@ fn a_compressed_pull_batch_carries_the_same_canonical_op_bytes() {
         manifest: bytes.manifest(),
         ops: bytes.clone(),
         withheld: 0,
-        chain: driftsync_core::ChainSpan {
-            epoch: 0,
-            from: driftsync_core::Link::GENESIS,
-            to: world.server.head_link(),
-        },
+        chain: driftsync_core::ChainSpan::new(
+            0,
+            driftsync_core::Link::GENESIS,
+            world.server.head_link(),
+        ),
         hidden: Vec::new(),
     });
     let encoded = encode_packed(&batch, LZ4);

@@ -334,7 +334,7 @@ fn sample_messages() -> Vec<Message> {
             manifest: OpsBytes::encode(&ops).manifest(),
             ops: OpsBytes::encode(&ops),
             withheld: 2,
-            chain: ChainSpan { epoch: 1, from: Link([7; 32]), to: Link([9; 32]) },
+            chain: ChainSpan::new(1, Link([7; 32]), Link([9; 32])),
             hidden: vec![HiddenFields {
                 key: RecordKey::new("items", "r0"),
                 fields: vec!["due".into()],

@@ -258,6 +258,7 @@ mod tests {
             "invariant",
             "damage_refused",
             "herd_spread",
+            "no_unauthorized_access",
             "panic",
         ];
         assert_eq!(names, expected);

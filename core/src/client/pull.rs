@@ -83,7 +83,10 @@ impl<S: Store> Client<S> {
         // Clients keep their tombstones: the server serves nothing a tombstone it forgot could
         // hide (it quarantines such ops), and a resync from a snapshot is what sheds them.
         self.meta.cursor = batch.to;
-        self.meta.chain = Some((batch.chain.epoch, batch.chain.to));
+        self.meta.chain = match batch.chain.to {
+            Some(to) => Some((batch.chain.epoch, to)),
+            None => self.meta.chain.filter(|(epoch, _)| *epoch == batch.chain.epoch),
+        };
         if session_version < self.config.schema_version {
             self.meta.pulled_in =
                 self.meta.pulled_in.min(Some(session_version)).or(Some(session_version));
@@ -112,10 +115,11 @@ impl<S: Store> Client<S> {
             return false;
         };
         // A new epoch is the server's own rebuild of its chain (a schema upgrade).
-        if epoch != chain.epoch || held == chain.from {
+        if epoch != chain.epoch || held.tag() == chain.from {
             return false;
         }
         let replica = self.config.replica.0;
+        let held = held.tag();
         warn!(replica, ?cursor, %held, served = %chain.from, "the server's history was rewritten");
         self.metrics.history_rewrites += 1;
         self.events.push_back(ClientEvent::HistoryRewritten {

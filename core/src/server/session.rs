@@ -291,11 +291,8 @@ impl<S: Store> Server<S> {
             ops.retain(|op| grant.may_read(&op.key));
         }
         let withheld = (in_range - ops.len()) as u32;
-        let chain = ChainSpan {
-            epoch: self.meta.chain_epoch,
-            from: self.link_at(request.cursor),
-            to: self.link_at(to),
-        };
+        let chain =
+            ChainSpan::new(self.meta.chain_epoch, self.link_at(request.cursor), self.link_at(to));
         self.metrics.ops_pulled += ops.len() as u64;
         self.metrics.pull_batch_sizes.record(ops.len());
         let (ops, hidden) = if version == self.config.lineage.latest() {

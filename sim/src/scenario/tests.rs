@@ -31,6 +31,7 @@ fn every_shipped_scenario_file_parses_and_plans() {
         "extreme",
         "flaky-network",
         "fresh-installs",
+        "hostile",
         "invalid-payloads",
         "long-offline",
         "partition-heal",
@@ -246,4 +247,21 @@ fn loading_two_scenarios_with_one_name_is_rejected_at_the_second() {
     let error = result.expect_err("duplicate names");
     assert_eq!(error.file, second);
     assert_eq!((error.line, error.field.as_str()), (Some(2), "name"));
+}
+
+/// Goal: hostile peers without token checks to attack is a mistake named at its field.
+#[test]
+fn hostile_peers_without_tokens_are_refused_at_their_line() {
+    let error = error_of("name = \"x\"\n[security]\nhostile = [\"replay\"]\n");
+    assert_eq!(error.field, "security.hostile");
+    assert_eq!(error.line, Some(3));
+    assert!(error.message.contains("tokens = true"), "{}", error.message);
+}
+
+/// Goal: an unknown hostile kind lists the kinds there are.
+#[test]
+fn an_unknown_hostile_kind_is_reported_with_its_field() {
+    let error = error_of("name = \"x\"\n[security]\ntokens = true\nhostile = [\"dos\"]\n");
+    assert!(error.field.starts_with("security.hostile"), "{}", error.field);
+    assert!(error.message.contains("forged-token"), "{}", error.message);
 }
