@@ -113,6 +113,9 @@ pub enum ChainBreak {
     /// The entry's stored link is not what its predecessor, position and op hash to: this
     /// entry, or its link, was altered (or entries were reordered here).
     Altered { pos: LogPos },
+    /// Entries at the end are missing: the log holds entries through `held_through` but its
+    /// head is `head`.
+    Truncated { held_through: LogPos, head: LogPos },
 }
 
 impl fmt::Display for ChainBreak {
@@ -127,11 +130,25 @@ impl fmt::Display for ChainBreak {
                  or entries were reordered",
                 pos.0
             ),
+            ChainBreak::Truncated { held_through, head } => write!(
+                f,
+                "the log ends at entry {} but its head is {}: entries were removed",
+                held_through.0, head.0
+            ),
         }
     }
 }
 
 impl std::error::Error for ChainBreak {}
+
+/// Checks that a verified log reaches `head`: its last entry is there (or, with nothing held,
+/// the compaction point is).
+pub fn check_head(held_through: LogPos, head: LogPos) -> Result<(), ChainBreak> {
+    match held_through == head {
+        true => Ok(()),
+        false => Err(ChainBreak::Truncated { held_through, head }),
+    }
+}
 
 /// Recomputes the chain over `entries` (in position order) from `base`, the link at
 /// `compacted_through`; returns the head link, or the first entry that breaks the chain.

@@ -162,7 +162,10 @@ mod time;
 mod value;
 mod version;
 
-pub use chain::{ChainBreak, ChainSpan, Link, LinkTag, LogEntry, verify as verify_chain};
+pub use chain::{
+    ChainBreak, ChainSpan, Link, LinkTag, LogEntry, check_head as check_chain_head,
+    verify as verify_chain,
+};
 pub use client::{Client, ClientConfig, ClientTimer};
 pub use error::{StartError, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};

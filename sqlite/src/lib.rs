@@ -26,5 +26,7 @@ mod commit;
 mod load;
 mod open;
 mod rows;
+mod verify;
 
 pub use open::{Durability, FORMAT_VERSION, OpenError, SqliteStore};
+pub use verify::{ChainReport, VerifyError};

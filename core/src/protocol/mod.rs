@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub use compression::{Compression, Packing};
 pub use manifest::Manifest;
 pub use ops_bytes::OpsBytes;
+// `Decoded` is for the `testing` feature's wire module, which re-exports this one.
+#[cfg_attr(not(feature = "testing"), allow(unused_imports))]
 pub use wire::{DecodeError, Decoded, Limits, decode_sized, encode, encode_packed};
 #[cfg(feature = "testing")]
 pub use wire::{Encoded, WIRE_VERSION, decode, seal};

@@ -170,6 +170,8 @@ impl<S: Store> Server<S> {
         let entries = stored.log.iter().map(|(pos, entry)| (*pos, entry));
         crate::chain::verify(meta.compacted_through, meta.chain_base, entries)
             .map_err(StartError::Tampered)?;
+        let held_through = stored.log.last_key_value().map_or(meta.compacted_through, |e| *e.0);
+        crate::chain::check_head(held_through, meta.head).map_err(StartError::Tampered)?;
         let (mut log, mut links) = split_log(stored.log);
         let mut records: Records = stored.records.into_iter().collect();
         let mut held = HeldLog { log: &mut log, links: &mut links };
