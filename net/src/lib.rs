@@ -27,6 +27,6 @@ mod server;
 mod tls;
 mod ws;
 
-pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, Write};
+pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, TokenProvider, Write};
 pub use server::{BindError, HostLimits, ServerHost, Shutdown};
 pub use tls::{ClientTls, ServerTls, TlsError};

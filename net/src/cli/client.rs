@@ -57,6 +57,17 @@ struct Args {
     /// Commit with `synchronous = NORMAL`: faster, may lose the last writes on power loss.
     #[arg(long)]
     fast_commits: bool,
+    /// The signed token the server admits this client with (see `driftsync-server token`).
+    #[arg(long, conflicts_with = "token_file")]
+    token: Option<String>,
+    /// Read the token from this file, and again whenever the server refuses it (expired):
+    /// whatever renews the file renews the client's token.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Connect with plain ws:// to a server off this machine: tokens and values cross the
+    /// network in the clear, so only for a closed test network.
+    #[arg(long)]
+    insecure: bool,
     /// Ask the server to send everything uncompressed (by default large batches travel LZ4
     /// compressed); with bench, to measure what compression saves.
     #[arg(long)]
@@ -104,6 +115,25 @@ enum Command {
     },
 }
 
+/// A token file's token: its text without surrounding whitespace.
+fn read_token(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map(|text| text.trim().to_owned()).map_err(|error| {
+        Failure::data(format!("{}: cannot read the token: {error}", path.display()))
+    })
+}
+
+/// Whether a `ws://` URL names this machine: `localhost` or a loopback address.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 pub fn main() -> ExitCode {
     run_to_exit(run(Args::parse()))
 }
@@ -114,8 +144,21 @@ async fn run(args: Args) -> Result<(), Failure> {
     let version = lineage.latest();
     let client = ClientConfig::with_lineage(ReplicaId(args.replica), lineage.into(), version)
         .map_err(|error| Failure::data(error.to_string()))?;
+    if args.server.starts_with("ws://") && !is_loopback_url(&args.server) && !args.insecure {
+        return Err(Failure::usage(format!(
+            "refusing plain ws:// to {}: use wss://, or --insecure for a closed test network",
+            args.server
+        )));
+    }
     let mut config = DriverConfig::new(args.server.clone(), client, &args.db);
     config.seed = args.replica;
+    if let Some(token) = &args.token {
+        config.client.token = token.clone();
+    }
+    if let Some(path) = args.token_file.clone() {
+        config.client.token = read_token(&path)?;
+        config.token_provider = Some(crate::TokenProvider::new(move || read_token(&path).ok()));
+    }
     if let Some(ca) = &args.tls_ca {
         let tls =
             crate::ClientTls::trusting_pem_file(ca).map_err(|e| Failure::data(e.to_string()))?;
@@ -268,4 +311,21 @@ fn status_json(status: &Status) -> serde_json::Value {
 
 fn stopped(error: crate::DriverError) -> Failure {
     Failure::unavailable(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for url in
+            ["ws://127.0.0.1:7420/", "ws://localhost:1/", "ws://[::1]:7420/", "ws://127.1.2.3/"]
+        {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in ["ws://10.0.0.2:7420/", "ws://example.com/", "ws://[2001:db8::1]:80/"] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
 }

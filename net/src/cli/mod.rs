@@ -4,6 +4,7 @@
 mod bench;
 pub mod client;
 mod json;
+mod keys;
 pub mod server;
 
 use std::io::{IsTerminal, Write as _};

@@ -28,6 +28,31 @@ pub struct DriverConfig {
     pub frame_bytes_max: usize,
     /// The roots trusted for a `wss://` server; `None` trusts the public web's.
     pub tls: Option<crate::ClientTls>,
+    /// Asked for a fresh token when the server refuses the one the client has (expired,
+    /// revoked): `None` from it, or the same token again, leaves the client refused.
+    pub token_provider: Option<TokenProvider>,
+}
+
+/// The host's source of fresh tokens (a file a renewal job rewrites, a call to the app's
+/// identity service).
+#[derive(Clone)]
+pub struct TokenProvider(std::sync::Arc<dyn Fn() -> Option<String> + Send + Sync>);
+
+impl TokenProvider {
+    pub fn new(fresh: impl Fn() -> Option<String> + Send + Sync + 'static) -> TokenProvider {
+        TokenProvider(std::sync::Arc::new(fresh))
+    }
+
+    /// A fresh token, if the source has one.
+    pub fn fresh(&self) -> Option<String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenProvider")
+    }
 }
 
 impl DriverConfig {
@@ -40,6 +65,7 @@ impl DriverConfig {
             seed: 0,
             frame_bytes_max: 8 << 20,
             tls: None,
+            token_provider: None,
         }
     }
 }

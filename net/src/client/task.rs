@@ -22,6 +22,7 @@ pub(super) struct Task {
     url: String,
     frame_bytes_max: usize,
     tls: Option<crate::ClientTls>,
+    token_provider: Option<super::TokenProvider>,
     inbox: mpsc::UnboundedReceiver<Command>,
     status: watch::Sender<Status>,
     changes: broadcast::Sender<Change>,
@@ -53,6 +54,7 @@ impl Task {
             .map_err(DriverError::Start)?;
         let frame_bytes_max = config.frame_bytes_max;
         let tls = config.tls;
+        let token_provider = config.token_provider;
         let (socket, dialling, last_error) = (None, None, None);
         let url = config.url;
         let client_cursor = client.cursor();
@@ -62,6 +64,7 @@ impl Task {
             url,
             frame_bytes_max,
             tls,
+            token_provider,
             inbox,
             status,
             changes,
@@ -238,6 +241,19 @@ impl Task {
             }
             ClientEvent::Rejected(reason) => {
                 tracing::warn!(?reason, "server refused the handshake")
+            }
+            ClientEvent::TokenNeeded(error) => {
+                let fresh = self.token_provider.as_ref().and_then(|provider| provider.fresh());
+                match fresh.filter(|token| *token != self.client.config().token) {
+                    Some(token) => {
+                        tracing::info!(%error, "token refused; dialling again with a fresh one");
+                        self.client.set_token(token);
+                    }
+                    None => {
+                        tracing::error!(%error, "token refused and no fresh one to be had");
+                        self.last_error = Some(format!("token refused: {error}"));
+                    }
+                }
             }
             ClientEvent::Quarantined(notice) => tracing::warn!(?notice, "write quarantined"),
             ClientEvent::StorageFailed(error) => tracing::error!(%error, "local commit failed"),
