@@ -9,9 +9,9 @@ use crate::{Offence, Rule, Source};
 /// order is a decision, not an accident.
 const CORE_LAYERS: &[&[&str]] = &[
     &["ids", "time", "value", "invariant", "rtt"],
-    &["hlc", "version"],
+    &["hlc", "version", "auth"],
     &["op"],
-    &["merge"],
+    &["merge", "chain"],
     &["schema"],
     &["error", "quarantine", "metrics", "retry", "persist"],
     &["protocol"],

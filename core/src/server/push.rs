@@ -106,29 +106,11 @@ impl<S: Store> Server<S> {
         batch: &mut Accepted,
     ) -> bool {
         if op.id.replica != client || op.stamp.replica != client.0 {
-            // Refused, and told to the sender only. It is not the sender's write, so it is not
-            // kept: its real writer still holds it, and keeping it would tell that writer at
-            // its next Hello that an op of its own was refused (a replayed batch would make a
-            // victim believe its applied writes were lost).
-            warn!(client = client.0, op = %op.id, "refusing an op written by another replica");
-            self.metrics.quarantined("foreign-writer");
-            batch.repeated.push((op.id, QuarantineReason::ForeignWriter { sender: client.0 }));
+            self.refuse_foreign(client, &op, batch);
             return true;
         }
-        match Admission::of(batch.registration.acked_seq, op.id.seq) {
-            Admission::Duplicate => {
-                self.metrics.duplicates_dropped += 1;
-                let held = self.quarantine.iter().find(|q| q.op.id == op.id);
-                batch.repeated.extend(held.map(|q| (q.op.id, q.reason.clone())));
-                return true;
-            }
-            Admission::Gap { expected } => {
-                // The ack tells the client where to resume.
-                debug!(client = client.0, ?expected, got = op.id.seq.0, "gap in pushed seqs");
-                self.metrics.ops_out_of_order += 1;
-                return false;
-            }
-            Admission::Next => {}
+        if let Some(go_on) = self.out_of_turn(client, &op, batch) {
+            return go_on;
         }
         batch.registration.acked_seq = op.id.seq;
         batch.registration.acked_stamp = Some(op.stamp);
@@ -178,6 +160,36 @@ impl<S: Store> Server<S> {
         }
         self.log_applied(op, batch);
         true
+    }
+
+    /// For an op that is not the next of its writer's seqs: whether the rest of the push goes
+    /// on (a duplicate, answered again) or waits (a gap). `None` for the next op.
+    fn out_of_turn(&mut self, client: ReplicaId, op: &Op, batch: &mut Accepted) -> Option<bool> {
+        match Admission::of(batch.registration.acked_seq, op.id.seq) {
+            Admission::Duplicate => {
+                self.metrics.duplicates_dropped += 1;
+                let held = self.quarantine.iter().find(|q| q.op.id == op.id);
+                batch.repeated.extend(held.map(|q| (q.op.id, q.reason.clone())));
+                Some(true)
+            }
+            Admission::Gap { expected } => {
+                // The ack tells the client where to resume.
+                debug!(client = client.0, ?expected, got = op.id.seq.0, "gap in pushed seqs");
+                self.metrics.ops_out_of_order += 1;
+                Some(false)
+            }
+            Admission::Next => None,
+        }
+    }
+
+    /// Refuses an op the sender did not write, telling the sender only. It is not kept: its
+    /// real writer still holds it, and keeping it would tell that writer at its next Hello
+    /// that an op of its own was refused (a replayed batch would make a victim believe its
+    /// applied writes were lost).
+    fn refuse_foreign(&mut self, client: ReplicaId, op: &Op, batch: &mut Accepted) {
+        warn!(client = client.0, op = %op.id, "refusing an op written by another replica");
+        self.metrics.quarantined("foreign-writer");
+        batch.repeated.push((op.id, QuarantineReason::ForeignWriter { sender: client.0 }));
     }
 
     /// Appends an applied op to the log, noting where a delete's tombstone now sits.

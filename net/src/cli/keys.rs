@@ -119,7 +119,9 @@ mod tests {
             ("keys = 3\n", "[keys]"),
             ("[keys]\n", "no key"),
         ] {
-            let error = read_keys(&keys_file(&folder, text)).err().expect("refused");
+            let Err(error) = read_keys(&keys_file(&folder, text)) else {
+                panic!("{text:?} was accepted");
+            };
             assert!(error.message.contains("keys.toml"), "{}", error.message);
             assert!(error.message.contains(needle), "{}", error.message);
         }

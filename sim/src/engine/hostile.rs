@@ -88,10 +88,10 @@ impl Adversaries {
         if self.captured.is_some() {
             return;
         }
-        if let Ok(Message::Push(push)) = decode(bytes, &Default::default()) {
-            if push.ops.count().is_ok_and(|count| count > 0) {
-                self.captured = Some(bytes.clone());
-            }
+        if let Ok(Message::Push(push)) = decode(bytes, &Default::default())
+            && push.ops.count().is_ok_and(|count| count > 0)
+        {
+            self.captured = Some(bytes.clone());
         }
     }
 }
