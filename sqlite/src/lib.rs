@@ -26,6 +26,7 @@ mod commit;
 mod load;
 mod open;
 mod rows;
+mod upgrade;
 mod verify;
 
 pub use open::{Durability, FORMAT_VERSION, OpenError, SqliteStore};

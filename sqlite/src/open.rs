@@ -176,7 +176,7 @@ impl SqliteStore {
             let path = self.path.clone();
             return Err(OpenError::Newer { path, format, supported: FORMAT_VERSION });
         }
-        if format < FORMAT_VERSION {
+        if format < 1 {
             let path = self.path.clone();
             return Err(OpenError::Older { path, format, supported: FORMAT_VERSION });
         }
@@ -184,6 +184,12 @@ impl SqliteStore {
             self.conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0)).map_err(fail)?;
         if verdict != "ok" {
             return Err(OpenError::Corrupt { path: self.path.clone(), detail: verdict });
+        }
+        if format == 1 {
+            crate::upgrade::from_format_1(&self.conn).map_err(|detail| OpenError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("cannot upgrade from format 1: {detail}"),
+            })?;
         }
         // Takes the write lock now, so that a second process is refused at open.
         self.conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(fail)
