@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use driftsync_core::{
@@ -72,12 +73,14 @@ fn verify(c: &mut Criterion) {
     let size = |value: &ChainSpan| postcard::to_stdvec(value).map_or(0, |bytes| bytes.len());
     let (a, b) = (entries[0].1.link, entries[1].1.link);
     let op_bytes = postcard::to_stdvec(&entries[0].1.op).map_or(0, |bytes| bytes.len());
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "{{\"op_bytes\":{op_bytes},\"stored_link_bytes\":32,\"empty_pull_bytes_added\":{},\
          \"pull_with_ops_bytes_added\":{}}}",
         size(&ChainSpan::new(0, a, a)) + 1,
         size(&ChainSpan::new(0, a, b)) + 1
-    );
+    )
+    .expect("stdout is writable");
 }
 
 criterion_group!(benches, link_one, verify);

@@ -14,6 +14,9 @@ use super::dial::{Socket, dial};
 use super::{Change, Command, DriverConfig, DriverError, Status, Write};
 use crate::clock::HostClock;
 
+/// How long a client refused for its token waits before asking its provider again.
+const TOKEN_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
 type Dialling = Pin<Box<dyn Future<Output = Result<Socket, String>> + Send>>;
 
 pub(super) struct Task {
@@ -23,6 +26,8 @@ pub(super) struct Task {
     frame_bytes_max: usize,
     tls: Option<crate::ClientTls>,
     token_provider: Option<super::TokenProvider>,
+    /// Refused for its token and given no fresh one: when to ask the provider again.
+    token_retry_at: Option<tokio::time::Instant>,
     inbox: mpsc::UnboundedReceiver<Command>,
     status: watch::Sender<Status>,
     changes: broadcast::Sender<Change>,
@@ -39,6 +44,7 @@ enum Input {
     Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
     Dialled(Box<Result<Socket, String>>),
     Deadline,
+    TokenRetry,
 }
 
 impl Task {
@@ -65,6 +71,7 @@ impl Task {
             frame_bytes_max,
             tls,
             token_provider,
+            token_retry_at: None,
             inbox,
             status,
             changes,
@@ -102,6 +109,10 @@ impl Task {
                 Input::Frame(Some(Err(error))) => self.lost(now, error.to_string()),
                 Input::Dialled(dialled) => self.dialled(now, *dialled),
                 Input::Deadline => self.client.handle_timeout(now),
+                Input::TokenRetry => {
+                    self.token_retry_at = None;
+                    self.ask_for_token("still waiting for a fresh token".to_owned());
+                }
             }
             self.drain().await;
         }
@@ -142,6 +153,12 @@ impl Task {
                 None => std::future::pending().await,
             }
         };
+        let token_retry = async {
+            match self.token_retry_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             command = self.inbox.recv() => Input::Command(command),
             frame = frame => Input::Frame(frame),
@@ -150,6 +167,7 @@ impl Task {
                 Input::Dialled(Box::new(dialled))
             }
             _ = sleep => Input::Deadline,
+            _ = token_retry => Input::TokenRetry,
         }
     }
 
@@ -242,22 +260,32 @@ impl Task {
             ClientEvent::Rejected(reason) => {
                 tracing::warn!(?reason, "server refused the handshake")
             }
-            ClientEvent::TokenNeeded(error) => {
-                let fresh = self.token_provider.as_ref().and_then(|provider| provider.fresh());
-                match fresh.filter(|token| *token != self.client.config().token) {
-                    Some(token) => {
-                        tracing::info!(%error, "token refused; dialling again with a fresh one");
-                        self.client.set_token(token);
-                    }
-                    None => {
-                        tracing::error!(%error, "token refused and no fresh one to be had");
-                        self.last_error = Some(format!("token refused: {error}"));
-                    }
-                }
-            }
+            ClientEvent::TokenNeeded(error) => self.ask_for_token(error.to_string()),
             ClientEvent::Quarantined(notice) => tracing::warn!(?notice, "write quarantined"),
             ClientEvent::StorageFailed(error) => tracing::error!(%error, "local commit failed"),
             other => tracing::debug!(event = ?other, "client event"),
+        }
+    }
+
+    /// The server refused the token: a fresh one from the provider dials again; without one
+    /// (the provider has none yet, or the same refused token) it is asked again in a while,
+    /// so a renewal that comes late still brings the client back.
+    fn ask_for_token(&mut self, why: String) {
+        let fresh = self.token_provider.as_ref().and_then(|provider| provider.fresh());
+        match fresh.filter(|token| *token != self.client.config().token) {
+            Some(token) => {
+                tracing::info!(%why, "token refused; dialling again with a fresh one");
+                self.last_error = None;
+                self.client.set_token(token);
+            }
+            None => {
+                tracing::warn!(%why, "token refused and no fresh one yet");
+                self.last_error = Some(format!("token refused: {why}"));
+                if self.token_provider.is_some() {
+                    let at = tokio::time::Instant::now() + TOKEN_RETRY;
+                    self.token_retry_at = Some(at);
+                }
+            }
         }
     }
 
