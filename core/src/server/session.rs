@@ -6,7 +6,6 @@ use tracing::{info, info_span, warn};
 
 use crate::auth::Grant;
 use crate::chain::ChainSpan;
-
 use crate::event::{Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;

@@ -22,7 +22,7 @@ use driftsync_core::{
     Seq, Stamp, Value,
 };
 
-use crate::engine::nodes::peer;
+use crate::engine::nodes::{peer, replica};
 use crate::engine::tokens::{Scopes, keyring, keyring_of, token};
 use crate::engine::{Event, Sim};
 use crate::outcome::Checker;
@@ -50,6 +50,11 @@ fn granted_prefix(collections: &[String]) -> Scopes {
 /// Whether a replica id is a hostile peer's.
 pub(crate) fn is_hostile_replica(replica: ReplicaId) -> bool {
     replica.0 >= u64::from(HOSTILE_NODE_BASE)
+}
+
+/// The node of attack `index`.
+fn hostile_node(index: usize) -> NodeId {
+    NodeId(HOSTILE_NODE_BASE + index as u32)
 }
 
 /// Whether a node is a hostile peer.
@@ -107,8 +112,8 @@ impl Sim<'_> {
     pub(super) fn attack(&mut self, index: usize) {
         let kind = self.plan.attacks[index].kind;
         self.history.fired(kind.name());
-        let node = NodeId(HOSTILE_NODE_BASE + index as u32);
-        let replica = ReplicaId(u64::from(node.0));
+        let node = hostile_node(index);
+        let replica = replica(node);
         let hello = Message::Hello(Hello {
             batch: BatchId(1),
             protocol: PROTOCOL_VERSION,
@@ -185,7 +190,7 @@ impl Sim<'_> {
 
     /// Hands the server a message from attack `index`'s connection.
     fn hostile_send(&mut self, index: usize, bytes: Bytes) {
-        let node = NodeId(HOSTILE_NODE_BASE + index as u32);
+        let node = hostile_node(index);
         self.with_server(|server, now| server.handle_message(now, peer(node, 0), &bytes));
     }
 
@@ -194,7 +199,7 @@ impl Sim<'_> {
         match next {
             Move::Send(bytes) => self.hostile_send(index, bytes),
             Move::Leave => {
-                let node = NodeId(HOSTILE_NODE_BASE + index as u32);
+                let node = hostile_node(index);
                 self.with_server(|server, now| server.disconnected(now, peer(node, 0)));
             }
         }
@@ -244,8 +249,8 @@ impl Sim<'_> {
 
     /// A Welcome: deserved only by a valid token; either way the peer goes on to write.
     fn welcomed(&mut self, index: usize, kind: HostileKind) -> Option<Move> {
-        let node = NodeId(HOSTILE_NODE_BASE + index as u32);
-        let replica = ReplicaId(u64::from(node.0));
+        let node = hostile_node(index);
+        let replica = replica(node);
         let attempt = self.adversaries.attempts.entry(index).or_default();
         attempt.admitted = true;
         if matches!(
