@@ -103,7 +103,7 @@ impl<S: Store> Server<S> {
         // The cursor and the oldest pending stamp come as a pair from one instant of the
         // client: never advance one without the other, or collection could take a tombstone
         // an unpushed op predates.
-        registration.cursor = hello.cursor;
+        registration.cursor = believed(hello.cursor, compacted, self.meta.head);
         registration.outbox_oldest = hello.outbox_oldest;
         registration.last_seen = self.wall;
         let registration = registration.clone();
@@ -262,19 +262,21 @@ impl<S: Store> Server<S> {
         let registration = self.registrations.entry(client).or_default();
         // Kept in memory and persisted by the next collection pass: a report lost in a crash
         // leaves an older one, which only makes collection more careful.
-        registration.cursor = request.cursor;
+        let head = self.meta.head;
+        registration.cursor = believed(request.cursor, compacted, head);
         registration.outbox_oldest = request.outbox_oldest;
         registration.last_seen = self.wall;
+        let in_history = compacted <= request.cursor && request.cursor <= head;
         // Caught up again, the client holds back collection from its cursor on, as before it
         // fell silent; what it still holds from before is protected by the retention window.
-        if registration.evicted && request.cursor >= compacted {
+        if registration.evicted && in_history {
             registration.evicted = false;
             let mutation = Mutation::Registration { client, registration: registration.clone() };
             if self.commit(vec![mutation]).is_err() {
                 return;
             }
         }
-        if request.cursor < compacted || request.cursor > self.meta.head {
+        if !in_history {
             let message =
                 Message::ResyncRequired { batch: request.batch, compacted_through: compacted };
             return self.send(peer, &message);
@@ -391,4 +393,12 @@ fn note_hidden(hidden: &mut Vec<HiddenFields>, key: &RecordKey, fields: Vec<Stri
             hidden[index].fields.push(field);
         }
     }
+}
+
+/// The cursor a client's report is recorded as. One past the head is from a history this
+/// server never wrote (a restored server, another server's client, a forger): it cannot have
+/// seen anything here, so it holds back collection from the compaction point, as a client
+/// behind that point does, until the resync it is sent to gives it a cursor of this log.
+fn believed(reported: LogPos, compacted: LogPos, head: LogPos) -> LogPos {
+    if reported > head { compacted } else { reported }
 }
