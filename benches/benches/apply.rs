@@ -241,6 +241,7 @@ fn lww_puts(writer: ReplicaId, count: usize) -> Vec<Op> {
                 stamp: Stamp::new(Hlc { wall_ms: WALL_MS, logical }, writer),
                 key: RecordKey::new(COLLECTION, format!("record-{seq:06}")),
                 body: OpBody::Put { fields },
+                reason: None,
             }
         })
         .collect()

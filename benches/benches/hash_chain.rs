@@ -32,6 +32,7 @@ fn op(n: u64) -> Op {
         stamp: Stamp::new(Hlc { wall_ms: 1_700_000_000_000 + n, logical: 0 }, replica),
         key: RecordKey::new("notes", format!("n{}", n % 5_000)),
         body: OpBody::Put { fields },
+        reason: None,
     }
 }
 

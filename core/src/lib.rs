@@ -129,6 +129,7 @@
 
 // Every module is private: the re-exports below are the whole public surface, so an embedder
 // never imports from a submodule and a module can move without breaking one.
+pub mod audit;
 pub mod auth;
 mod chain;
 mod client;
@@ -177,7 +178,7 @@ pub use merge::{
     FieldView, MergePolicy, RecordState, RecordView, Records,
 };
 pub use metrics::{BatchSizes, Metrics};
-pub use op::{FieldWrite, Op, OpBody};
+pub use op::{FieldWrite, Op, OpBody, REASON_BYTES_MAX};
 pub use persist::{ClientMeta, Registration, ServerMeta};
 pub use protocol::{Compression, DecodeError, Limits, RejectReason};
 pub use quarantine::{QuarantineReason, QuarantinedOp};
@@ -188,7 +189,7 @@ pub use schema::{
     ViolationKind,
 };
 pub use server::{Server, ServerConfig, ServerTimer, Transmit};
-pub use store::{MemoryStore, Mutation, Store, Stored};
+pub use store::{AuditTrail, MemoryStore, Mutation, Store, Stored};
 pub use time::{MonoTime, Now, WallTime};
 pub use value::{FieldType, Value};
 pub use version::VersionVector;

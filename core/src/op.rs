@@ -15,7 +15,15 @@ pub struct Op {
     pub stamp: Stamp,
     pub key: RecordKey,
     pub body: OpBody,
+    /// Why the app made the write, if it said (see [`Client::with_reason`]): kept with the op
+    /// in the log's hash chain and in the server's audit trail. At most [`REASON_BYTES_MAX`].
+    ///
+    /// [`Client::with_reason`]: crate::Client::with_reason
+    pub reason: Option<String>,
 }
+
+/// The longest reason an op may carry: a sentence for the audit trail, not a payload.
+pub const REASON_BYTES_MAX: usize = 1024;
 
 /// What an op does. Writes are field-level: a put or update touches only the fields it names,
 /// so a writer never erases a field it did not change.

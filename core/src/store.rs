@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditEntry;
 use crate::chain::LogEntry;
 use crate::error::StorageError;
 use crate::hlc::Stamp;
@@ -17,6 +18,7 @@ use crate::merge::{FieldState, RecordState, Records};
 use crate::op::{Op, OpBody};
 use crate::persist::{ClientMeta, Registration, ServerMeta};
 use crate::quarantine::QuarantinedOp;
+use crate::time::WallTime;
 
 /// Durable storage. `commit` is atomic (all of the batch or none of it) and durable when it
 /// returns `Ok`; a crash loses exactly the batches whose commit had not returned.
@@ -25,6 +27,8 @@ pub trait Store {
     fn load(&self) -> Result<Stored, StorageError>;
     /// Applies a batch atomically and durably.
     fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError>;
+    /// One record's audit trail, oldest first (see [`crate::audit`]: not part of `load`).
+    fn audit_of(&self, key: &RecordKey) -> Result<Vec<AuditEntry>, StorageError>;
 }
 
 /// One row-level change.
@@ -63,6 +67,10 @@ pub enum Mutation {
     RecreatedOver { key: RecordKey, forgotten_through: Option<Stamp> },
     /// Raises the newest forgotten delete of one bucket of record keys.
     Forgotten { bucket: u16, through: Stamp },
+    /// Adds an applied op to the audit trail.
+    Audit(AuditEntry),
+    /// Forgets the audit entries applied before a time (the retention has passed).
+    AuditPruneBefore(WallTime),
 }
 
 /// The records a batch of ops changed, and which of their fields, so that a commit writes
@@ -189,8 +197,36 @@ impl Stored {
                 Mutation::Forgotten { bucket, through } => {
                     self.forgotten.insert(bucket, through);
                 }
+                // Not part of the image a node restarts from (see `crate::audit`).
+                Mutation::Audit(_) | Mutation::AuditPruneBefore(_) => {}
             }
         }
+    }
+}
+
+/// An audit trail held in memory, for the stores that keep everything in memory.
+#[derive(Clone, Debug, Default)]
+pub struct AuditTrail {
+    entries: BTreeMap<LogPos, AuditEntry>,
+}
+
+impl AuditTrail {
+    /// Takes the audit mutations of a committed batch; ignores the rest.
+    pub fn apply(&mut self, batch: &[Mutation]) {
+        for mutation in batch {
+            match mutation {
+                Mutation::Audit(entry) => {
+                    self.entries.insert(entry.pos, entry.clone());
+                }
+                Mutation::AuditPruneBefore(cutoff) => self.entries.retain(|_, e| e.at >= *cutoff),
+                _ => {}
+            }
+        }
+    }
+
+    /// One record's entries, oldest first.
+    pub fn of(&self, key: &RecordKey) -> Vec<AuditEntry> {
+        self.entries.values().filter(|entry| entry.op.key == *key).cloned().collect()
     }
 }
 
@@ -199,6 +235,7 @@ impl Stored {
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     committed: Stored,
+    audit: AuditTrail,
     failing_commits: u32,
 }
 
@@ -227,8 +264,13 @@ impl Store for MemoryStore {
             self.failing_commits -= 1;
             return Err(StorageError { message: "injected commit failure".to_owned() });
         }
+        self.audit.apply(&batch);
         self.committed.apply(batch);
         Ok(())
+    }
+
+    fn audit_of(&self, key: &RecordKey) -> Result<Vec<AuditEntry>, StorageError> {
+        Ok(self.audit.of(key))
     }
 }
 

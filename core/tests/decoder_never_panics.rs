@@ -412,6 +412,7 @@ fn sample_ops() -> Vec<Op> {
         stamp: stamp(seq, 1),
         key: RecordKey::new("items", if body == OpBody::Delete { "r1" } else { "r0" }),
         body,
+        reason: None,
     };
     let write = |value, seen: &[u64]| FieldWrite {
         value,
@@ -479,5 +480,6 @@ fn delete(seq: u64) -> Op {
         stamp: stamp(seq, 1),
         key: RecordKey::new("items", "r0"),
         body: OpBody::Delete,
+        reason: None,
     }
 }

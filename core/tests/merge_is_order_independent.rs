@@ -175,6 +175,7 @@ fn a_hidden_multi_value_write_leaves_the_same_state_in_any_order() {
             fields: [(TAGS.to_owned(), FieldWrite { value: Value::Str(value.to_owned()), seen })]
                 .into(),
         },
+        reason: None,
     };
     let first = tags(1, stamp(1, 1), "a", Vec::new());
     let replaces_first = tags(2, stamp(2, 1), "b", vec![first.id]);
@@ -183,6 +184,7 @@ fn a_hidden_multi_value_write_leaves_the_same_state_in_any_order() {
         stamp: stamp(3, 2),
         key: key.clone(),
         body: OpBody::Delete,
+        reason: None,
     };
     let after_delete = tags(2, stamp(4, 2), "c", Vec::new());
     let in_order = apply_all([&first, &replaces_first, &delete, &after_delete], &schema);
@@ -460,7 +462,7 @@ impl Writer {
         };
         let id = OpId { replica: self.replica, seq: Seq(self.next_seq) };
         self.next_seq += 1;
-        Op { id, stamp: self.tick(step.wall_ms), key, body }
+        Op { id, stamp: self.tick(step.wall_ms), key, body, reason: None }
     }
 
     fn field_write(&self, ops: &[Op], key: &RecordKey, field: &str, seed: WriteSeed) -> FieldWrite {

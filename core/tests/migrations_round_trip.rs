@@ -270,6 +270,7 @@ fn random_ops(draw: &mut Draw, base: &Schema) -> Vec<Op> {
             stamp: Stamp::new(hlc, replica),
             key: RecordKey::new(collection, format!("r{}", draw.below(2))),
             body,
+            reason: None,
         };
         base.validate(&op).expect("generated ops are valid in the base version");
         ops.push(op);

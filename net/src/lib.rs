@@ -25,7 +25,7 @@ mod client;
 mod clock;
 mod server;
 mod tls;
-mod ws;
+pub mod ws;
 
 pub use client::{Change, ClientDriver, DriverConfig, DriverError, Status, TokenProvider, Write};
 pub use server::{BindError, HostLimits, ServerHost, Shutdown};

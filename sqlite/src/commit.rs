@@ -1,14 +1,16 @@
 //! A batch of mutations as one SQLite transaction: all of its rows or none of them.
 
+use driftsync_core::audit::AuditEntry;
 use driftsync_core::{Mutation, RecordKey, RecordState, StorageError, Store, Stored};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::SqliteStore;
-use crate::rows::{encode, position, replica_bits, sql};
+use crate::cipher::Cipher;
+use crate::rows::{Row, encode, from_position, open, position, replica_bits, seal, sql};
 
 impl Store for SqliteStore {
     fn load(&self) -> Result<Stored, StorageError> {
-        crate::load::load(&self.conn)
+        crate::load::load(&self.conn, self.cipher.as_ref())
     }
 
     fn commit(&mut self, batch: Vec<Mutation>) -> Result<(), StorageError> {
@@ -18,52 +20,72 @@ impl Store for SqliteStore {
         let tx =
             self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         for mutation in &batch {
-            write(&tx, mutation)?;
+            write(&tx, self.cipher.as_ref(), mutation)?;
         }
         // Dropped uncommitted on any error above: the transaction rolls back.
         tx.commit().map_err(sql)
     }
+
+    fn audit_of(&self, key: &RecordKey) -> Result<Vec<AuditEntry>, StorageError> {
+        let query = "SELECT pos, entry FROM audit WHERE collection = ?1 AND record = ?2 \
+                     ORDER BY pos";
+        let mut statement = self.conn.prepare_cached(query).map_err(sql)?;
+        let rows = statement
+            .query_map(params![key.collection, key.record], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(sql)?;
+        rows.map(|row| {
+            let (pos, bytes) = row.map_err(sql)?;
+            let pos = from_position("audit", pos)?;
+            open(self.cipher.as_ref(), &Row::at("audit", pos), &bytes)
+        })
+        .collect()
+    }
 }
 
-fn write(tx: &Transaction<'_>, mutation: &Mutation) -> Result<(), StorageError> {
-    let run = |statement: &str, params: &[&dyn rusqlite::ToSql]| {
-        tx.prepare_cached(statement).and_then(|mut st| st.execute(params)).map(drop).map_err(sql)
-    };
+/// Runs one cached statement of a commit.
+fn execute(
+    tx: &Transaction<'_>,
+    statement: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<(), StorageError> {
+    tx.prepare_cached(statement).and_then(|mut st| st.execute(params)).map(drop).map_err(sql)
+}
+
+fn write(
+    tx: &Transaction<'_>,
+    cipher: Option<&Cipher>,
+    mutation: &Mutation,
+) -> Result<(), StorageError> {
+    let run = |statement: &str, params: &[&dyn rusqlite::ToSql]| execute(tx, statement, params);
     match mutation {
-        Mutation::Record { key, state } => write_record(tx, key, state.as_ref()),
+        Mutation::Record { key, state } => write_record(tx, cipher, key, state.as_ref()),
         Mutation::Fields { key, created, deleted, fields } => {
             upsert_head(tx, key, &encode(created)?, &encode(deleted)?)?;
-            for (name, state) in fields {
-                let (c, r) = (&key.collection, &key.record);
-                match state {
-                    Some(state) => run(
-                        "INSERT OR REPLACE INTO fields VALUES (?1, ?2, ?3, ?4)",
-                        params![c, r, name, encode(state)?],
-                    )?,
-                    None => run(
-                        "DELETE FROM fields WHERE collection = ?1 AND record = ?2 AND name = ?3",
-                        params![c, r, name],
-                    )?,
-                }
-            }
-            Ok(())
+            fields.iter().try_for_each(|(name, state)| write_field(tx, cipher, key, name, state))
         }
         Mutation::OutboxPut(op) => run(
             "INSERT OR REPLACE INTO outbox VALUES (?1, ?2)",
-            params![position(op.id.seq.0)?, encode(op)?],
+            params![position(op.id.seq.0)?, seal(cipher, &Row::at("outbox", op.id.seq.0), op)?],
         ),
         Mutation::OutboxRemoveThrough(seq) => {
             run("DELETE FROM outbox WHERE seq <= ?1", params![position(seq.0)?])
         }
         Mutation::LogAppend { pos, entry } => run(
             "INSERT OR REPLACE INTO log VALUES (?1, ?2, ?3)",
-            params![position(pos.0)?, encode(&entry.op)?, &entry.link.0[..]],
+            params![
+                position(pos.0)?,
+                seal(cipher, &Row::at("log", pos.0), &entry.op)?,
+                &entry.link.0[..]
+            ],
         ),
         Mutation::LogCompactThrough(pos) => {
             run("DELETE FROM log WHERE pos <= ?1", params![position(pos.0)?])
         }
         Mutation::Quarantine(entry) => {
-            run("INSERT INTO quarantine (op) VALUES (?1)", params![encode(entry)?])
+            let sealed = seal(cipher, &Row::at("quarantine", 0), entry)?;
+            run("INSERT INTO quarantine (op) VALUES (?1)", params![sealed])
         }
         Mutation::ClientMeta(meta) => {
             run("INSERT OR REPLACE INTO meta VALUES ('client', ?1)", params![encode(meta)?])
@@ -87,12 +109,60 @@ fn write(tx: &Transaction<'_>, mutation: &Mutation) -> Result<(), StorageError> 
             "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)",
             params![bucket, encode(through)?],
         ),
+        Mutation::Audit(_) | Mutation::AuditPruneBefore(_) => write_audit(tx, cipher, mutation),
+    }
+}
+
+/// Upserts (`Some`) or removes (`None`) one field of a record.
+fn write_field(
+    tx: &Transaction<'_>,
+    cipher: Option<&Cipher>,
+    key: &RecordKey,
+    name: &str,
+    state: &Option<driftsync_core::FieldState>,
+) -> Result<(), StorageError> {
+    let (c, r) = (&key.collection, &key.record);
+    let statement = |text: &str, params: &[&dyn rusqlite::ToSql]| execute(tx, text, params);
+    match state {
+        Some(state) => statement(
+            "INSERT OR REPLACE INTO fields VALUES (?1, ?2, ?3, ?4)",
+            params![c, r, name, seal(cipher, &Row::field(key, name), state)?],
+        ),
+        None => statement(
+            "DELETE FROM fields WHERE collection = ?1 AND record = ?2 AND name = ?3",
+            params![c, r, name],
+        ),
+    }
+}
+
+fn write_audit(
+    tx: &Transaction<'_>,
+    cipher: Option<&Cipher>,
+    mutation: &Mutation,
+) -> Result<(), StorageError> {
+    let run = |statement: &str, params: &[&dyn rusqlite::ToSql]| execute(tx, statement, params);
+    match mutation {
+        Mutation::Audit(entry) => run(
+            "INSERT OR REPLACE INTO audit VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                position(entry.pos.0)?,
+                position(entry.at.0)?,
+                entry.op.key.collection,
+                entry.op.key.record,
+                seal(cipher, &Row::at("audit", entry.pos.0), entry)?
+            ],
+        ),
+        Mutation::AuditPruneBefore(cutoff) => {
+            run("DELETE FROM audit WHERE at_ms < ?1", params![position(cutoff.0)?])
+        }
+        _ => Ok(()),
     }
 }
 
 /// Replaces a whole record: its head and exactly its fields, or removes it.
 fn write_record(
     tx: &Transaction<'_>,
+    cipher: Option<&Cipher>,
     key: &RecordKey,
     state: Option<&RecordState>,
 ) -> Result<(), StorageError> {
@@ -110,7 +180,9 @@ fn write_record(
     let mut insert =
         tx.prepare_cached("INSERT INTO fields VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
     for (name, field) in &state.fields {
-        insert.execute(params![c, r, name, encode(field)?]).map_err(sql)?;
+        insert
+            .execute(params![c, r, name, seal(cipher, &Row::field(key, name), field)?])
+            .map_err(sql)?;
     }
     Ok(())
 }

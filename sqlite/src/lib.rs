@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cipher;
 mod commit;
 mod load;
 mod open;
@@ -29,5 +30,6 @@ mod rows;
 mod upgrade;
 mod verify;
 
+pub use cipher::StoreKey;
 pub use open::{Durability, FORMAT_VERSION, OpenError, SqliteStore};
 pub use verify::{ChainReport, VerifyError};

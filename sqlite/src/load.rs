@@ -6,9 +6,10 @@ use driftsync_core::{
 };
 use rusqlite::Connection;
 
-use crate::rows::{decode, from_position, replica_from_bits, sql};
+use crate::cipher::Cipher;
+use crate::rows::{Row, decode, from_position, open, replica_from_bits, sql};
 
-pub(crate) fn load(conn: &Connection) -> Result<Stored, StorageError> {
+pub(crate) fn load(conn: &Connection, cipher: Option<&Cipher>) -> Result<Stored, StorageError> {
     let mut stored = Stored::default();
     each(conn, "SELECT collection, record, created, deleted FROM records", |row| {
         let key = RecordKey::new(row.get::<_, String>(0)?, row.get::<_, String>(1)?);
@@ -33,14 +34,17 @@ pub(crate) fn load(conn: &Connection) -> Result<Stored, StorageError> {
             let message = format!("field `{name}` of {key} has no record row");
             return Err(StorageError { message });
         };
-        record.fields.insert(name, decode("fields", &state)?);
+        let state = open(cipher, &Row::field(&key, &name), &state)?;
+        record.fields.insert(name, state);
     }
     for (seq, op) in blobs(conn, "SELECT seq, op FROM outbox")? {
-        stored.outbox.insert(Seq(from_position("outbox", seq)?), decode::<Op>("outbox", &op)?);
+        let seq = from_position("outbox", seq)?;
+        stored.outbox.insert(Seq(seq), open::<Op>(cipher, &Row::at("outbox", seq), &op)?);
     }
-    load_log(conn, &mut stored)?;
+    load_log(conn, cipher, &mut stored)?;
     for (_, entry) in blobs(conn, "SELECT entry, op FROM quarantine ORDER BY entry")? {
-        stored.quarantine.push(decode::<QuarantinedOp>("quarantine", &entry)?);
+        let entry = open::<QuarantinedOp>(cipher, &Row::at("quarantine", 0), &entry)?;
+        stored.quarantine.push(entry);
     }
     load_meta(conn, &mut stored)?;
     for (client, registration) in blobs(conn, "SELECT client, registration FROM registrations")? {
@@ -71,6 +75,8 @@ fn load_meta(conn: &Connection, stored: &mut Stored) -> Result<(), StorageError>
         match name.as_str() {
             "client" => stored.client_meta = Some(decode::<ClientMeta>("meta", &value)?),
             "server" => stored.server_meta = Some(decode::<ServerMeta>("meta", &value)?),
+            // The key check of an encrypted store, checked at open.
+            "cipher" => {}
             other => {
                 let message = format!("table `meta` holds an unknown row `{other}`");
                 return Err(StorageError { message });
@@ -97,14 +103,19 @@ fn each<T>(
 
 /// The log with each entry's link. A link of the wrong length is damage like any other: the
 /// chain check at the server's start names the entry.
-fn load_log(conn: &Connection, stored: &mut Stored) -> Result<(), StorageError> {
+fn load_log(
+    conn: &Connection,
+    cipher: Option<&Cipher>,
+    stored: &mut Stored,
+) -> Result<(), StorageError> {
     let rows = each(conn, "SELECT pos, op, link FROM log", |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Vec<u8>>(2)?))
     })?;
     for (pos, op, link) in rows {
-        let pos = LogPos(from_position("log", pos)?);
+        let pos = from_position("log", pos)?;
         let link = Link(link.try_into().unwrap_or_default());
-        stored.log.insert(pos, LogEntry { op: decode::<Op>("log", &op)?, link });
+        let op = open::<Op>(cipher, &Row::at("log", pos), &op)?;
+        stored.log.insert(LogPos(pos), LogEntry { op, link });
     }
     Ok(())
 }

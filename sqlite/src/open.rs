@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use crate::cipher::{Cipher, KEY_CHECK, StoreKey};
+
 /// The format of the tables. Raised whenever a table or a row encoding changes; a build
 /// refuses files of another format rather than misread them. Format 2 added the log's hash
-/// chain (a `link` per entry, chain fields in the server's meta row).
-pub const FORMAT_VERSION: i64 = 2;
+/// chain (a `link` per entry, chain fields in the server's meta row); format 3 the audit
+/// trail and an op's reason.
+pub const FORMAT_VERSION: i64 = 3;
 
 /// SQLite's `application_id` of a driftsync store: "dsyn" in ASCII.
 const APPLICATION_ID: i32 = 0x6473_796e;
@@ -33,6 +36,15 @@ const TABLES: &str = "
         collection TEXT NOT NULL, record TEXT NOT NULL, stamp BLOB NOT NULL,
         PRIMARY KEY (collection, record)) WITHOUT ROWID;
     CREATE TABLE forgotten (bucket INTEGER PRIMARY KEY, stamp BLOB NOT NULL);
+";
+
+/// The audit trail: one row per applied op, found by record and pruned by time.
+pub(crate) const AUDIT_TABLE: &str = "
+    CREATE TABLE audit (
+        pos INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,
+        collection TEXT NOT NULL, record TEXT NOT NULL, entry BLOB NOT NULL);
+    CREATE INDEX audit_by_record ON audit (collection, record, pos);
+    CREATE INDEX audit_by_time ON audit (at_ms);
 ";
 
 /// How hard a commit works to survive a power loss.
@@ -62,6 +74,13 @@ pub enum OpenError {
     Foreign { path: PathBuf, application_id: i32 },
     /// The file was written by a newer build, in a format this one cannot read.
     Newer { path: PathBuf, format: i64, supported: i64 },
+    /// The file is encrypted and was opened without a key.
+    KeyRequired { path: PathBuf },
+    /// The file is encrypted under another key.
+    WrongKey { path: PathBuf },
+    /// A key was given for a file that is not encrypted (it is left as it is, not encrypted
+    /// in place: a copy of its plain values could remain in the file's free pages).
+    NotEncrypted { path: PathBuf },
     /// The file was written by an older build, in a format this one has no upgrade for.
     Older { path: PathBuf, format: i64, supported: i64 },
     /// The file is damaged (truncated, or pages overwritten).
@@ -99,6 +118,17 @@ impl fmt::Display for OpenError {
             OpenError::Corrupt { path, detail } => {
                 write!(f, "{}: damaged store ({detail}); left as it is", path.display())
             }
+            OpenError::KeyRequired { path } => {
+                write!(f, "{}: store is encrypted; open it with its key", path.display())
+            }
+            OpenError::WrongKey { path } => {
+                write!(f, "{}: store is encrypted under another key", path.display())
+            }
+            OpenError::NotEncrypted { path } => write!(
+                f,
+                "{}: store is not encrypted, so a key cannot open it; left as it is",
+                path.display()
+            ),
             OpenError::InUse { path } => {
                 write!(f, "{}: store is open in another process", path.display())
             }
@@ -121,12 +151,33 @@ impl std::error::Error for OpenError {
 pub struct SqliteStore {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Seals every value column, for a store encrypted at rest.
+    pub(crate) cipher: Option<Cipher>,
 }
 
 impl SqliteStore {
     /// Opens the store at `path`, creating it if there is no file there.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<SqliteStore, OpenError> {
-        let path = path.as_ref().to_path_buf();
+        SqliteStore::open_with(path.as_ref(), durability, None)
+    }
+
+    /// Opens the store at `path` encrypted at rest under `key` (see [`StoreKey`]), creating it
+    /// if there is no file there. Every value a user wrote is sealed before it reaches the
+    /// file; a file made without a key, or under another, is refused and left as it is.
+    pub fn open_encrypted(
+        path: impl AsRef<Path>,
+        durability: Durability,
+        key: &StoreKey,
+    ) -> Result<SqliteStore, OpenError> {
+        SqliteStore::open_with(path.as_ref(), durability, Some(Cipher::new(key)))
+    }
+
+    fn open_with(
+        path: &Path,
+        durability: Durability,
+        cipher: Option<Cipher>,
+    ) -> Result<SqliteStore, OpenError> {
+        let path = path.to_path_buf();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -136,8 +187,9 @@ impl SqliteStore {
         // Held for the life of the connection once taken, so a second process is refused
         // rather than interleaved; set before WAL so that WAL needs no shared memory file.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(|e| classify(&path, e))?;
-        let store = SqliteStore { conn, path };
-        store.check_or_create()?;
+        let store = SqliteStore { conn, path, cipher };
+        let created = store.check_or_create()?;
+        store.check_key(created)?;
         let synchronous = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -154,7 +206,8 @@ impl SqliteStore {
         &self.path
     }
 
-    fn check_or_create(&self) -> Result<(), OpenError> {
+    /// Checks the file and its format, upgrading an older one; true if it was just created.
+    fn check_or_create(&self) -> Result<bool, OpenError> {
         let fail = |error: rusqlite::Error| classify(&self.path, error);
         let pragma = |name: &str| {
             self.conn.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).map_err(fail)
@@ -167,7 +220,7 @@ impl SqliteStore {
             .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
             .map_err(fail)?;
         if application_id == 0 && format == 0 && tables == 0 {
-            return self.create();
+            return self.create().map(|()| true);
         }
         if application_id != APPLICATION_ID {
             return Err(OpenError::Foreign { path: self.path.clone(), application_id });
@@ -185,20 +238,51 @@ impl SqliteStore {
         if verdict != "ok" {
             return Err(OpenError::Corrupt { path: self.path.clone(), detail: verdict });
         }
-        if format == 1 {
-            crate::upgrade::from_format_1(&self.conn).map_err(|detail| OpenError::Corrupt {
-                path: self.path.clone(),
-                detail: format!("cannot upgrade from format 1: {detail}"),
+        if format < FORMAT_VERSION {
+            crate::upgrade::from_format(format, &self.conn).map_err(|detail| {
+                let detail = format!("cannot upgrade from format {format}: {detail}");
+                OpenError::Corrupt { path: self.path.clone(), detail }
             })?;
         }
         // Takes the write lock now, so that a second process is refused at open.
-        self.conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(fail)
+        self.conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(fail).map(|()| false)
+    }
+
+    /// An encrypted store holds a check value sealed under its key: a new one is given it, an
+    /// existing one must open it with the key it was opened with, and only an encrypted one
+    /// may be opened with a key.
+    fn check_key(&self, created: bool) -> Result<(), OpenError> {
+        let fail = |error: rusqlite::Error| classify(&self.path, error);
+        let context = b"meta cipher";
+        if let (true, Some(cipher)) = (created, &self.cipher) {
+            let sealed = cipher
+                .seal(context, KEY_CHECK.to_vec())
+                .map_err(|detail| OpenError::Corrupt { path: self.path.clone(), detail })?;
+            let insert = "INSERT INTO meta VALUES ('cipher', ?1)";
+            return self.conn.execute(insert, [sealed]).map(drop).map_err(fail);
+        }
+        let query = "SELECT value FROM meta WHERE name = 'cipher'";
+        let check: Option<Vec<u8>> = match self.conn.query_row(query, [], |row| row.get(0)) {
+            Ok(value) => Some(value),
+            Err(rusqlite::Error::QueryReturnedNoRows) => None,
+            Err(error) => return Err(fail(error)),
+        };
+        let path = self.path.clone();
+        match (check, &self.cipher) {
+            (None, None) => Ok(()),
+            (Some(_), None) => Err(OpenError::KeyRequired { path }),
+            (None, Some(_)) => Err(OpenError::NotEncrypted { path }),
+            (Some(check), Some(cipher)) => match cipher.open(context, &check) {
+                Ok(plain) if plain == KEY_CHECK => Ok(()),
+                _ => Err(OpenError::WrongKey { path }),
+            },
+        }
     }
 
     fn create(&self) -> Result<(), OpenError> {
         let fail = |error: rusqlite::Error| classify(&self.path, error);
         let script = format!(
-            "BEGIN IMMEDIATE; {TABLES} PRAGMA application_id = {APPLICATION_ID}; \
+            "BEGIN IMMEDIATE; {TABLES} {AUDIT_TABLE} PRAGMA application_id = {APPLICATION_ID}; \
              PRAGMA user_version = {FORMAT_VERSION}; COMMIT;"
         );
         self.conn.execute_batch(&script).map_err(fail)

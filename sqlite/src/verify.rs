@@ -6,7 +6,7 @@
 use driftsync_core::{ChainBreak, Link, LogEntry, LogPos, Op, ServerMeta, StorageError};
 
 use crate::SqliteStore;
-use crate::rows::{decode, from_position, sql};
+use crate::rows::{Row, decode, from_position, open, sql};
 
 /// A log that holds its chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +58,8 @@ impl SqliteStore {
             let altered = VerifyError::Broken(ChainBreak::Altered { pos });
             let op: Vec<u8> = row.get(1).map_err(storage)?;
             let stored: Vec<u8> = row.get(2).map_err(storage)?;
-            let (Ok(op), Ok(stored)) = (decode::<Op>("log", &op), <[u8; 32]>::try_from(stored))
-            else {
+            let op = open::<Op>(self.cipher.as_ref(), &Row::at("log", pos.0), &op);
+            let (Ok(op), Ok(stored)) = (op, <[u8; 32]>::try_from(stored)) else {
                 return Err(altered);
             };
             let entry = LogEntry { link: Link(stored), op };

@@ -25,8 +25,13 @@ const KILLS: u32 = 40;
 fn commit_number(n: u64) -> Vec<Mutation> {
     let key = RecordKey::new("notes", format!("n{n:06}"));
     let stamp = Stamp::new(Hlc { wall_ms: n, logical: 0 }, ReplicaId(1));
-    let op =
-        Op { id: OpId { replica: ReplicaId(1), seq: Seq(n) }, stamp, key, body: OpBody::Delete };
+    let op = Op {
+        id: OpId { replica: ReplicaId(1), seq: Seq(n) },
+        stamp,
+        key,
+        body: OpBody::Delete,
+        reason: None,
+    };
     vec![
         Mutation::Record { key: op.key.clone(), state: Some(RecordState::default()) },
         Mutation::OutboxPut(op),

@@ -22,6 +22,7 @@ fn op(n: u64) -> Op {
         stamp: Stamp::new(Hlc { wall_ms: 1_700_000_000_000 + n, logical: 0 }, replica),
         key: RecordKey::new("notes", format!("note-{n}")),
         body: OpBody::Delete,
+        reason: None,
     }
 }
 

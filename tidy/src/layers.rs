@@ -13,7 +13,7 @@ const CORE_LAYERS: &[&[&str]] = &[
     &["op"],
     &["merge", "chain"],
     &["schema"],
-    &["error", "quarantine", "metrics", "retry", "persist"],
+    &["error", "quarantine", "metrics", "retry", "persist", "audit"],
     &["protocol"],
     &["event", "testing"],
     &["store"],

@@ -169,6 +169,8 @@ pub struct Client<S: Store = MemoryStore> {
     transmits: VecDeque<Bytes>,
     events: VecDeque<ClientEvent>,
     metrics: Metrics,
+    /// The reason every write takes while [`Client::with_reason`] runs.
+    reason: Option<String>,
 }
 
 impl<S: Store> Client<S> {
@@ -221,6 +223,7 @@ impl<S: Store> Client<S> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             metrics: Metrics::default(),
+            reason: None,
         };
         client.metrics.set_outbox(client.outbox.len());
         Ok(client)

@@ -15,6 +15,17 @@ use crate::time::Now;
 use crate::value::Value;
 
 impl<S: Store> Client<S> {
+    /// Runs `writes` with `reason` attached to every op they write: the why of the server's
+    /// audit trail (`client.with_reason("merged duplicates", |c| c.delete(now, key))`). A
+    /// reason past [`REASON_BYTES_MAX`](crate::op::REASON_BYTES_MAX) makes each write fail
+    /// with a schema violation, as any invalid write does.
+    pub fn with_reason<T>(&mut self, reason: &str, writes: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = self.reason.replace(reason.to_owned());
+        let result = writes(self);
+        self.reason = outer;
+        result
+    }
+
     /// Creates (or re-creates) a record with the given fields.
     pub fn put(
         &mut self,
@@ -98,7 +109,8 @@ impl<S: Store> Client<S> {
             )));
         }
         let id = OpId { replica: self.config.replica, seq: self.meta.next_seq };
-        let mut op = Op { id, stamp: Stamp::default(), key, body };
+        let reason = self.reason.clone();
+        let mut op = Op { id, stamp: Stamp::default(), key, body, reason };
         // Validate before ticking: a refused write must leave no trace, not even on the clock.
         let schema = self.config.schema();
         schema.validate(&op).map_err(WriteError::Schema)?;

@@ -25,7 +25,8 @@ use crate::ids::{LogPos, Seq};
 use crate::merge::RecordState;
 use crate::store::{Mutation, Store, Stored};
 use sample::{
-    field, key, log_entry, meta_client, meta_server, op, quarantined, random_mutation, stamp,
+    audited, field, key, log_entry, meta_client, meta_server, op, quarantined, random_mutation,
+    stamp,
 };
 
 /// A store kind under test: makes new stores and reopens them.
@@ -54,6 +55,7 @@ macro_rules! store_conformance_tests {
             the_last_write_to_a_row_within_one_batch_wins,
             an_empty_batch_changes_nothing,
             random_batches_load_as_the_model_applies_them,
+            the_audit_trail_answers_by_record_and_forgets_only_past_its_retention,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -254,4 +256,39 @@ pub fn random_batches_load_as_the_model_applies_them<T: StoreUnderTest>(under_te
         assert!(round == 0 || !model.records.is_empty(), "the random batches wrote no record");
         store = reopened;
     }
+}
+
+/// The audit trail is kept apart from the image a node loads: it answers one record's entries
+/// in log order, across a reopen, and a prune forgets exactly the entries applied before it.
+pub fn the_audit_trail_answers_by_record_and_forgets_only_past_its_retention<T: StoreUnderTest>(
+    under_test: &mut T,
+) {
+    // Entries of three records, one in three: entries 1, 4, 7 and 10 are one record's.
+    let entries: Vec<_> = (1..=10)
+        .map(|n| {
+            let mut entry = audited(n);
+            entry.op.key = key(n % 3);
+            entry
+        })
+        .collect();
+    let record = entries[0].op.key.clone();
+    let of_record = |from: u64| -> Vec<_> {
+        entries.iter().filter(|e| e.op.key == record && e.pos.0 >= from).cloned().collect()
+    };
+    let trail = |store: &T::Store| {
+        store.audit_of(&record).unwrap_or_else(|error| panic!("audit_of failed: {error}"))
+    };
+    let mut store = under_test.create();
+    let batch: Vec<_> = entries.iter().rev().cloned().map(Mutation::Audit).collect();
+    store.commit(batch).unwrap_or_else(|error| panic!("commit failed: {error}"));
+    assert_eq!(trail(&store), of_record(0), "one record's entries, in log order");
+    assert_eq!(load(&store), Stored::default(), "the trail is not part of the loaded image");
+    let mut store = under_test.reopen(store);
+    assert_eq!(trail(&store), of_record(0), "after a reopen");
+    // Entry n was applied at n seconds: a prune before 4 s forgets entries 1 to 3 only.
+    let prune = vec![Mutation::AuditPruneBefore(crate::time::WallTime(4_000))];
+    store.commit(prune).unwrap_or_else(|error| panic!("commit failed: {error}"));
+    let store = under_test.reopen(store);
+    assert_eq!(trail(&store), of_record(4));
+    assert!(under_test.create().audit_of(&record).is_ok_and(|t| t.is_empty()));
 }

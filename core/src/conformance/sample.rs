@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::audit::AuditEntry;
 use crate::chain::{Link, LogEntry};
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{LogPos, OpId, RecordKey, ReplicaId, Seq};
@@ -61,7 +62,20 @@ pub(super) fn op(n: u64) -> Op {
         2 => OpBody::Delete,
         _ => OpBody::Increment { field: "count".to_owned(), delta: -(n as i64) },
     };
-    Op { id: OpId { replica: ReplicaId(3), seq: Seq(n) }, stamp: stamp(n), key: key(n), body }
+    // Every third op says why it was made, so each table holds ops with and without a reason.
+    let reason = n.is_multiple_of(3).then(|| format!("reason {n}"));
+    Op {
+        id: OpId { replica: ReplicaId(3), seq: Seq(n) },
+        stamp: stamp(n),
+        key: key(n),
+        body,
+        reason,
+    }
+}
+
+/// The audit entry of `op(n)` at log position `n`, applied at wall time `n` seconds.
+pub(super) fn audited(n: u64) -> AuditEntry {
+    AuditEntry { pos: LogPos(n), at: WallTime(n * 1_000), user: format!("user-{n}"), op: op(n) }
 }
 
 pub(super) fn quarantined(n: u64) -> QuarantinedOp {

@@ -24,7 +24,7 @@ use crate::quarantine::QuarantineReason;
 use crate::schema::Access;
 
 /// The protocol revision this build speaks.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// Every message either side sends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

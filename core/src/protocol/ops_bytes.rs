@@ -110,6 +110,7 @@ mod tests {
             stamp: Stamp::new(Hlc { wall_ms: seq, logical: 0 }, replica),
             key: RecordKey::new("notes", format!("r{seq}")),
             body: OpBody::Delete,
+            reason: None,
         }
     }
 

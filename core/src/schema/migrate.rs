@@ -69,7 +69,8 @@ impl SchemaLineage {
         let mut hidden = Vec::new();
         self.walk(&op.key.collection, from, to, &mut body, &mut hidden)
             .map_err(|(field, problem)| error(Some(&field), problem))?;
-        let op = Op { id: op.id, stamp: op.stamp, key: op.key.clone(), body };
+        let op =
+            Op { id: op.id, stamp: op.stamp, key: op.key.clone(), body, reason: op.reason.clone() };
         Ok(MigratedOp { op, hidden })
     }
 

@@ -170,11 +170,15 @@ impl Schema {
 
     /// Checks an op against this schema: the collection and every field exist, values have the
     /// declared type, required fields are present on put and never nulled, and each kind of op
-    /// targets a field whose policy allows it.
+    /// targets a field whose policy allows it; its reason, if any, is of a bounded length.
     pub fn validate(&self, op: &Op) -> Result<(), Violation> {
         let violation = |field: Option<&str>, kind| Violation::of(op, field, kind);
         if op.stamp.hlc.wall_ms > crate::hlc::WALL_MS_MAX {
             return Err(violation(None, ViolationKind::StampOutOfRange { stamp: op.stamp }));
+        }
+        let reason_bytes = op.reason.as_ref().map_or(0, String::len);
+        if reason_bytes > crate::op::REASON_BYTES_MAX {
+            return Err(violation(None, ViolationKind::ReasonTooLong { bytes: reason_bytes }));
         }
         let schema_version = self.version;
         let Some(collection) = self.collections.get(&op.key.collection) else {

@@ -35,6 +35,13 @@ impl VersionPolicy {
         VersionPolicy { newest: version, writable_from: version, readable_from: version }
     }
 
+    /// Serves read-write every version the lineage's latest data can be migrated down to: what
+    /// a server of an app's schema file offers.
+    pub fn widest(lineage: &SchemaLineage) -> VersionPolicy {
+        let oldest = lineage.reachable_from(lineage.latest());
+        VersionPolicy { newest: lineage.latest(), writable_from: oldest, readable_from: oldest }
+    }
+
     /// Checks the policy against the lineage the server stores in: every version it serves
     /// exists, and data stored in the lineage's latest version can be migrated down to it.
     pub fn check(&self, lineage: &SchemaLineage) -> Result<(), LineageError> {

@@ -48,7 +48,13 @@ fn key() -> RecordKey {
 fn op(seq: u64, body: OpBody) -> Op {
     let replica = ReplicaId(1);
     let hlc = Hlc { wall_ms: 1_000 + seq, logical: 0 };
-    Op { id: OpId { replica, seq: Seq(seq) }, stamp: Stamp::new(hlc, replica), key: key(), body }
+    Op {
+        id: OpId { replica, seq: Seq(seq) },
+        stamp: Stamp::new(hlc, replica),
+        key: key(),
+        body,
+        reason: None,
+    }
 }
 
 fn writes(pairs: &[(&str, Value)]) -> BTreeMap<String, FieldWrite> {

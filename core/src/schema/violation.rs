@@ -45,6 +45,8 @@ pub enum ViolationKind {
     /// A stamp past the last millisecond of year 9999: it would drag every clock it reached
     /// to the end of time.
     StampOutOfRange { stamp: Stamp },
+    /// A reason longer than [`REASON_BYTES_MAX`](crate::op::REASON_BYTES_MAX).
+    ReasonTooLong { bytes: usize },
     /// A local write of a field this version removed (older clients may still write it).
     RemovedField { schema_version: u32 },
     /// Written in a version the server's lineage does not hold.
@@ -113,6 +115,10 @@ impl fmt::Display for ViolationKind {
             }
             ViolationKind::StampOutOfRange { stamp } => {
                 write!(f, "stamp {stamp} is beyond the year 9999")
+            }
+            ViolationKind::ReasonTooLong { bytes } => {
+                let max = crate::op::REASON_BYTES_MAX;
+                write!(f, "a reason of {bytes} bytes, past the {max} an op may carry")
             }
             ViolationKind::RemovedField { schema_version } => {
                 write!(f, "removed in schema v{schema_version}")

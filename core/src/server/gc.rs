@@ -25,6 +25,7 @@ use crate::ids::{LogPos, RecordKey};
 use crate::server::Server;
 use crate::store::{Mutation, Store};
 use crate::testing::PlantedBug;
+use crate::time::WallTime;
 
 impl<S: Store> Server<S> {
     pub(super) fn collect(&mut self) {
@@ -77,6 +78,9 @@ impl<S: Store> Server<S> {
                 client: *client,
                 registration: registration.clone(),
             });
+        }
+        if let Some(audit_ms) = self.config.audit_retention_ms {
+            mutations.push(Mutation::AuditPruneBefore(WallTime(wall_ms.saturating_sub(audit_ms))));
         }
         mutations.push(self.meta_mutation());
         if self.commit(mutations).is_err() {

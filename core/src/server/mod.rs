@@ -59,6 +59,9 @@ pub struct ServerConfig {
     /// `client_eviction_ms`: a shorter setting is raised to it (see
     /// [`ServerConfig::retention_ms`]).
     pub tombstone_retention_ms: u64,
+    /// How long (by the server's wall clock) the audit trail keeps an applied op's entry
+    /// (see [`crate::audit`]); `None` keeps no audit trail.
+    pub audit_retention_ms: Option<u64>,
     pub clock_ahead_ms_max: u64,
     /// The codecs the server compresses with, preferred first, for clients that offer one;
     /// empty sends everything plain.
@@ -106,6 +109,7 @@ impl ServerConfig {
             gc_interval_ms: 30_000,
             client_eviction_ms: 24 * 3_600_000,
             tombstone_retention_ms: 7 * 24 * 3_600_000,
+            audit_retention_ms: None,
             clock_ahead_ms_max: 60_000,
             compression: Compression::ALL.to_vec(),
             // About eight small ops: below it LZ4 saves a few dozen bytes at best.

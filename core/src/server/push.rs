@@ -11,6 +11,7 @@
 
 use tracing::{debug, warn};
 
+use crate::audit::AuditEntry;
 use crate::auth::Grant;
 use crate::chain::LogEntry;
 use crate::event::ServerEvent;
@@ -158,7 +159,7 @@ impl<S: Store> Server<S> {
             self.metrics.conflict(conflict.rule);
             batch.events.push(ServerEvent::Conflict(conflict));
         }
-        self.log_applied(op, batch);
+        self.log_applied(op, &grant.user, batch);
         true
     }
 
@@ -192,8 +193,9 @@ impl<S: Store> Server<S> {
         batch.repeated.push((op.id, QuarantineReason::ForeignWriter { sender: client.0 }));
     }
 
-    /// Appends an applied op to the log, noting where a delete's tombstone now sits.
-    fn log_applied(&mut self, op: Op, batch: &mut Accepted) {
+    /// Appends an applied op to the log and the audit trail, noting where a delete's
+    /// tombstone now sits.
+    fn log_applied(&mut self, op: Op, user: &str, batch: &mut Accepted) {
         self.meta.head = LogPos(self.meta.head.0 + 1);
         if matches!(op.body, OpBody::Delete) {
             let pos = match self.planted(PlantedBug::MisplacedTombstone) {
@@ -205,6 +207,10 @@ impl<S: Store> Server<S> {
         let link = self.link_at(LogPos(self.meta.head.0 - 1)).next(self.meta.head, &op);
         let entry = LogEntry { op: op.clone(), link };
         batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, entry });
+        if self.config.audit_retention_ms.is_some() {
+            let (pos, at, user) = (self.meta.head, self.wall, user.to_owned());
+            batch.mutations.push(Mutation::Audit(AuditEntry { pos, at, user, op: op.clone() }));
+        }
         self.log.push_back(op);
         self.links.push_back(link);
         batch.applied += 1;

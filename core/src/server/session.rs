@@ -227,7 +227,9 @@ impl<S: Store> Server<S> {
         quarantined: &mut Vec<QuarantinedOp>,
         events: &mut Vec<ServerEvent>,
     ) {
-        info!(op = %op.id, key = %op.key, %reason, "quarantined");
+        // The reason's kind only at info: its detail may quote a value (a converter's refusal).
+        info!(op = %op.id, key = %op.key, reason = reason.kind(), "quarantined");
+        tracing::debug!(op = %op.id, %reason, "quarantine reason");
         self.metrics.quarantined(reason.kind());
         events.push(ServerEvent::Quarantined(QuarantineNotice {
             op: op.id,

@@ -477,6 +477,18 @@ impl ClientAt<'_> {
         self.client.put(self.at(now), key, fields)
     }
 
+    /// A put that says why, for the audit trail.
+    pub fn put_because(
+        &mut self,
+        now: MonoTime,
+        key: RecordKey,
+        fields: BTreeMap<String, Value>,
+        reason: &str,
+    ) -> Result<OpId, WriteError> {
+        let at = self.at(now);
+        self.client.with_reason(reason, |client| client.put(at, key, fields))
+    }
+
     pub fn update(
         &mut self,
         now: MonoTime,

@@ -23,6 +23,7 @@ Examples:
       --replica 2 watch
   driftsync-client ... increment notes n1 count 5
   driftsync-client ... get notes n1
+  driftsync-client ... --reason 'fixed a typo' update notes n1 title=hello
   driftsync-client --server ws://127.0.0.1:7420/ --db /tmp/bench --schema schemas/notes.toml \\
       --replica 1000 bench --clients 20 --duration-s 10 --write-ratio 0.8
 
@@ -51,6 +52,9 @@ struct Args {
     /// How long to sync before giving up (the local commit is already made).
     #[arg(long, default_value_t = 5.0)]
     wait_s: f64,
+    /// Why this write is made, kept with it in the server's audit trail (writes only).
+    #[arg(long)]
+    reason: Option<String>,
     /// For wss://: trust the certificates in this PEM file instead of the public web's roots.
     #[arg(long)]
     tls_ca: Option<PathBuf>,
@@ -64,6 +68,10 @@ struct Args {
     /// whatever renews the file renews the client's token.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// Encrypt the store at rest under the key in this file: exactly 32 random bytes (made by,
+    /// say, `head -c 32 /dev/urandom > store.key`), kept away from the store.
+    #[arg(long)]
+    store_key_file: Option<PathBuf>,
     /// Connect with plain ws:// to a server off this machine: tokens and values cross the
     /// network in the clear, so only for a closed test network.
     #[arg(long)]
@@ -116,6 +124,17 @@ enum Command {
 }
 
 /// A token file's token: its text without surrounding whitespace.
+fn read_store_key(path: &std::path::Path) -> Result<driftsync_sqlite::StoreKey, Failure> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        Failure::data(format!("{}: cannot read the store key: {error}", path.display()))
+    })?;
+    let key: [u8; 32] = bytes.try_into().map_err(|bytes: Vec<u8>| {
+        let found = bytes.len();
+        Failure::data(format!("{}: a store key is 32 bytes, found {found}", path.display()))
+    })?;
+    Ok(driftsync_sqlite::StoreKey::new(key))
+}
+
 fn read_token(path: &std::path::Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map(|text| text.trim().to_owned()).map_err(|error| {
         Failure::data(format!("{}: cannot read the token: {error}", path.display()))
@@ -159,6 +178,9 @@ async fn run(args: Args) -> Result<(), Failure> {
         config.client.token = read_token(&path)?;
         config.token_provider = Some(crate::TokenProvider::new(move || read_token(&path).ok()));
     }
+    if let Some(path) = &args.store_key_file {
+        config.store_key = Some(read_store_key(path)?);
+    }
     if let Some(ca) = &args.tls_ca {
         let tls =
             crate::ClientTls::trusting_pem_file(ca).map_err(|e| Failure::data(e.to_string()))?;
@@ -190,7 +212,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     }
     let driver = ClientDriver::start(config).map_err(|error| Failure::data(error.to_string()))?;
     let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
-    let result = command(&driver, &schema, args.command, wait).await;
+    let result = command(&driver, &schema, (args.command, args.reason), wait).await;
     driver.stop().await;
     result
 }
@@ -198,7 +220,7 @@ async fn run(args: Args) -> Result<(), Failure> {
 async fn command(
     driver: &ClientDriver,
     schema: &Schema,
-    command: Command,
+    (command, reason): (Command, Option<String>),
     wait: Duration,
 ) -> Result<(), Failure> {
     let key = |collection: String, id: String| RecordKey::new(collection, id);
@@ -229,7 +251,11 @@ async fn command(
             return reached(synced, driver);
         }
     };
-    let op = driver.write(write).await.map_err(|error| Failure::data(error.to_string()))?;
+    let written = match &reason {
+        Some(reason) => driver.write_because(write, reason).await,
+        None => driver.write(write).await,
+    };
+    let op = written.map_err(|error| Failure::data(error.to_string()))?;
     let acked = wait_for(driver, wait, |status| status.acked >= op.seq).await;
     say(&json!({ "op": op.to_string(), "acked": acked }).to_string());
     reached(acked, driver)

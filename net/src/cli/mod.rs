@@ -1,6 +1,7 @@
 //! The two binaries' shared parts: exit codes, logging, reading the schema file, and
 //! values as a person types and reads them.
 
+mod audit;
 mod bench;
 pub mod client;
 mod json;

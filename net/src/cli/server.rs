@@ -21,9 +21,12 @@ Examples:
   driftsync-server token --keys keys.toml --kid 2026-12 --user alice --replica 1 \\
       --ttl-s 3600 --write 'notes/*'
   driftsync-server verify --db server.db
+  driftsync-server audit --db server.db --record notes/n1
 
 Off loopback the server needs --keys (signed tokens) and --tls-cert/--tls-key; --insecure
 serves without them, for a closed test network only.
+
+verify and audit read the store file: stop the server first, or run them on a copy.
 
 Exit codes: 0 stopped by SIGTERM or Ctrl-C (verify: the chain holds), 1 verify found an
 altered log, 2 bad arguments, 65 a schema, keys or database file that cannot be used, 69 the
@@ -53,6 +56,15 @@ enum Tool {
     Verify {
         #[arg(long)]
         db: PathBuf,
+    },
+    /// Prints one record's audit trail, oldest first: when each op was applied, by whom, what
+    /// it did and why (stop the server first, or read a copy).
+    Audit {
+        #[arg(long)]
+        db: PathBuf,
+        /// The record, as COLLECTION/ID.
+        #[arg(long)]
+        record: String,
     },
     /// Prints a new signing key as a line for the keys file's [keys] table.
     Keygen {
@@ -117,6 +129,9 @@ struct Args {
     /// Seconds a connection may stay silent before it is closed.
     #[arg(long, default_value_t = 60)]
     idle_timeout_s: u64,
+    /// Days the audit trail keeps each applied op (who, what, when, why); 0 keeps none.
+    #[arg(long, default_value_t = 90)]
+    audit_retention_days: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -130,6 +145,7 @@ pub fn main() -> ExitCode {
 fn run_tool(tool: Tool) -> Result<(), Failure> {
     match tool {
         Tool::Verify { db } => verify(&db),
+        Tool::Audit { db, record } => super::audit::print(&db, &record),
         Tool::Keygen { kid } => {
             say(&keys::keygen(&kid)?);
             Ok(())
@@ -197,13 +213,12 @@ async fn serve(args: Args) -> Result<(), Failure> {
     let listen = args.listen.ok_or_else(|| missing("listen"))?;
     check_exposure(&args, listen)?;
     let lineage = read_schema(&schema)?;
-    // Every version the stored data can be migrated down to is served, read-write.
-    let oldest = lineage.reachable_from(lineage.latest());
-    let policy =
-        VersionPolicy { newest: lineage.latest(), writable_from: oldest, readable_from: oldest };
+    let policy = VersionPolicy::widest(&lineage);
     let mut config = ServerConfig::with_lineage(lineage.into(), policy)
         .map_err(|error| Failure::data(format!("{}: {error}", schema.display())))?;
     config.keys = args.keys.as_deref().map(keys::read_keys).transpose()?;
+    config.audit_retention_ms =
+        (args.audit_retention_days > 0).then(|| args.audit_retention_days * 86_400_000);
     let store = SqliteStore::open(&db, Durability::Full)
         .map_err(|error| Failure::data(error.to_string()))?;
     let limits = HostLimits {

@@ -31,6 +31,9 @@ pub struct DriverConfig {
     /// Asked for a fresh token when the server refuses the one the client has (expired,
     /// revoked): `None` from it, or the same token again, leaves the client refused.
     pub token_provider: Option<TokenProvider>,
+    /// Encrypts the store at rest under this key (see `SqliteStore::open_encrypted`): the file
+    /// then holds no value the app wrote in the clear.
+    pub store_key: Option<driftsync_sqlite::StoreKey>,
 }
 
 /// The host's source of fresh tokens (a file a renewal job rewrites, a call to the app's
@@ -66,6 +69,7 @@ impl DriverConfig {
             frame_bytes_max: 8 << 20,
             tls: None,
             token_provider: None,
+            store_key: None,
         }
     }
 }
@@ -130,7 +134,8 @@ impl fmt::Display for DriverError {
 impl std::error::Error for DriverError {}
 
 enum Command {
-    Write(Write, oneshot::Sender<Result<OpId, WriteError>>),
+    /// A write, with the reason the app gave for it, if any.
+    Write(Write, Option<String>, oneshot::Sender<Result<OpId, WriteError>>),
     Get(RecordKey, oneshot::Sender<Option<RecordView>>),
     View(oneshot::Sender<BTreeMap<RecordKey, RecordView>>),
     Metrics(oneshot::Sender<Metrics>),
@@ -164,7 +169,11 @@ impl ClientDriver {
     /// Opens the store, starts the core client and its task. The client dials at once and
     /// whenever the core asks again; writes commit locally meanwhile.
     pub fn start(config: DriverConfig) -> Result<ClientDriver, DriverError> {
-        let store = SqliteStore::open(&config.db, config.durability).map_err(DriverError::Open)?;
+        let store = match &config.store_key {
+            Some(key) => SqliteStore::open_encrypted(&config.db, config.durability, key),
+            None => SqliteStore::open(&config.db, config.durability),
+        }
+        .map_err(DriverError::Open)?;
         let (commands, inbox) = mpsc::unbounded_channel();
         let (changes, _) = broadcast::channel(4_096);
         let (status_tx, status) = watch::channel(Status {
@@ -189,8 +198,18 @@ impl ClientDriver {
 
     /// Commits a write locally; it syncs when the server is reachable.
     pub async fn write(&self, write: Write) -> Result<OpId, DriverError> {
+        self.write_with(write, None).await
+    }
+
+    /// A write that says why it was made: the reason the server's audit trail keeps with it
+    /// (at most [`driftsync_core::REASON_BYTES_MAX`] bytes).
+    pub async fn write_because(&self, write: Write, reason: &str) -> Result<OpId, DriverError> {
+        self.write_with(write, Some(reason.to_owned())).await
+    }
+
+    async fn write_with(&self, write: Write, reason: Option<String>) -> Result<OpId, DriverError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Write(write, reply))?;
+        self.send(Command::Write(write, reason, reply))?;
         answer.await.map_err(|_| DriverError::Stopped)?.map_err(DriverError::Write)
     }
 

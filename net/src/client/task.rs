@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use driftsync_core::{Client, ClientEvent, LogPos, Now};
+use driftsync_core::{Client, ClientEvent, LogPos, Now, OpId, WriteError};
 use driftsync_sqlite::SqliteStore;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -173,20 +173,16 @@ impl Task {
 
     fn command(&mut self, now: Now, command: Command) {
         match command {
-            Command::Write(write, reply) => {
+            Command::Write(write, reason, reply) => {
                 let key = match &write {
                     Write::Put { key, .. }
                     | Write::Update { key, .. }
                     | Write::Delete { key }
                     | Write::Increment { key, .. } => key.clone(),
                 };
-                let result = match write {
-                    Write::Put { key, fields } => self.client.put(now, key, fields),
-                    Write::Update { key, fields } => self.client.update(now, key, fields),
-                    Write::Delete { key } => self.client.delete(now, key),
-                    Write::Increment { key, field, delta } => {
-                        self.client.increment(now, key, &field, delta)
-                    }
+                let result = match reason {
+                    Some(reason) => self.client.with_reason(&reason, |c| apply(c, now, write)),
+                    None => apply(&mut self.client, now, write),
                 };
                 if let Ok(op) = &result {
                     let _ = self.changes.send(Change::Local { key, op: *op });
@@ -312,5 +308,14 @@ impl Task {
         }
         let now = self.clock.now();
         self.client.disconnected(now);
+    }
+}
+
+fn apply(client: &mut Client<SqliteStore>, now: Now, write: Write) -> Result<OpId, WriteError> {
+    match write {
+        Write::Put { key, fields } => client.put(now, key, fields),
+        Write::Update { key, fields } => client.update(now, key, fields),
+        Write::Delete { key } => client.delete(now, key),
+        Write::Increment { key, field, delta } => client.increment(now, key, &field, delta),
     }
 }

@@ -130,20 +130,15 @@ fn on_frame(
     peer: PeerId,
     context: &Context,
 ) -> Option<(CloseCode, String)> {
-    match frame {
-        Some(Ok(Message::Binary(bytes))) => {
+    match ws::classify(frame) {
+        ws::Frame::Envelope(bytes) => {
             let input = |server: &mut Core, now| server.handle_message(now, peer, &bytes);
             context.hub.lock().drive(input);
             context.wake.notify_one();
             None
         }
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => None,
-        Some(Ok(Message::Text(_))) => Some((CloseCode::Unsupported, "binary frames only".into())),
-        Some(Ok(Message::Close(_))) | None => Some((CloseCode::Normal, "closed by peer".into())),
-        Some(Err(WsError::Capacity(error))) => {
-            Some((CloseCode::Size, format!("frame too large: {error}")))
-        }
-        Some(Err(error)) => Some((CloseCode::Protocol, format!("bad frame: {error}"))),
+        ws::Frame::Skip => None,
+        ws::Frame::End(code, reason) => Some((code, reason)),
     }
 }
 

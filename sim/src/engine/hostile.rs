@@ -173,6 +173,7 @@ impl Sim<'_> {
                     stamp: Stamp::new(Hlc { wall_ms, logical: seq as u32 }, replica),
                     key: RecordKey::new(collection.clone(), format!("r{}", seq - 1)),
                     body: OpBody::Put { fields: BTreeMap::from([(fields::TITLE.into(), title)]) },
+                    reason: None,
                 }
             })
             .collect();

@@ -2,7 +2,8 @@
 //! `Stored` image only when a node restarts (or the log grows long). Moving a batch into the
 //! log costs nothing, which matters because every simulated commit goes through here.
 
-use driftsync_core::{Mutation, StorageError, Store, Stored};
+use driftsync_core::audit::AuditEntry;
+use driftsync_core::{AuditTrail, Mutation, RecordKey, StorageError, Store, Stored};
 
 /// Batches kept unfolded before they are folded into the image.
 const PENDING_BATCHES_MAX: usize = 256;
@@ -13,6 +14,8 @@ const PENDING_BATCHES_MAX: usize = 256;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SimStore {
     folded: Stored,
+    /// The audit trail of the folded batches (not part of the image a node restarts from).
+    audit: AuditTrail,
     pending: Vec<Vec<Mutation>>,
     forget_last_commit: bool,
     /// Commits still to fail with an I/O error (a storage fault).
@@ -63,6 +66,7 @@ impl SimStore {
 
     fn fold(&mut self) {
         for batch in self.pending.drain(..) {
+            self.audit.apply(&batch);
             self.folded.apply(batch);
         }
     }
@@ -90,5 +94,13 @@ impl Store for SimStore {
         }
         self.pending.push(batch);
         Ok(())
+    }
+
+    fn audit_of(&self, key: &RecordKey) -> Result<Vec<AuditEntry>, StorageError> {
+        let mut trail = self.audit.clone();
+        for batch in &self.pending {
+            trail.apply(batch);
+        }
+        Ok(trail.of(key))
     }
 }

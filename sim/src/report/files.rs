@@ -113,22 +113,9 @@ pub fn iso_utc(utc_s: u64) -> String {
     format!("{date}T{time}Z")
 }
 
-/// Date and time of day of a UTC instant, by Howard Hinnant's days-to-civil algorithm.
+/// Date and time of day of a UTC instant in seconds.
 fn civil(utc_s: u64) -> (String, String) {
-    let days = (utc_s / 86_400) as i64;
-    let second_of_day = utc_s % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (second_of_day / 3_600, second_of_day / 60 % 60, second_of_day % 60);
-    (format!("{year:04}-{month:02}-{day:02}"), format!("{h:02}:{m:02}:{s:02}"))
+    driftsync_core::WallTime(utc_s.saturating_mul(1_000)).civil()
 }
 
 fn free_folder(root: &Path, name: &str) -> PathBuf {

@@ -236,7 +236,7 @@ impl Writer {
         };
         let id = OpId { replica: self.replica, seq: Seq(self.next_seq) };
         self.next_seq += 1;
-        Op { id, stamp: self.tick(step.wall_ms), key, body }
+        Op { id, stamp: self.tick(step.wall_ms), key, body, reason: None }
     }
 
     fn field_write(&self, ops: &[Op], key: &RecordKey, name: &str, seed: WriteSeed) -> FieldWrite {

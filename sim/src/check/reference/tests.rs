@@ -147,7 +147,7 @@ fn shows(ops: &[Op]) -> Option<(bool, RecordView)> {
 fn by(replica: u64, wall_ms: u64, body: OpBody) -> Op {
     let stamp = Stamp::new(Hlc { wall_ms, logical: 0 }, ReplicaId(replica));
     let id = OpId { replica: ReplicaId(replica), seq: Seq(wall_ms) };
-    Op { id, stamp, key: key(), body }
+    Op { id, stamp, key: key(), body, reason: None }
 }
 
 fn put(writes: &[(&str, Value)]) -> OpBody {
