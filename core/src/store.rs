@@ -224,6 +224,11 @@ impl AuditTrail {
         }
     }
 
+    /// Every entry, in log order.
+    pub fn entries(&self) -> impl Iterator<Item = &AuditEntry> {
+        self.entries.values()
+    }
+
     /// One record's entries, oldest first.
     pub fn of(&self, key: &RecordKey) -> Vec<AuditEntry> {
         self.entries.values().filter(|entry| entry.op.key == *key).cloned().collect()

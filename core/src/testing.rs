@@ -33,4 +33,7 @@ pub enum PlantedBug {
     IgnoreWriteScope,
     /// Pulls and snapshots are not filtered by read scope: every client sees every record.
     IgnoreReadScope,
+    /// The audit trail names every writer `anonymous`, as a server that took the user from
+    /// the wrong session would: the trail says nothing true about who wrote what.
+    MisattributedAudit,
 }

@@ -44,13 +44,16 @@ pub enum Checker {
     /// No hostile peer is admitted with a bad token, has a write applied, or is shown a record
     /// outside its read scope.
     NoUnauthorizedAccess,
+    /// Every op the server applied has one audit entry, at its log position, naming the user
+    /// whose token pushed it.
+    AuditTrail,
     /// Not a checker: a panic inside the core (or the harness), caught and reported.
     Panic,
 }
 
 impl Checker {
     /// Every checker, in the order they are listed in documentation.
-    pub const ALL: [Checker; 15] = [
+    pub const ALL: [Checker; 16] = [
         Checker::Convergence,
         Checker::Oracle,
         Checker::NoResurrection,
@@ -65,6 +68,7 @@ impl Checker {
         Checker::DamageRefused,
         Checker::HerdSpread,
         Checker::NoUnauthorizedAccess,
+        Checker::AuditTrail,
         Checker::Panic,
     ];
 
@@ -85,6 +89,7 @@ impl Checker {
             Checker::DamageRefused => "damage_refused",
             Checker::HerdSpread => "herd_spread",
             Checker::NoUnauthorizedAccess => "no_unauthorized_access",
+            Checker::AuditTrail => "audit_trail",
             Checker::Panic => "panic",
         }
     }
@@ -259,6 +264,7 @@ mod tests {
             "damage_refused",
             "herd_spread",
             "no_unauthorized_access",
+            "audit_trail",
             "panic",
         ];
         assert_eq!(names, expected);

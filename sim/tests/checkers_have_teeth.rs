@@ -385,6 +385,13 @@ fn no_unauthorized_access_catches_a_server_that_shows_records_outside_the_read_s
     caught_naming(Checker::NoUnauthorizedAccess, HOSTILE, sabotage, 1, &naming);
 }
 
+#[test]
+fn audit_trail_catches_a_server_whose_trail_names_the_wrong_writer() {
+    let naming = ["audited as anonymous, not user-"];
+    let sabotage = Sabotage::MisattributedAudit;
+    caught_naming(Checker::AuditTrail, HOSTILE, sabotage, 1, &naming);
+}
+
 /// Every attempt of every kind is counted, and every one refused: the rates the README states.
 #[test]
 fn every_hostile_attempt_is_counted_and_refused() {

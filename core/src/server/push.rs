@@ -208,7 +208,11 @@ impl<S: Store> Server<S> {
         let entry = LogEntry { op: op.clone(), link };
         batch.mutations.push(Mutation::LogAppend { pos: self.meta.head, entry });
         if self.config.audit_retention_ms.is_some() {
-            let (pos, at, user) = (self.meta.head, self.wall, user.to_owned());
+            let user = match self.planted(PlantedBug::MisattributedAudit) {
+                true => "anonymous".to_owned(),
+                false => user.to_owned(),
+            };
+            let (pos, at) = (self.meta.head, self.wall);
             batch.mutations.push(Mutation::Audit(AuditEntry { pos, at, user, op: op.clone() }));
         }
         self.log.push_back(op);

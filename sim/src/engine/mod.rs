@@ -376,6 +376,9 @@ impl<'p> Sim<'p> {
             self.failures.extend(found);
         }
         self.tally_attacks();
+        if self.plan.params.security.tokens {
+            self.check_audit_trail();
+        }
         let stats = check::stats(&self.view(), &self.history);
         let observer = std::mem::replace(&mut self.observer, Observer::new(0));
         let measures = observer.finish(self.heal_at_ms, self.converged_at_ms, self.now_ms);

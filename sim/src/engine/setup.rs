@@ -89,6 +89,8 @@ pub(super) fn server_config(
     config.clock_ahead_ms_max = params.client.clock_ahead_ms_max;
     if params.security.tokens {
         config.keys = Some(tokens::keyring());
+        // Kept for the whole run, for the `audit_trail` checker.
+        config.audit_retention_ms = Some(u64::MAX);
     }
     tamper.server_config(params, &mut config);
     config

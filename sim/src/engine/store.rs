@@ -64,6 +64,15 @@ impl SimStore {
         &self.folded
     }
 
+    /// The whole audit trail committed so far.
+    pub(crate) fn audit_trail(&self) -> AuditTrail {
+        let mut trail = self.audit.clone();
+        for batch in &self.pending {
+            trail.apply(batch);
+        }
+        trail
+    }
+
     fn fold(&mut self) {
         for batch in self.pending.drain(..) {
             self.audit.apply(&batch);
@@ -97,10 +106,6 @@ impl Store for SimStore {
     }
 
     fn audit_of(&self, key: &RecordKey) -> Result<Vec<AuditEntry>, StorageError> {
-        let mut trail = self.audit.clone();
-        for batch in &self.pending {
-            trail.apply(batch);
-        }
-        Ok(trail.of(key))
+        Ok(self.audit_trail().of(key))
     }
 }

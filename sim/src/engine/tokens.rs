@@ -3,10 +3,15 @@
 //! the server's clock, and a client refused for an expired token gets a fresh one from its host
 //! a second after it asks, as a real app's token provider would answer.
 
+use std::collections::BTreeMap;
+
 use driftsync_core::auth::{Claims, Keyring};
+use driftsync_core::{LogPos, OpId, Server};
 
 use crate::engine::Sim;
-use crate::engine::nodes::replica;
+use crate::engine::nodes::{Slot, replica};
+use crate::engine::store::SimStore;
+use crate::outcome::Checker;
 use crate::plan::NodeId;
 use crate::scenario::SecuritySpec;
 
@@ -65,4 +70,53 @@ impl Sim<'_> {
         self.clients[index].config.token = fresh.clone();
         self.with_client(index, |client, _| client.set_token(fresh));
     }
+}
+
+impl Sim<'_> {
+    /// `audit_trail`: positions 1 through the server's head each have one entry, for the op
+    /// the log holds there (while it still holds it), naming the honest user of the replica
+    /// that wrote it: in the simulator, only a replica's own token can push its ops.
+    pub(super) fn check_audit_trail(&mut self) {
+        let (trail, head, held) = match &self.server.slot {
+            Slot::Up(server) => {
+                let held: BTreeMap<LogPos, OpId> =
+                    server.log().enumerate().map(|(i, op)| (log_pos(server, i), op.id)).collect();
+                (server.store().audit_trail(), server.head(), held)
+            }
+            Slot::Down(store) => (store.audit_trail(), LogPos(0), BTreeMap::new()),
+        };
+        let mut expected = LogPos(1);
+        for entry in trail.entries() {
+            let writer = entry.op.id.replica.0;
+            let honest = format!("user-{writer}");
+            let problem = if entry.pos != expected {
+                Some(format!("no audit entry at log position {}", expected.0))
+            } else if held.get(&entry.pos).is_some_and(|op| *op != entry.op.id) {
+                Some(format!("the entry at {} is of another op than the log's", entry.pos.0))
+            } else if entry.user != honest {
+                let user = &entry.user;
+                Some(format!(
+                    "op {} of replica {writer} is audited as {user}, not {honest}",
+                    entry.op.id
+                ))
+            } else {
+                None
+            };
+            if let Some(detail) = problem {
+                let record = Some(entry.op.key.to_string());
+                return self.fail(Checker::AuditTrail, Some("server".to_owned()), record, detail);
+            }
+            expected = LogPos(expected.0 + 1);
+        }
+        if head.0 >= expected.0 {
+            let detail =
+                format!("the log's head is {} but the trail ends at {}", head.0, expected.0 - 1);
+            self.fail(Checker::AuditTrail, Some("server".to_owned()), None, detail);
+        }
+    }
+}
+
+/// The log position of the `index`th op the server still holds.
+fn log_pos(server: &Server<SimStore>, index: usize) -> LogPos {
+    LogPos(server.meta().compacted_through.0 + 1 + index as u64)
 }

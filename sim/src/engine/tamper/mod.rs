@@ -60,6 +60,8 @@ pub enum Sabotage {
     IgnoreWriteScope,
     /// The server sends every record to every session, whatever its read scopes.
     IgnoreReadScope,
+    /// The server's audit trail names every writer `anonymous`.
+    MisattributedAudit,
     /// Every client seeds its backoff jitter alike, as if the jitter were lost: clients that
     /// fail together retry together.
     SameJitterSeed,
@@ -92,6 +94,9 @@ impl Sabotage {
             }
             Sabotage::AcceptAnyToken => Box::new(server::Planted(PlantedBug::AcceptAnyToken)),
             Sabotage::IgnoreWriteScope => Box::new(server::Planted(PlantedBug::IgnoreWriteScope)),
+            Sabotage::MisattributedAudit => {
+                Box::new(server::Planted(PlantedBug::MisattributedAudit))
+            }
             Sabotage::IgnoreReadScope => Box::new(server::Planted(PlantedBug::IgnoreReadScope)),
         }
     }
