@@ -145,10 +145,10 @@ fn write_audit(
         Mutation::Audit(entry) => run(
             "INSERT OR REPLACE INTO audit VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
-                position(entry.pos.0)?,
-                position(entry.at.0)?,
                 entry.op.key.collection,
                 entry.op.key.record,
+                position(entry.pos.0)?,
+                position(entry.at.0)?,
                 seal(cipher, &Row::at("audit", entry.pos.0), entry)?
             ],
         ),

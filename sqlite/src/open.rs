@@ -38,12 +38,13 @@ const TABLES: &str = "
     CREATE TABLE forgotten (bucket INTEGER PRIMARY KEY, stamp BLOB NOT NULL);
 ";
 
-/// The audit trail: one row per applied op, found by record and pruned by time.
+/// The audit trail: one row per applied op, clustered by record (what `audit` reads) and
+/// indexed by time (what a prune deletes by).
 pub(crate) const AUDIT_TABLE: &str = "
     CREATE TABLE audit (
-        pos INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,
-        collection TEXT NOT NULL, record TEXT NOT NULL, entry BLOB NOT NULL);
-    CREATE INDEX audit_by_record ON audit (collection, record, pos);
+        collection TEXT NOT NULL, record TEXT NOT NULL, pos INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL, entry BLOB NOT NULL,
+        PRIMARY KEY (collection, record, pos)) WITHOUT ROWID;
     CREATE INDEX audit_by_time ON audit (at_ms);
 ";
 
