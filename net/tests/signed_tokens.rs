@@ -68,16 +68,7 @@ fn a_server_with_keys_admits_only_a_signed_token_and_its_log_verifies_afterwards
     let refused = put(&url, &client_db, None, "n1");
     assert_eq!(refused.status.code(), Some(69), "without a token the write waits locally");
 
-    let token = run(
-        SERVER,
-        &["token", "--keys", &keys, "--kid", "k1", "--user", "alice"]
-            .into_iter()
-            .chain(["--replica", "1", "--write", "notes/*"])
-            .collect::<Vec<_>>(),
-    );
-    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
-    let token_file = folder.path().join("token").display().to_string();
-    std::fs::write(&token_file, text(&token)).expect("written");
+    let token_file = alice_token_file(folder.path(), &keys);
     let admitted = put(&url, &client_db, Some(&token_file), "n2");
     assert!(admitted.status.success(), "{}", String::from_utf8_lossy(&admitted.stderr));
 

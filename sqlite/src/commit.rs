@@ -109,7 +109,10 @@ fn write(
             "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)",
             params![bucket, encode(through)?],
         ),
-        Mutation::Audit(_) | Mutation::AuditPruneBefore(_) => write_audit(tx, cipher, mutation),
+        Mutation::Audit(entry) => write_audit(tx, cipher, entry),
+        Mutation::AuditPruneBefore(cutoff) => {
+            run("DELETE FROM audit WHERE at_ms < ?1", params![position(cutoff.0)?])
+        }
     }
 }
 
@@ -135,28 +138,24 @@ fn write_field(
     }
 }
 
+/// Adds an applied op to the audit trail, sealed for its log position.
 fn write_audit(
     tx: &Transaction<'_>,
     cipher: Option<&Cipher>,
-    mutation: &Mutation,
+    entry: &AuditEntry,
 ) -> Result<(), StorageError> {
-    let run = |statement: &str, params: &[&dyn rusqlite::ToSql]| execute(tx, statement, params);
-    match mutation {
-        Mutation::Audit(entry) => run(
-            "INSERT OR REPLACE INTO audit VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                entry.op.key.collection,
-                entry.op.key.record,
-                position(entry.pos.0)?,
-                position(entry.at.0)?,
-                seal(cipher, &Row::at("audit", entry.pos.0), entry)?
-            ],
-        ),
-        Mutation::AuditPruneBefore(cutoff) => {
-            run("DELETE FROM audit WHERE at_ms < ?1", params![position(cutoff.0)?])
-        }
-        _ => Ok(()),
-    }
+    let (key, pos) = (&entry.op.key, entry.pos);
+    execute(
+        tx,
+        "INSERT OR REPLACE INTO audit VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            key.collection,
+            key.record,
+            position(pos.0)?,
+            position(entry.at.0)?,
+            seal(cipher, &Row::at("audit", pos.0), entry)?
+        ],
+    )
 }
 
 /// Replaces a whole record: its head and exactly its fields, or removes it.
