@@ -156,11 +156,16 @@ fn a_failing_seed_prints_one_replay_line_whose_repro_replays_the_same_digest() {
     let name = repro_path.file_name().and_then(|n| n.to_str()).expect("a UTF-8 file name");
     assert!(name.starts_with("repro-") && name.len() == "repro-.json".len() + 16, "{name}");
 
-    let replay = driftsync(&[&"replay", &repro_path], &[]);
+    let replays = dir.path("replays");
+    let replay = driftsync(&[&"replay", &repro_path, &"--reports-dir", &replays], &[]);
     let replayed = stdout(&replay);
     assert_eq!(code(&replay), 1, "the failure still fails:\n{replayed}");
     assert!(replayed.contains("digest matches the recorded digest"), "{replayed}");
     assert_eq!(last_line(&replayed), "0 passed, 1 failed");
+    let report = replays.join("latest").join("summary.json");
+    let summary = std::fs::read_to_string(&report).expect("the replay wrote its report");
+    assert!(summary.contains("\"command\": \"replay\""), "{summary}");
+    assert!(replayed.contains(&format!("report: {}", replays.display())), "{replayed}");
 }
 
 /// Goal: a sweep reports every failing seed in seed order and exits 1.
@@ -274,9 +279,28 @@ fn the_ci_environment_shards_a_sweep() {
 fn check_determinism_passes_on_a_small_scenario() {
     let dir = TempDir::new("determinism");
     let tiny = dir.file("tiny.toml", TINY_SCENARIO);
-    let output = driftsync(&[&"check-determinism", &tiny, &"--seeds", &"3", &"--start", &"5"], &[]);
-    assert_eq!(code(&output), 0, "{}{}", stdout(&output), stderr(&output));
-    assert_eq!(last_line(&stdout(&output)), "3 passed, 0 failed");
+    let reports = dir.reports();
+    let output = driftsync(
+        &[
+            &"check-determinism",
+            &tiny,
+            &"--seeds",
+            &"3",
+            &"--start",
+            &"5",
+            &"--reports-dir",
+            &reports,
+        ],
+        &[],
+    );
+    let text = stdout(&output);
+    assert_eq!(code(&output), 0, "{text}{}", stderr(&output));
+    assert_eq!(last_line(&text), "3 passed, 0 failed");
+    let verdict = text.lines().find_map(|line| line.strip_prefix("verdict: ")).expect(&text);
+    assert!(PathBuf::from(verdict).starts_with(&reports), "{verdict}");
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(verdict).expect("written")).expect("JSON");
+    assert_eq!((document["passed"].as_u64(), document["seeds_start"].as_u64()), (Some(3), Some(5)));
 }
 
 /// Goal: the exit codes and the sharding rules are documented where users look.

@@ -26,10 +26,25 @@ Results go to stdout (--format human or json); logs go to stderr, filtered by RU
 (default: warn, and error for driftsync_core, whose warnings are the faults the simulator \
 injects).";
 
+/// Every command with one line a user would type; the top-level help shows them above the
+/// exit codes.
+const EXAMPLES: &str = "\
+Examples:
+  driftsync run scenarios/standard.toml --seed 7 --reports-dir reports
+  driftsync sweep scenarios/ --seeds 200 --reports-dir reports
+  driftsync sweep scenarios/ --seeds 2000 --shard 3/8 --reports-dir reports/shard-3
+  driftsync replay reports/repro-0123456789abcdef.json --reports-dir reports
+  driftsync check-determinism scenarios/standard.toml --seeds 20 --reports-dir reports
+  driftsync report merge shard-*/latest --reports-dir reports/merged";
+
+fn top_help() -> String {
+    format!("{EXAMPLES}\n\n{}", exit::HELP)
+}
+
 /// The `driftsync` command.
 #[derive(Debug, Parser)]
 #[command(name = "driftsync", version, about = ABOUT, long_about = LONG_ABOUT)]
-#[command(after_help = exit::HELP, propagate_version = true)]
+#[command(after_help = top_help(), propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -182,7 +197,8 @@ const REPLAY_LONG_ABOUT: &str = "\
 Rerun the plan stored in a repro file (with its recorded sabotage, if any), print the outcome, \
 and say whether the trace digest matches the one recorded in the file. A different digest means \
 the harness or the core changed since the file was written. Exits 1 if the failure reproduces \
-(an invariant still fails) and 0 if the run now passes.";
+(an invariant still fails) and 0 if the run now passes. The run's report folder (its timeline \
+among the rest) goes under --reports-dir, as `run` writes one.";
 
 /// `driftsync replay`.
 #[derive(Debug, Args)]
@@ -192,6 +208,8 @@ pub struct ReplayArgs {
     pub repro: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportsArgs,
 }
 
 /// `driftsync check-determinism`.
@@ -201,6 +219,8 @@ pub struct DeterminismArgs {
     pub range: SeedsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportsArgs,
 }
 
 #[cfg(test)]
@@ -213,5 +233,47 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Goal: `driftsync --help` shows every command with an example that really parses.
+    #[test]
+    fn the_help_has_a_parsing_example_of_every_command() {
+        let examples: Vec<&str> =
+            EXAMPLES.lines().skip(1).map(|line| line.trim()).collect::<Vec<_>>();
+        for line in &examples {
+            let words = line.split_whitespace();
+            if let Err(error) = Cli::try_parse_from(words) {
+                panic!("the example `{line}` does not parse: {error}");
+            }
+        }
+        let command = Cli::command();
+        let mut names = Vec::new();
+        for sub in command.get_subcommands() {
+            let nested: Vec<_> = sub.get_subcommands().map(|n| n.get_name().to_owned()).collect();
+            if nested.is_empty() {
+                names.push(sub.get_name().to_owned());
+            }
+            names.extend(nested.iter().map(|n| format!("{} {n}", sub.get_name())));
+        }
+        for name in names {
+            let shown = examples.iter().any(|line| line.starts_with(&format!("driftsync {name} ")));
+            assert!(shown, "`driftsync {name}` has no example in the help");
+        }
+    }
+
+    /// Goal: every command that writes a report or a repro file says where.
+    #[test]
+    fn every_command_that_writes_takes_a_reports_dir() {
+        for line in EXAMPLES.lines().skip(1) {
+            let cli = Cli::try_parse_from(line.split_whitespace()).expect("parses");
+            let dir = match &cli.command {
+                Command::Run(args) => &args.reports.reports_dir,
+                Command::Sweep(args) => &args.reports.reports_dir,
+                Command::Replay(args) => &args.reports.reports_dir,
+                Command::CheckDeterminism(args) => &args.reports.reports_dir,
+                Command::Report(ReportCommand::Merge(args)) => &args.reports.reports_dir,
+            };
+            assert!(line.contains(&format!("--reports-dir {}", dir.display())), "{line}");
+        }
     }
 }

@@ -68,6 +68,28 @@ pub fn write_report(root: &Path, name: &str, summary: &Summary) -> Result<PathBu
     Ok(dir)
 }
 
+/// Writes the verdict of a determinism check, `document`, as `determinism.json` into a new
+/// folder `root/<name>` (or `<name>-2`, …) and returns the file. `latest` keeps pointing at the
+/// newest sweep report, which `report merge` and the CI examples read.
+pub fn write_determinism(
+    root: &Path,
+    name: &str,
+    document: &serde_json::Value,
+) -> Result<PathBuf, ReportError> {
+    let failed = |path: &Path, error: &dyn fmt::Display| ReportError {
+        path: path.to_owned(),
+        kind: ReportErrorKind::Write,
+        message: format!("cannot write the determinism verdict: {error}"),
+    };
+    std::fs::create_dir_all(root).map_err(|e| failed(root, &e))?;
+    let dir = free_folder(root, name);
+    std::fs::create_dir(&dir).map_err(|e| failed(&dir, &e))?;
+    let path = dir.join("determinism.json");
+    let text = serde_json::to_string_pretty(document).map_err(|e| failed(&path, &e))?;
+    std::fs::write(&path, text + "\n").map_err(|e| failed(&path, &e))?;
+    Ok(path)
+}
+
 /// Reads the `summary.json` of a report folder, checking its schema and version.
 pub fn read_summary(dir: &Path) -> Result<Summary, ReportError> {
     let bad = |path: &Path, message: String| ReportError {

@@ -9,13 +9,16 @@ use crate::cli::args::{DeterminismArgs, Format};
 use crate::cli::render::{self, shell_word};
 use crate::cli::{CliError, exit};
 use crate::engine::TraceEntry;
+use crate::report::files;
 use crate::runner::determinism::{DeterminismResult, TraceDifference, Verdict, check_each};
+use crate::runner::progress;
 use crate::runner::shard::Shard;
 use crate::scenario::Scenario;
 
 pub(crate) fn check(args: &DeterminismArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let scenarios = load(&args.range.scenarios)?;
     let seeds = seed_range(args.range.start, args.range.seeds)?;
+    let (seeds_start, seeds_count) = (seeds.start, seeds.end - seeds.start);
     let format = args.output.format;
     let jobs = jobs(args.range.jobs);
     if format == Format::Human {
@@ -30,6 +33,7 @@ pub(crate) fn check(args: &DeterminismArgs, out: &mut dyn Write) -> Result<u8, C
     }
     let mut passed_count = 0u64;
     let mut failed_count = 0u64;
+    // Every mismatch goes into the verdict file; human output also prints a block for each.
     let mut mismatches = Vec::new();
     let mut output: std::io::Result<()> = Ok(());
     check_each(&scenarios, seeds, Shard::ALL, jobs, true, |result| {
@@ -39,25 +43,35 @@ pub(crate) fn check(args: &DeterminismArgs, out: &mut dyn Write) -> Result<u8, C
         }
         failed_count += 1;
         let scenario = &scenarios[result.scenario_index];
-        match format {
-            Format::Human if output.is_ok() => output = mismatch_block(out, scenario, &result),
-            Format::Human => {}
-            Format::Json => mismatches.push(mismatch_json(scenario, &result)),
+        if format == Format::Human && output.is_ok() {
+            output = mismatch_block(out, scenario, &result);
         }
+        mismatches.push(mismatch_json(scenario, &result));
     });
     output?;
+    let document = json!({
+        "seeds_start": seeds_start,
+        "seeds_count": seeds_count,
+        "passed": passed_count,
+        "failed": failed_count,
+        "mismatches": mismatches,
+    });
+    let name = files::folder_name(progress::utc_now_s(), "check-determinism");
+    let written = files::write_determinism(&args.reports.reports_dir, &name, &document)
+        .map_err(|error| CliError::internal(error.to_string()));
     match format {
-        Format::Human => render::totals(out, passed_count, failed_count)?,
+        Format::Human => {
+            if let Ok(path) = &written {
+                writeln!(out, "verdict: {}", path.display())?;
+            }
+            render::totals(out, passed_count, failed_count)?;
+        }
         Format::Json => {
-            let document = json!({
-                "passed": passed_count,
-                "failed": failed_count,
-                "mismatches": mismatches,
-            });
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
     }
+    written?;
     Ok(if failed_count == 0 { exit::PASSED } else { exit::FAILED })
 }
 
