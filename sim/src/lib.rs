@@ -20,4 +20,5 @@ pub mod repro;
 pub mod runner;
 pub mod scenario;
 pub mod seed;
+pub mod shrink;
 pub(crate) mod view;

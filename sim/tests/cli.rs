@@ -236,6 +236,20 @@ fn a_planted_failure_replays_with_its_sabotage() {
     assert_eq!(replay["digest_matches"], true);
     assert_eq!(replay["sabotage"], "NeverHeal");
     assert_eq!(replay["outcome"]["digest"], failing.outcome.digest.as_str());
+
+    let output = driftsync(&[&"shrink", &path, &"--runs-max", &"500"], &[]);
+    let text = stdout(&output);
+    assert_eq!(code(&output), 1, "the shrunk run still fails:\n{text}{}", stderr(&output));
+    assert!(text.contains("no smaller edit fails it"), "{text}");
+    assert!(text.contains("after   0 faults, 0 writes, 1 clients"), "{text}");
+    assert!(stderr(&output).contains("shrink: run "), "progress on stderr");
+    let shrunk = text.lines().find_map(|l| l.strip_prefix(REPLAY_PREFIX)).expect(&text);
+    let shrunk = PathBuf::from(shrunk);
+    assert_eq!(shrunk.parent(), path.parent(), "written beside the original");
+    assert_ne!(shrunk, path);
+    let replayed = driftsync(&[&"replay", &shrunk, &"--reports-dir", &dir.reports()], &[]);
+    assert_eq!(code(&replayed), 1, "{}", stdout(&replayed));
+    assert!(stdout(&replayed).contains("checker liveness"), "{}", stdout(&replayed));
 }
 
 /// Goal: shards that cannot exist stop the sweep before it runs anything.

@@ -34,6 +34,7 @@ Examples:
   driftsync sweep scenarios/ --seeds 200 --reports-dir reports
   driftsync sweep scenarios/ --seeds 2000 --shard 3/8 --reports-dir reports/shard-3
   driftsync replay reports/repro-0123456789abcdef.json --reports-dir reports
+  driftsync shrink reports/repro-0123456789abcdef.json --budget-s 60 --reports-dir reports
   driftsync check-determinism scenarios/standard.toml --seeds 20 --reports-dir reports
   driftsync report merge shard-*/latest --reports-dir reports/merged";
 
@@ -62,6 +63,10 @@ pub enum Command {
     /// Rerun the plan stored in a repro file and say whether the failure reproduces.
     #[command(long_about = REPLAY_LONG_ABOUT, after_help = exit::HELP)]
     Replay(ReplayArgs),
+    /// Find the smallest run that still fails the same checker as a repro file's, and write it
+    /// as a repro file of its own.
+    #[command(long_about = SHRINK_LONG_ABOUT, after_help = exit::HELP)]
+    Shrink(ShrinkArgs),
     /// Run each seed twice and compare trace digests; name the first differing event.
     #[command(after_help = exit::HELP)]
     CheckDeterminism(DeterminismArgs),
@@ -212,6 +217,45 @@ pub struct ReplayArgs {
     pub reports: ReportsArgs,
 }
 
+const SHRINK_LONG_ABOUT: &str = "\
+Rerun the plan of a repro file with parts of it taken away, keeping each cut after which the \
+checker that failed first still fails: clients, faults (a start with its end), writes, hostile \
+attempts, network loss, duplication, damage and reordering, clock offsets and drift; then \
+partitions, offline periods and downtimes are shortened and written values made plain. Faults \
+and writes go in halves, then quarters, down to one at a time. A line on stderr reports each \
+smaller run found. The smallest is written as a repro file beside the original (or into \
+--reports-dir) and its replay line printed.
+
+The search is deterministic: the same repro and build give the same result, unless the budget \
+stops it first; --runs-max bounds it the same on every machine. Exits 1 when it wrote a shrunk \
+repro (the failure is still there), 0 when the repro no longer fails with this build.";
+
+/// `driftsync shrink`.
+#[derive(Debug, Args)]
+pub struct ShrinkArgs {
+    /// The repro file of a failing run, as printed by `run`, `sweep` or `replay`.
+    #[arg(value_name = "REPRO")]
+    pub repro: PathBuf,
+    /// Wall-clock seconds to spend; the smallest run found by then is the result.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_seconds)]
+    pub budget_s: f64,
+    /// Stop after this many runs, whatever the time: the same result on every machine.
+    #[arg(long, value_name = "RUNS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs_max: Option<u64>,
+    /// Directory for the shrunk repro file [default: the folder of REPRO].
+    #[arg(long, value_name = "DIR")]
+    pub reports_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!("`{text}` is not a number of seconds in (0, 86400]")),
+    }
+}
+
 /// `driftsync check-determinism`.
 #[derive(Debug, Args)]
 pub struct DeterminismArgs {
@@ -270,6 +314,7 @@ mod tests {
                 Command::Run(args) => &args.reports.reports_dir,
                 Command::Sweep(args) => &args.reports.reports_dir,
                 Command::Replay(args) => &args.reports.reports_dir,
+                Command::Shrink(args) => args.reports_dir.as_ref().expect("the example sets it"),
                 Command::CheckDeterminism(args) => &args.reports.reports_dir,
                 Command::Report(ReportCommand::Merge(args)) => &args.reports.reports_dir,
             };

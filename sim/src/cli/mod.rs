@@ -1,4 +1,5 @@
-//! The `driftsync` command: `run`, `sweep`, `replay`, `check-determinism` and `report merge`.
+//! The `driftsync` command: `run`, `sweep`, `replay`, `shrink`, `check-determinism` and
+//! `report merge`.
 //! Arguments are parsed here ([`args`]), each command runs its seeds through
 //! [`crate::runner`] and renders what comes back ([`render`], [`publish`]).
 //!
@@ -36,6 +37,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args, &mut stdout),
         Command::Sweep(args) => commands::sweep::sweep(args, &mut stdout),
         Command::Replay(args) => commands::replay::replay(args, &mut stdout),
+        Command::Shrink(args) => commands::shrink::shrink(args, &mut stdout),
         Command::CheckDeterminism(args) => commands::determinism::check(args, &mut stdout),
         Command::Report(args::ReportCommand::Merge(args)) => {
             commands::report::merge(args, &mut stdout)

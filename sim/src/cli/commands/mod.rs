@@ -5,6 +5,7 @@ pub(super) mod determinism;
 pub(super) mod replay;
 pub(super) mod report;
 pub(super) mod run;
+pub(super) mod shrink;
 pub(super) mod sweep;
 
 use std::ops::Range;
