@@ -211,8 +211,12 @@ fn check_schema_rollout(plan: &Plan) -> Result<(), String> {
         return Err("schema.server has no entry: the server would serve no version".into());
     }
     let version_max = schema.version_max();
-    if version_max > crate::scenario::SCHEMA_VERSION_MAX {
-        return Err(format!("names schema v{version_max}; the simulated app has v1..=v3"));
+    let latest = match &plan.params.app {
+        Some(app) => app.lineage().map_err(|error| format!("the app's schema: {error}"))?.latest(),
+        None => crate::scenario::SCHEMA_VERSION_MAX,
+    };
+    if version_max > latest {
+        return Err(format!("names schema v{version_max}; the simulated app has v1..=v{latest}"));
     }
     if schema.client_versions.len() != plan.params.clients as usize
         || schema.client_versions.contains(&0)

@@ -3,8 +3,10 @@
 //! Up (older to newer) replays each version's steps forward; down replays them backward, newest
 //! first. Going up never loses anything: a field the newer version removed is kept as a
 //! deprecated field. Going down drops what the older version cannot express (fields added
-//! later, values the down converter refuses) and names every such field, so a server can flag
-//! the record to its reader and a client can hold back a write that would lose data.
+//! later) and clears what it cannot convert (a value the down converter refuses reads as null,
+//! still stamped, so it overwrites the reader's older value as it did here), and names every
+//! such field, so a server can flag the record to its reader and a client can hold back a
+//! write that would lose data.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +15,7 @@ use crate::ids::RecordKey;
 use crate::merge::{FieldState, RecordState};
 use crate::op::{FieldWrite, Op, OpBody};
 use crate::schema::{Converter, SchemaLineage, Step};
+use crate::value::Value;
 
 /// An op in the target version, and the fields it lost on the way down.
 #[derive(Clone, Debug, PartialEq)]
@@ -130,8 +133,11 @@ impl SchemaLineage {
                         }
                         Step::RenameField { from, to, .. } => fields.rename(to, from),
                         Step::ChangeType { field, down, .. } => {
+                            // A value the older version cannot express reads there as null,
+                            // with its stamp: cleared, not absent, so the reader's older value
+                            // of the field is overwritten there as it is here.
                             let converted = down.map(|down| fields.convert(field, down));
-                            if !matches!(converted, Some(Ok(()))) && fields.remove(field) {
+                            if !matches!(converted, Some(Ok(()))) && fields.clear(field) {
                                 hidden.push(field.clone());
                             }
                         }
@@ -160,6 +166,9 @@ trait Fields {
     fn convert(&mut self, field: &str, converter: Converter) -> Result<(), String>;
     /// Removes the field; returns whether it was there.
     fn remove(&mut self, field: &str) -> bool;
+    /// Sets the field's value to null, keeping when it was written (a field that is not a
+    /// single value is removed); returns whether it was there.
+    fn clear(&mut self, field: &str) -> bool;
     /// A conversion up refused a value: fail the migration, or drop and name the field.
     fn refused_up(
         &mut self,
@@ -209,6 +218,19 @@ impl Fields for OpBody {
         }
     }
 
+    fn clear(&mut self, name: &str) -> bool {
+        match self {
+            OpBody::Put { fields } | OpBody::Update { fields } => match fields.get_mut(name) {
+                Some(write) => {
+                    write.value = Value::Null;
+                    true
+                }
+                None => false,
+            },
+            _ => self.remove(name),
+        }
+    }
+
     fn refused_up(
         &mut self,
         field: &str,
@@ -239,6 +261,16 @@ impl Fields for BTreeMap<String, FieldState> {
 
     fn remove(&mut self, name: &str) -> bool {
         BTreeMap::remove(self, name).is_some()
+    }
+
+    fn clear(&mut self, name: &str) -> bool {
+        match self.get_mut(name) {
+            Some(FieldState::Register(Some(entry))) => {
+                entry.value = Value::Null;
+                true
+            }
+            _ => Fields::remove(self, name),
+        }
     }
 
     fn refused_up(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{OpId, RecordKey, ReplicaId, Seq};
-use crate::merge::RecordState;
+use crate::merge::{FieldView, RecordState};
 use crate::op::{FieldWrite, Op, OpBody};
 use crate::schema::{
     Access, CollectionSchema, Converter, FieldSchema, LineageError, MergePolicy, Negotiation,
@@ -237,24 +237,35 @@ fn a_value_the_up_converter_refuses_fails_the_op_migration_naming_the_field() {
     assert!(error.to_string().contains("notes/r.weight"), "{error}");
 }
 
+/// An older reader cannot show the newer value, but must not keep showing its own older one:
+/// the field reads as null there, stamped as here, and the reader is told it is hidden.
 #[test]
-fn a_value_the_down_converter_refuses_is_dropped_and_named() {
+fn a_value_the_down_converter_refuses_reads_as_null_there_and_is_named() {
     let lineage = lineage(vec![Step::ChangeType {
         collection: NOTES.into(),
         field: "done".into(),
         up: Converter::BoolToI64,
         down: Some(Converter::I64ToBool),
     }]);
-    let v2_update = op(1, OpBody::Update { fields: writes(&[("done", Value::I64(7))]) });
+    let v2_update = op(2, OpBody::Update { fields: writes(&[("done", Value::I64(7))]) });
     let down = lineage.migrate_op(&v2_update, 2, 1).expect("down never fails");
     assert_eq!(down.hidden, vec!["done".to_owned()]);
-    assert_eq!(down.op.body, OpBody::Update { fields: BTreeMap::new() });
+    assert_eq!(down.op.body, OpBody::Update { fields: writes(&[("done", Value::Null)]) });
     let mut state = RecordState::default();
     state.apply(&put(&[("title", text("t"))]), lineage.latest_schema());
     state.apply(&v2_update, lineage.latest_schema());
-    let down = lineage.migrate_record(&key(), &state, 2, 1);
-    assert_eq!(down.hidden, vec!["done".to_owned()]);
-    assert!(!down.state.fields.contains_key("done"));
+    let on_server = lineage.migrate_record(&key(), &state, 2, 1);
+    assert_eq!(on_server.hidden, vec!["done".to_owned()]);
+    // A v1 reader that showed its own older `done` applies the op and agrees with the server.
+    let mut reader = RecordState::default();
+    reader.apply(&put(&[("title", text("t"))]), lineage.schema(1).expect("v1"));
+    let older = op(1, OpBody::Update { fields: writes(&[("done", Value::Bool(true))]) });
+    reader.apply(&older, lineage.schema(1).expect("v1"));
+    reader.apply(&down.op, lineage.schema(1).expect("v1"));
+    let shown = reader.view().expect("live").get("done").cloned();
+    assert_eq!(shown, Some(FieldView::One(Value::Null)));
+    let expected = on_server.state.view().expect("live").get("done").cloned();
+    assert_eq!(shown, expected);
 }
 
 #[test]

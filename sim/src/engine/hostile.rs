@@ -18,15 +18,15 @@ use driftsync_core::testing::wire::{
     Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, SnapshotRequest, decode, encode,
 };
 use driftsync_core::{
-    BatchId, FieldWrite, Hlc, LogPos, Op, OpBody, OpId, QuarantineReason, RecordKey, ReplicaId,
-    Seq, Stamp, Value,
+    BatchId, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op, OpBody, OpId, QuarantineReason,
+    RecordKey, ReplicaId, Schema, Seq, Stamp, Value,
 };
 
 use crate::engine::nodes::{peer, replica};
 use crate::engine::tokens::{Scopes, keyring, keyring_of, token};
 use crate::engine::{Event, Sim};
 use crate::outcome::Checker;
-use crate::plan::{NodeId, fields};
+use crate::plan::NodeId;
 use crate::scenario::HostileKind;
 
 /// The same key id as the server's with another secret: what a forger who guessed the id
@@ -165,16 +165,14 @@ impl Sim<'_> {
     fn hostile_push(&mut self, index: usize, replica: ReplicaId) -> Bytes {
         let wall_ms = self.now_of(NodeId::SERVER).wall.0;
         let collection = self.plan.params.workload.collections[0].clone();
+        let fields = valid_put(self.lineage.latest_schema(), &collection, replica);
         let ops: Vec<Op> = (1..=WRITES_PER_ATTACK)
-            .map(|seq| {
-                let title = FieldWrite::new(Value::Str(format!("written by {replica}")));
-                Op {
-                    id: OpId { replica, seq: Seq(seq) },
-                    stamp: Stamp::new(Hlc { wall_ms, logical: seq as u32 }, replica),
-                    key: RecordKey::new(collection.clone(), format!("r{}", seq - 1)),
-                    body: OpBody::Put { fields: BTreeMap::from([(fields::TITLE.into(), title)]) },
-                    reason: None,
-                }
+            .map(|seq| Op {
+                id: OpId { replica, seq: Seq(seq) },
+                stamp: Stamp::new(Hlc { wall_ms, logical: seq as u32 }, replica),
+                key: RecordKey::new(collection.clone(), format!("r{}", seq - 1)),
+                body: OpBody::Put { fields: fields.clone() },
+                reason: None,
             })
             .collect();
         let attempt = self.adversaries.attempts.entry(index).or_default();
@@ -356,4 +354,27 @@ impl Sim<'_> {
 fn snapshot_request() -> Move {
     let request = SnapshotRequest { batch: BatchId(4), after: None, records_max: 10_000 };
     Move::Send(encode(&Message::SnapshotRequest(request)))
+}
+
+/// A put the schema accepts, so that only the token or its scope can stop it: every required
+/// field of `collection` with a plain value of its type (text naming the writer).
+fn valid_put(
+    schema: &Schema,
+    collection: &str,
+    replica: ReplicaId,
+) -> BTreeMap<String, FieldWrite> {
+    schema
+        .visible_fields(collection)
+        .filter(|(_, field)| field.required && field.policy != MergePolicy::Counter)
+        .map(|(name, field)| {
+            let value = match field.ty {
+                FieldType::Str => Value::Str(format!("written by {replica}")),
+                FieldType::I64 => Value::I64(0),
+                FieldType::F64 => Value::F64(0.0),
+                FieldType::Bool => Value::Bool(false),
+                FieldType::Bytes => Value::Bytes(Vec::new()),
+            };
+            (name.clone(), FieldWrite::new(value))
+        })
+        .collect()
 }

@@ -6,22 +6,37 @@
 //! bug: the scenario asks for it (`invalid_payload_rate`), the plan marks the writes, and the
 //! checkers expect each marked op in the server's quarantine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use driftsync_core::{OpBody, OpId, Value};
+use driftsync_core::{OpBody, OpId, SchemaLineage, Value};
 
 use crate::engine::tamper::Tamper;
 use crate::engine::tamper::wire::rewrite_push_ops;
-use crate::plan::{InvalidPayload, NodeId, fields};
+use crate::plan::{InvalidPayload, NodeId};
 
 /// The committed writes the plan marks invalid, and how each is corrupted.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct InvalidPayloads {
     marked: BTreeMap<OpId, InvalidPayload>,
+    /// Every field some version of the app requires (of any collection), which a put
+    /// missing its required field loses.
+    required: BTreeSet<String>,
 }
 
 impl InvalidPayloads {
+    pub(super) fn new(lineage: &SchemaLineage) -> InvalidPayloads {
+        let versions = lineage.first()..=lineage.latest();
+        let required = versions
+            .filter_map(|version| lineage.schema(version))
+            .flat_map(|schema| schema.collections.values())
+            .flat_map(|collection| &collection.fields)
+            .filter(|(_, field)| field.required && field.default.is_none())
+            .map(|(name, _)| name.clone())
+            .collect();
+        InvalidPayloads { marked: BTreeMap::new(), required }
+    }
+
     /// Marks the op a write is about to commit (its push may leave during that very input).
     pub(super) fn mark(&mut self, id: OpId, kind: InvalidPayload) {
         self.marked.insert(id, kind);
@@ -43,12 +58,17 @@ impl Tamper for InvalidPayloads {
         if self.marked.is_empty() {
             return None;
         }
-        corrupt_push(&self.marked, bytes)
+        corrupt_push(&self.marked, &self.required, bytes)
     }
 }
 
-/// The push with every marked op corrupted, or `None` if it carries none.
-fn corrupt_push(injected: &BTreeMap<OpId, InvalidPayload>, bytes: &[u8]) -> Option<Bytes> {
+/// The push with every marked op corrupted, or `None` if it carries none. A put that should
+/// miss a required field but has none gets a type mismatch instead.
+fn corrupt_push(
+    injected: &BTreeMap<OpId, InvalidPayload>,
+    required: &BTreeSet<String>,
+    bytes: &[u8],
+) -> Option<Bytes> {
     rewrite_push_ops(bytes, |ops| {
         let mut touched = false;
         for op in ops {
@@ -61,8 +81,11 @@ fn corrupt_push(injected: &BTreeMap<OpId, InvalidPayload>, bytes: &[u8]) -> Opti
             else {
                 continue;
             };
-            if *kind == InvalidPayload::MissingRequired && is_put {
-                touched |= written.remove(fields::TITLE).is_some();
+            let missing = *kind == InvalidPayload::MissingRequired && is_put;
+            let lost = missing.then(|| required.iter().find(|name| written.contains_key(*name)));
+            if let Some(Some(name)) = lost {
+                written.remove(name);
+                touched = true;
             } else if let Some(write) = written.values_mut().next() {
                 // Bytes is a type no field but the blob has; the blob gets a bool instead.
                 write.value = match write.value {

@@ -150,9 +150,8 @@ impl<'p> Sim<'p> {
     fn new(plan: &'p Plan, options: &RunOptions) -> Sim<'p> {
         let params = &plan.params;
         let seed = Seed(plan.seed);
-        let collections = &params.workload.collections;
-        let version_max = params.schema.version_max();
-        let lineage = Arc::new(workload::lineage(collections, version_max, false));
+        let lineage = Arc::new(workload::run_lineage(params, false));
+        let invalid = invalid::InvalidPayloads::new(&lineage);
         let tamper = tamper::hooks(options.sabotage);
         let forget = tamper.stores_forget_last_commit();
         let mut node_seeds = stream(seed, Stream::Nodes);
@@ -173,7 +172,7 @@ impl<'p> Sim<'p> {
             lineage,
             options: options.clone(),
             tamper,
-            invalid: invalid::InvalidPayloads::default(),
+            invalid,
             adversaries: hostile::Adversaries::default(),
             now_ms: 0,
             queue: EventQueue::new(),

@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use driftsync_core::{
-    Client, FieldView, Now, OpId, RecordKey, Schema, SchemaLineage, Step, Store, Value, WriteError,
+    Client, ClientConfig, FieldView, Now, OpId, RecordKey, Schema, SchemaLineage, Step, Store,
+    Value, WriteError,
 };
 
 use crate::plan::{PlannedWrite, WriteAction, fields};
+use crate::scenario::Params;
 
 /// The demo app's schema file: the lineage of one collection, `notes`, which every
 /// collection of a run follows.
@@ -30,9 +32,21 @@ fn template() -> &'static SchemaLineage {
     })
 }
 
-/// The app's lineage up to `version_max`, every collection of the run declared and migrated
-/// as the schema file's `notes` (the table in [`crate::plan::fields`]). `broken` builds the
-/// deliberately wrong v2 a buggy server release would carry (test-only,
+/// The lineage a run's nodes use: the user's app's (`[app]`) up to the newest version in play,
+/// or the demo app's ([`lineage`]). `broken` only breaks the demo app's.
+pub(crate) fn run_lineage(params: &Params, broken: bool) -> SchemaLineage {
+    let version_max = params.schema.version_max();
+    match &params.app {
+        Some(app) => app
+            .lineage_up_to(version_max)
+            .unwrap_or_else(|error| panic!("validated when the scenario was loaded: {error}")),
+        None => lineage(&params.workload.collections, version_max, broken),
+    }
+}
+
+/// The demo app's lineage up to `version_max`, every collection of the run declared and
+/// migrated as the schema file's `notes` (the table in [`crate::plan::fields`]). `broken`
+/// builds the deliberately wrong v2 a buggy server release would carry (test-only,
 /// [`crate::engine::Sabotage::BrokenMigration`]): it maps the old `low` onto `priority`
 /// instead of adding `priority`, so old clients' edits overwrite a field written under the
 /// newer version.
@@ -94,11 +108,14 @@ pub(crate) fn perform<S: Store>(
     write: &PlannedWrite,
 ) -> Result<OpId, WriteError> {
     let key = record_key(write);
-    let version = client.config().schema_version;
     match &write.action {
-        WriteAction::Put { fields } => client.put(now, key, in_version(version, fields, write)),
+        WriteAction::Put { fields } => {
+            let fields = as_written(client.config(), write, fields);
+            client.put(now, key, fields)
+        }
         WriteAction::Update { fields } => {
-            client.update(now, key, in_version(version, fields, write))
+            let fields = as_written(client.config(), write, fields);
+            client.update(now, key, fields)
         }
         WriteAction::Delete => client.delete(now, key),
         WriteAction::Increment { field, delta } => client.increment(now, key, field, *delta),
@@ -113,6 +130,39 @@ pub(crate) fn perform<S: Store>(
             client.resolve_conflict(now, key, field, value)
         }
     }
+}
+
+/// A planned field set as the client's app writes it.
+fn as_written(
+    config: &ClientConfig,
+    write: &PlannedWrite,
+    planned: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    let version = config.schema_version;
+    match write.version {
+        None => in_version(version, planned, write),
+        Some(planned_in) if planned_in == version => planned.clone(),
+        Some(_) => writable_in(config.lineage.schema(version), &write.collection, planned),
+    }
+}
+
+/// An app write planned for another version than the client runs (a planned upgrade that
+/// came a moment late, or one the shrinker removed): the fields this version writes with the
+/// same type. What is left may still be refused, like any write of the app.
+fn writable_in(
+    schema: Option<&Schema>,
+    collection: &str,
+    planned: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    let fits = |name: &str, value: &Value| {
+        let field = schema.and_then(|schema| schema.field(collection, name));
+        field.is_some_and(|f| !f.deprecated && value.field_type().is_none_or(|ty| ty == f.ty))
+    };
+    planned
+        .iter()
+        .filter(|(name, value)| fits(name, value))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
 }
 
 /// A v1 field set as the app of `version` writes it.

@@ -20,6 +20,7 @@
 //! assert!(run.workload.iter().all(|write| write.at_ms < run.params.chaos_ms()));
 //! ```
 
+mod app;
 mod faults;
 mod rollout;
 mod values;
@@ -251,6 +252,11 @@ pub struct PlannedWrite {
     /// Corrupted on the wire into an invalid payload, which the server must quarantine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid: Option<InvalidPayload>,
+    /// For the user's own app: the schema version whose field names and types the write uses
+    /// (the writer's at the planned time). `None` for the demo app, whose writes are in v1
+    /// terms and translated by the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 /// How a write is corrupted on its way to the server.
@@ -299,10 +305,24 @@ pub fn plan(spec: &ScenarioSpec, seed: Seed) -> Plan {
     let mut streams = Streams::new(seed);
     let params = spec.draw_from(&mut streams);
     let mut faults = faults::schedule(&params, &mut streams);
-    let mut workload = workload::generate(&params, &mut streams.workload);
-    rollout::schedule(&params, &mut streams.schema, &mut faults, &mut workload);
+    rollout::schedule_versions(&params, &mut streams.schema, &mut faults);
+    let app = params.app.as_ref().map(|app| (app, app_lineage(app, &params)));
+    let mut workload = match &app {
+        None => workload::generate(&params, &mut streams.workload),
+        Some((app, lineage)) => {
+            app::generate(&params, app, lineage, &faults, &mut streams.workload)
+        }
+    };
+    rollout::mark_invalid(&params, &mut streams.schema, &mut workload);
     let attacks = attacks(&params, seed);
     Plan { scenario: spec.name.clone(), seed: seed.0, params, faults, workload, attacks }
+}
+
+/// The lineage of a validated app; a plan cannot be drawn from an app whose schema does not
+/// parse, which loading the scenario rules out.
+fn app_lineage(app: &crate::scenario::AppSpec, params: &Params) -> driftsync_core::SchemaLineage {
+    app.lineage_up_to(params.schema.version_max())
+        .unwrap_or_else(|error| panic!("validated when the scenario was loaded: {error}"))
 }
 
 /// Every hostile attempt, at a time drawn from the seed's own stream for them (a scenario

@@ -10,11 +10,11 @@ use super::{Fault, InvalidPayload, NodeId, PlannedWrite, TimedFault, WriteAction
 use crate::scenario::Params;
 use crate::seed;
 
-pub(super) fn schedule(
+/// Server redeployments and client upgrades, into the fault schedule.
+pub(super) fn schedule_versions(
     params: &Params,
     rng: &mut impl RngCore,
     faults: &mut Vec<TimedFault>,
-    workload: &mut [PlannedWrite],
 ) {
     let schema = &params.schema;
     for entry in schema.server.iter().skip(1) {
@@ -36,6 +36,11 @@ pub(super) fn schedule(
         }
     }
     faults.sort_by_key(|timed| (timed.at_ms, timed.fault.order_key()));
+}
+
+/// Marks the writes whose payload the wire corrupts; draws after [`schedule_versions`].
+pub(super) fn mark_invalid(params: &Params, rng: &mut impl RngCore, workload: &mut [PlannedWrite]) {
+    let schema = &params.schema;
     if schema.invalid_payload_rate > 0.0 {
         for write in workload.iter_mut() {
             if !seed::chance(rng, schema.invalid_payload_rate) {

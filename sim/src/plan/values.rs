@@ -80,7 +80,7 @@ pub(super) fn action(rng: &mut dyn RngCore, mix: &Mix) -> WriteAction {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Put,
     Update,
     Delete,
@@ -89,7 +89,7 @@ enum Kind {
 }
 
 /// Weighted choice; an action with weight 0 is never chosen.
-fn pick(rng: &mut dyn RngCore, mix: &Mix) -> Kind {
+pub(super) fn pick(rng: &mut dyn RngCore, mix: &Mix) -> Kind {
     let weights = [
         (Kind::Put, mix.put),
         (Kind::Update, mix.update),
@@ -142,7 +142,7 @@ fn done(rng: &mut dyn RngCore) -> Value {
     Value::Bool(seed::chance(rng, 0.5))
 }
 
-fn weight(rng: &mut dyn RngCore) -> Value {
+pub(super) fn weight(rng: &mut dyn RngCore) -> Value {
     let quarters = seed::uniform_i64(rng, -WEIGHT_QUARTERS_ABS_MAX, WEIGHT_QUARTERS_ABS_MAX);
     Value::F64(quarters as f64 / 4.0)
 }
@@ -152,15 +152,15 @@ fn blob(rng: &mut dyn RngCore) -> Value {
     Value::Bytes((0..len).map(|_| seed::uniform_u64(rng, 0, 255) as u8).collect())
 }
 
-fn integer(rng: &mut dyn RngCore) -> Value {
+pub(super) fn integer(rng: &mut dyn RngCore) -> Value {
     Value::I64(seed::uniform_i64(rng, -INTEGER_ABS_MAX, INTEGER_ABS_MAX))
 }
 
-fn tag(rng: &mut dyn RngCore) -> Value {
+pub(super) fn tag(rng: &mut dyn RngCore) -> Value {
     Value::Str(TAG_WORDS[seed::index(rng, TAG_WORDS.len())].to_owned())
 }
 
-fn text(rng: &mut dyn RngCore, chars_min: u64, chars_max: u64) -> String {
+pub(super) fn text(rng: &mut dyn RngCore, chars_min: u64, chars_max: u64) -> String {
     let len = seed::uniform_u64(rng, chars_min, chars_max);
     (0..len).map(|_| TEXT_CHARS[seed::index(rng, TEXT_CHARS.len())]).collect()
 }

@@ -44,23 +44,44 @@ fn client_writes(params: &Params, client: NodeId, rng: &mut impl RngCore) -> Vec
             record,
             action: values::action(rng, &workload.mix),
             invalid: None,
+            version: None,
         });
     }
-    compress_into_window(&mut writes, params.chaos_ms());
+    let mut times: Vec<u64> = writes.iter().map(|write| write.at_ms).collect();
+    compress_into_window(&mut times, params.chaos_ms());
+    for (write, at_ms) in writes.iter_mut().zip(times) {
+        write.at_ms = at_ms;
+    }
     writes
 }
 
+/// One client's write times, drawn before anything else of its writes (the app's writes draw
+/// the rest per write afterwards).
+pub(super) fn client_times(params: &Params, rng: &mut impl RngCore) -> Vec<u64> {
+    let workload = &params.workload;
+    let gap_ms_mean = 1_000.0 / workload.writes_per_sec;
+    let mut at_ms: u64 = 0;
+    let mut times: Vec<u64> = (0..workload.writes_per_client)
+        .map(|_| {
+            at_ms = at_ms.saturating_add(seed::exponential(rng, gap_ms_mean) as u64);
+            at_ms
+        })
+        .collect();
+    compress_into_window(&mut times, params.chaos_ms());
+    times
+}
+
 /// Scales a non-decreasing timeline so that its last time is below `chaos_ms`.
-fn compress_into_window(writes: &mut [PlannedWrite], chaos_ms: u64) {
-    let Some(last_ms) = writes.last().map(|write| write.at_ms) else {
+fn compress_into_window(times: &mut [u64], chaos_ms: u64) {
+    let Some(last_ms) = times.last().copied() else {
         return;
     };
     if last_ms < chaos_ms {
         return;
     }
     let target_ms = u128::from(chaos_ms - 1);
-    for write in writes {
+    for at_ms in times {
         // at_ms <= last_ms, so the quotient is at most target_ms and fits back into u64.
-        write.at_ms = (u128::from(write.at_ms) * target_ms / u128::from(last_ms)) as u64;
+        *at_ms = (u128::from(*at_ms) * target_ms / u128::from(last_ms)) as u64;
     }
 }

@@ -62,6 +62,7 @@ impl ScenarioSpec {
             run: self.run,
             schema,
             security: self.security.clone(),
+            app: self.app.clone(),
         }
     }
 

@@ -32,3 +32,7 @@ pub const CLOCK_DRIFT_PPM_ABS_MAX: i64 = 100_000;
 pub const CRASH_DOWNTIME_S_MIN: u64 = 1;
 /// Longest downtime of a crashed node before it restarts.
 pub const CRASH_DOWNTIME_S_MAX: u64 = 30;
+/// Longest string value an app's workload may ask for, in characters.
+pub const TEXT_CHARS_MAX: u64 = 65_536;
+/// Longest bytes value an app's workload may ask for.
+pub const BYTES_MAX: u64 = 65_536;

@@ -16,6 +16,7 @@
 //! assert!((2..=4).contains(&params.clients));
 //! ```
 
+mod app;
 mod draw;
 mod error;
 pub mod limits;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use app::{AppSpec, CollectionWorkload, KeyChoice};
 pub use error::ScenarioError;
 pub use params::{
     ClockParams, CrashParams, NetworkParams, NodeClock, OfflineParams, Params, PartitionParams,
@@ -106,13 +108,20 @@ impl ScenarioSpec {
             let (line, field, message) = source::locate_toml_error(&map, error);
             return Err(located(line, field, format!("invalid TOML: {message}")));
         }
-        let spec = ScenarioSpec::deserialize(toml::de::Deserializer::from(root.clone())).map_err(
-            |error| {
+        let mut spec = ScenarioSpec::deserialize(toml::de::Deserializer::from(root.clone()))
+            .map_err(|error| {
                 let (line, field, message) = source::locate_toml_error(&map, &error);
                 located(line, field, message)
-            },
-        )?;
-        validate::validate(&spec).map_err(|violation| {
+            })?;
+        let mut versions = (1, SCHEMA_VERSION_MAX);
+        if let Some(app) = &mut spec.app {
+            let lineage = app::resolve(file, app, &|field| map.line_of_field(field))?;
+            versions = (lineage.first(), lineage.latest());
+            // The app's collections are the ones written; `workload.collections` names the
+            // demo app's.
+            spec.workload.collections = app.written_collections(&lineage);
+        }
+        validate::validate(&spec, versions).map_err(|violation| {
             located(map.line_of_field(&violation.field), violation.field, violation.message)
         })?;
         Ok(spec)

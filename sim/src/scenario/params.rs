@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::app::AppSpec;
 use super::rollout::SchemaParams;
 use super::security::SecuritySpec;
 use super::spec::{ClientSettings, Mix, PartitionKind, RunSettings, ServerSettings};
@@ -44,6 +45,10 @@ pub struct Params {
     /// Signed tokens and hostile peers (fixed by the scenario, nothing drawn).
     #[serde(default, skip_serializing_if = "SecuritySpec::is_default")]
     pub security: SecuritySpec,
+    /// The user's own app, schema text included (fixed by the scenario, nothing drawn); `None`
+    /// for the demo notes app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppSpec>,
 }
 
 impl Params {
@@ -201,6 +206,22 @@ impl Params {
             "mix        put {}, update {}, delete {}, increment {}, resolve {}",
             mix.put, mix.update, mix.delete, mix.increment, mix.resolve
         )?;
+        if let Some(app) = &self.app {
+            let schema =
+                app.schema.as_ref().map_or("inline".to_owned(), |p| p.display().to_string());
+            writeln!(f, "app        schema {schema}")?;
+            for (name, workload) in &app.collections {
+                writeln!(
+                    f,
+                    "  {name}: share {}, records {}, keys {:?}, text_chars {:?}, bytes {:?}",
+                    workload.share,
+                    workload.records.map_or("default".to_owned(), |r| r.to_string()),
+                    workload.keys,
+                    workload.text_chars,
+                    workload.bytes
+                )?;
+            }
+        }
         let network = &self.network;
         writeln!(
             f,

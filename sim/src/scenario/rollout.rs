@@ -100,13 +100,17 @@ impl SchemaSpec {
         }
     }
 
-    pub(super) fn validate(&self, chaos_s: u64) -> Result<(), Violation> {
-        let version_max = u64::from(SCHEMA_VERSION_MAX);
+    /// Checks the rollout against the app's versions, `first..=latest`.
+    pub(super) fn validate(&self, chaos_s: u64, first: u32, latest: u32) -> Result<(), Violation> {
+        let (version_min, version_max) = (u64::from(first), u64::from(latest));
         let versions = &self.client_versions;
-        if versions.lo() < 1 || versions.hi() > version_max || versions.lo() > versions.hi() {
+        if versions.lo() < version_min
+            || versions.hi() > version_max
+            || versions.lo() > versions.hi()
+        {
             return Err(Violation::new(
                 "schema.client_versions",
-                format!("must lie within [1, {version_max}], found {versions}"),
+                format!("must lie within [{version_min}, {version_max}], found {versions}"),
             ));
         }
         for (field, rate) in [
@@ -122,16 +126,15 @@ impl SchemaSpec {
         };
         for (index, entry) in self.server.iter().enumerate() {
             let field = format!("schema.server[{index}]");
-            let ordered = 1 <= entry.readable_from
+            let ordered = first <= entry.readable_from
                 && entry.readable_from <= entry.writable_from
                 && entry.writable_from <= entry.newest
-                && entry.newest <= SCHEMA_VERSION_MAX;
+                && entry.newest <= latest;
             if !ordered {
                 return Err(Violation::new(
                     field,
                     format!(
-                        "needs 1 <= readable_from <= writable_from <= newest <= \
-                         {SCHEMA_VERSION_MAX}"
+                        "needs {first} <= readable_from <= writable_from <= newest <= {latest}"
                     ),
                 ));
             }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::app::AppSpec;
 use super::range::Range;
 use super::rollout::SchemaSpec;
 use super::security::SecuritySpec;
@@ -46,6 +47,10 @@ pub struct ScenarioSpec {
     /// Signed tokens and hostile peers.
     #[serde(default, skip_serializing_if = "SecuritySpec::is_default")]
     pub security: SecuritySpec,
+    /// The user's own app: its schema and how its users write. Absent, the demo notes app
+    /// (`schemas/notes.toml`) is written as `[workload]` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppSpec>,
 }
 
 /// `[topology]`: one server (node 0) and `clients` clients (nodes 1..=clients).

@@ -22,6 +22,8 @@ fn every_shipped_scenario_file_parses_and_plans() {
     let scenarios = load_scenarios(&[shipped_scenarios_directory()]).expect("shipped scenarios");
     let names: Vec<&str> = scenarios.iter().map(|s| s.spec.name.as_str()).collect();
     let expected = [
+        "app-notebook",
+        "app-tasks",
         "big-resync",
         "client-ahead",
         "clock-chaos",

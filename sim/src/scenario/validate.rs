@@ -4,10 +4,11 @@
 use super::error::Violation;
 use super::limits;
 use super::range::{Bound, Range};
-use super::spec::{ClocksSpec, FaultsSpec, ScenarioSpec, WorkloadSpec};
+use super::spec::{ClocksSpec, FaultsSpec, Mix, ScenarioSpec, WorkloadSpec};
 
-/// Checks every rule; `Err` names the first field that breaks one.
-pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
+/// Checks every rule; `Err` names the first field that breaks one. `versions` are the first
+/// and latest of the app's schema versions.
+pub(crate) fn validate(spec: &ScenarioSpec, versions: (u32, u32)) -> Result<(), Violation> {
     check_name("name", &spec.name, limits::SCENARIO_NAME_LEN_MAX)?;
     check_range("topology.clients", &spec.topology.clients, 1, limits::CLIENTS_MAX)?;
     check_workload(&spec.workload, spec.topology.clients.hi())?;
@@ -29,7 +30,7 @@ pub(crate) fn validate(spec: &ScenarioSpec) -> Result<(), Violation> {
     check_value("client.clock_ahead_ms_max", client.clock_ahead_ms_max, 0, ahead_max)?;
     check_value("run.chaos_s", run.chaos_s, 1, limits::DURATION_S_MAX)?;
     check_value("run.liveness_deadline_s", run.liveness_deadline_s, 1, limits::DURATION_S_MAX)?;
-    spec.schema.validate(run.chaos_s)?;
+    spec.schema.validate(run.chaos_s, versions.0, versions.1)?;
     spec.security.validate()?;
     Ok(())
 }
@@ -49,7 +50,20 @@ fn check_workload(workload: &WorkloadSpec, clients_max: u64) -> Result<(), Viola
     }
     check_range("workload.records", &workload.records, 1, limits::RECORDS_MAX)?;
     check_collections(&workload.collections)?;
-    let mix = &workload.mix;
+    check_mix("workload.mix", &workload.mix)?;
+    let rate_max = limits::WRITES_PER_SEC_MAX;
+    check_range("workload.writes_per_sec", &workload.writes_per_sec, 0.0, rate_max)?;
+    if workload.writes_per_sec.lo() <= 0.0 {
+        return Err(Violation::new(
+            "workload.writes_per_sec",
+            format!("must be greater than 0, found {}", workload.writes_per_sec.lo()),
+        ));
+    }
+    Ok(())
+}
+
+/// Every weight of a write mix (at `field`) is in range, and not all are 0.
+pub(super) fn check_mix(field: &str, mix: &Mix) -> Result<(), Violation> {
     let weights = [
         ("put", mix.put),
         ("update", mix.update),
@@ -58,18 +72,10 @@ fn check_workload(workload: &WorkloadSpec, clients_max: u64) -> Result<(), Viola
         ("resolve", mix.resolve),
     ];
     for (action, weight) in weights {
-        check_value(&format!("workload.mix.{action}"), weight, 0.0, limits::MIX_WEIGHT_MAX)?;
+        check_value(&format!("{field}.{action}"), weight, 0.0, limits::MIX_WEIGHT_MAX)?;
     }
     if weights.iter().map(|(_, weight)| weight).sum::<f64>() <= 0.0 {
-        return Err(Violation::new("workload.mix", "weights must sum to more than 0, found 0"));
-    }
-    let rate_max = limits::WRITES_PER_SEC_MAX;
-    check_range("workload.writes_per_sec", &workload.writes_per_sec, 0.0, rate_max)?;
-    if workload.writes_per_sec.lo() <= 0.0 {
-        return Err(Violation::new(
-            "workload.writes_per_sec",
-            format!("must be greater than 0, found {}", workload.writes_per_sec.lo()),
-        ));
+        return Err(Violation::new(field, "weights must sum to more than 0, found 0"));
     }
     Ok(())
 }

@@ -16,9 +16,7 @@ pub(super) struct BrokenMigration;
 
 impl Tamper for BrokenMigration {
     fn server_config(&self, params: &Params, config: &mut ServerConfig) {
-        let collections = &params.workload.collections;
-        let broken = workload::lineage(collections, params.schema.version_max(), true);
-        config.lineage = Arc::new(broken);
+        config.lineage = Arc::new(workload::run_lineage(params, true));
     }
 }
 
