@@ -133,6 +133,7 @@ pub mod audit;
 pub mod auth;
 mod chain;
 mod client;
+mod coverage;
 // The store conformance suite, for the tests of every `Store`.
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -168,6 +169,7 @@ pub use chain::{
     verify as verify_chain,
 };
 pub use client::{Client, ClientConfig, ClientTimer};
+pub use coverage::Mark;
 pub use error::{StartError, StorageError, WriteError};
 pub use event::{ClientEvent, Eviction, Origin, QuarantineNotice, ServerEvent, SyncState};
 pub use hlc::{ClockAhead, Hlc, Stamp};

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coverage::Mark;
 use crate::merge::MergePolicy;
 
 /// Counters of one node. Every field only grows, except `outbox_ops` which is a gauge.
@@ -51,6 +52,9 @@ pub struct Metrics {
     /// Message bytes received (those that decoded), and what they were uncompressed.
     pub bytes_received: u64,
     pub bytes_received_plain: u64,
+    /// How often the node passed through each situation that matters (see [`Mark`]).
+    #[serde(default)]
+    pub marks: BTreeMap<Mark, u64>,
 }
 
 /// A small fixed histogram of batch sizes.
@@ -73,6 +77,11 @@ impl BatchSizes {
 impl Metrics {
     pub(crate) fn conflict(&mut self, rule: MergePolicy) {
         *self.conflicts_by_rule.entry(rule).or_default() += 1;
+    }
+
+    /// Counts one pass through `mark`'s situation.
+    pub(crate) fn mark(&mut self, mark: Mark) {
+        *self.marks.entry(mark).or_default() += 1;
     }
 
     pub(crate) fn quarantined(&mut self, kind: &str) {

@@ -42,6 +42,9 @@ pub struct NodeCounters {
     pub conflicts_by_rule: BTreeMap<String, u64>,
     /// Ops quarantined, by reason kind.
     pub quarantined_by_reason: BTreeMap<String, u64>,
+    /// Passes through the core's coverage marks, by mark name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub marks: BTreeMap<String, u64>,
 }
 
 impl NodeCounters {
@@ -75,7 +78,11 @@ impl NodeCounters {
             bytes_sent_plain,
             bytes_received,
             bytes_received_plain,
+            marks,
         } = metrics;
+        for (mark, count) in marks {
+            *self.marks.entry(mark.name().to_owned()).or_default() += count;
+        }
         self.ops_pushed += ops_pushed;
         self.ops_pulled += ops_pulled;
         self.duplicates_dropped += duplicates_dropped;

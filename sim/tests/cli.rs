@@ -331,3 +331,34 @@ fn help_documents_exit_codes_and_sharding() {
         assert!(sweep.contains(expected), "{expected:?} missing from:\n{sweep}");
     }
 }
+
+/// Goal: a scenario that quietly stopped testing what it was written for fails its sweep: an
+/// offline fault that never takes a client offline, and a mark that never fires, are named.
+#[test]
+fn require_coverage_fails_a_sweep_that_never_reached_what_its_scenario_names() {
+    let dir = TempDir::new("coverage");
+    let stale = dir.file(
+        "stale.toml",
+        "name = \"stale\"\n[topology]\nclients = 2\n[faults]\n\
+         offline = { fraction = 0.01, duration_s = 10 }\n\
+         [coverage]\nrequire = [\"tombstone-collected\"]\n",
+    );
+    let reports = dir.reports();
+    let lenient = driftsync(&[&"sweep", &stale, &"--seeds", &"3", &"--reports-dir", &reports], &[]);
+    assert_eq!(code(&lenient), 0, "without the flag coverage is reported, not required");
+    let strict = driftsync(
+        &[&"sweep", &stale, &"--seeds", &"3", &"--require-coverage", &"--reports-dir", &reports],
+        &[],
+    );
+    let text = stdout(&strict);
+    assert_eq!(code(&strict), 1, "{text}");
+    let line = "UNCOVERED stale: never happened in any seed: offline, tombstone-collected";
+    assert!(text.contains(line), "{text}");
+    assert_eq!(last_line(&text), "3 passed, 0 failed");
+    let summary = std::fs::read_to_string(reports.join("latest").join("summary.md"));
+    assert!(summary.expect("written").contains("## Coverage"));
+
+    let tiny = dir.file("tiny.toml", TINY_SCENARIO);
+    let covered = driftsync(&[&"sweep", &tiny, &"--seeds", &"2", &"--require-coverage"], &[]);
+    assert_eq!(code(&covered), 0, "{}", stdout(&covered));
+}

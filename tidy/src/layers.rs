@@ -8,7 +8,7 @@ use crate::{Offence, Rule, Source};
 /// own layer or above. A new module must be placed here, which is the point: its place in the
 /// order is a decision, not an accident.
 const CORE_LAYERS: &[&[&str]] = &[
-    &["ids", "time", "value", "invariant", "rtt"],
+    &["ids", "time", "value", "invariant", "rtt", "coverage"],
     &["hlc", "version", "auth"],
     &["op"],
     &["merge", "chain"],

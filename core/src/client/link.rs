@@ -10,6 +10,7 @@ use tracing::{debug, info_span, warn};
 
 use crate::client::Client;
 use crate::client::connection::{Conn, Link, Pending, Phase, RequestKind, Session};
+use crate::coverage::Mark;
 use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::ids::{OpId, Seq};
 use crate::op::Op;
@@ -287,7 +288,11 @@ impl<S: Store> Client<S> {
         let mut mutations = Vec::new();
         let refused_ops = self.refused_ops(&welcome.quarantined);
         if welcome.acked_seq > self.meta.acked_seq {
+            self.metrics.mark(Mark::LostAckSettledByWelcome);
             self.forget_acked(welcome.acked_seq, &mut mutations);
+        }
+        if welcome.resync {
+            self.metrics.mark(Mark::ResyncOrderedByServer);
         }
         // Ops the server quarantined while we missed the ack: their effects are in our state.
         let refused = !refused_ops.is_empty();
@@ -308,6 +313,7 @@ impl<S: Store> Client<S> {
             self.forget_acked(ack.acked_through.min(through), &mut mutations);
         }
         if !refused_ops.is_empty() {
+            self.metrics.mark(Mark::RefusedOpsRebuilt);
             // The server refused ops whose effects are in our local state: rebuild it from the
             // server's state plus what is still pending.
             self.require_resync(&mut mutations);

@@ -10,6 +10,7 @@ use tracing::{debug, warn};
 
 use crate::chain::ChainSpan;
 use crate::client::Client;
+use crate::coverage::Mark;
 use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey, Seq};
@@ -52,6 +53,7 @@ impl<S: Store> Client<S> {
         let accounted = u64::from(batch.manifest.count) + u64::from(batch.withheld);
         if accounted != ops_expected || batch.ops.manifest() != batch.manifest {
             self.metrics.manifest_mismatches += 1;
+            self.metrics.mark(Mark::ManifestMismatchRefetched);
             self.events.push_back(ClientEvent::ManifestMismatch { batch: batch.batch });
             self.fail(now);
             return;
@@ -207,6 +209,7 @@ impl<S: Store> Client<S> {
     pub(super) fn on_snapshot_page(&mut self, now: MonoTime, page: SnapshotPage) {
         if !page.manifest.verifies(&page.records) {
             self.metrics.manifest_mismatches += 1;
+            self.metrics.mark(Mark::ManifestMismatchRefetched);
             self.events.push_back(ClientEvent::ManifestMismatch { batch: page.batch });
             self.fail(now);
             return;
@@ -307,6 +310,7 @@ impl<S: Store> Client<S> {
             return;
         }
         self.metrics.resyncs += 1;
+        self.metrics.mark(Mark::ResyncFinished);
         self.events.push_back(ClientEvent::ResyncFinished { records: record_count });
         self.want_pull();
     }

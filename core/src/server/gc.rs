@@ -19,6 +19,7 @@
 
 use tracing::info;
 
+use crate::coverage::Mark;
 use crate::event::{Eviction, ServerEvent};
 use crate::hlc::Stamp;
 use crate::ids::{LogPos, RecordKey};
@@ -88,6 +89,9 @@ impl<S: Store> Server<S> {
         }
         let tombstones = forgettable.len() as u64;
         self.metrics.tombstones_collected += tombstones;
+        if tombstones > 0 {
+            self.metrics.mark(Mark::TombstoneCollected);
+        }
         if tombstones > 0 || dropped > 0 {
             info!(tombstones, compacted_through = compact_to.0, "collected");
             let compacted_through = self.meta.compacted_through;
@@ -109,6 +113,7 @@ impl<S: Store> Server<S> {
             if !registration.evicted && silent {
                 registration.evicted = true;
                 self.metrics.clients_evicted += 1;
+                self.metrics.mark(Mark::ClientEvicted);
                 self.events.push_back(ServerEvent::ClientEvicted {
                     client: *client,
                     why: Eviction::Silent,

@@ -6,6 +6,7 @@ use tracing::{info, info_span, warn};
 
 use crate::auth::Grant;
 use crate::chain::ChainSpan;
+use crate::coverage::Mark;
 use crate::event::{Origin, QuarantineNotice, ServerEvent};
 use crate::ids::{LogPos, OpId, PeerId, RecordKey, ReplicaId, Seq};
 use crate::op::Op;
@@ -302,8 +303,12 @@ impl<S: Store> Server<S> {
             (OpsBytes::encode(ops), Vec::new())
         } else {
             self.metrics.ops_migrated_down += ops.len() as u64;
+            self.metrics.mark(Mark::OpsMigratedDown);
             migrate_down(&self.config.lineage, ops, version)
         };
+        if !hidden.is_empty() {
+            self.metrics.mark(Mark::ValueHiddenFromOlderVersion);
+        }
         let batch = PullBatch {
             batch: request.batch,
             from: request.cursor,

@@ -192,6 +192,10 @@ pub struct SweepArgs {
     /// what the checking costs.
     #[arg(long)]
     pub no_invariants: bool,
+    /// Fail (exit 1) when a kind of fault a scenario turns on, or a fault or mark its
+    /// `[coverage] require` names, happened in none of its seeds.
+    #[arg(long)]
+    pub require_coverage: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

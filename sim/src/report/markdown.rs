@@ -46,6 +46,7 @@ pub fn render(summary: &Summary) -> String {
         percentile_table(&mut md, &summary.scenarios, key, unit, what);
     }
     counters(&mut md, &summary.scenarios);
+    coverage(&mut md, &summary.scenarios);
     hotspots(&mut md, &summary.scenarios);
     md
 }
@@ -162,6 +163,19 @@ fn counters(md: &mut String, scenarios: &[ScenarioSummary]) {
             .map(|key| pairs(s.counters.get(*key)))
             .collect();
         let _ = writeln!(md, "| {} | {} |", s.name, maps.join(" | "));
+    }
+    let _ = writeln!(md);
+}
+
+/// How many seeds of each scenario went through each fault and each of the core's marks.
+fn coverage(md: &mut String, scenarios: &[ScenarioSummary]) {
+    let _ = writeln!(md, "## Coverage\n");
+    let _ = writeln!(md, "Seeds that went through each fault and marked situation.\n");
+    let _ = writeln!(md, "| scenario | seeds | faults and marks |");
+    let _ = writeln!(md, "|---|---:|---|");
+    for s in scenarios {
+        let covering = pairs(s.counters.get(super::coverage::SEEDS_COVERING));
+        let _ = writeln!(md, "| {} | {} | {covering} |", s.name, s.passed + s.failed);
     }
     let _ = writeln!(md);
 }

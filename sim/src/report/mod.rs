@@ -5,6 +5,7 @@
 //! `summary.json` (versioned, see `reports/README.md`), `summary.md`, `index.html`, `junit.xml`
 //! and one `.hgrm` file per scenario and distribution; [`merge`] joins the reports of shards.
 
+pub mod coverage;
 pub mod distribution;
 pub mod files;
 pub mod hgrm;

@@ -274,6 +274,8 @@ fn seed_counters(outcome: &Outcome) -> Map<String, Value> {
         _ => Map::new(),
     };
     let measures = &outcome.measures;
+    counters
+        .insert(super::coverage::SEEDS_COVERING.to_owned(), super::coverage::seed_counter(outcome));
     counters.insert("writes_never_acked".to_owned(), measures.writes_never_acked.into());
     counters.insert(
         "writes_not_visible_everywhere".to_owned(),

@@ -45,9 +45,9 @@ pub use range::{Bound, Range};
 pub use rollout::{SCHEMA_VERSION_MAX, SchemaParams, SchemaSpec, ServerVersions};
 pub use security::{HostileKind, SecuritySpec};
 pub use spec::{
-    ClientSettings, ClocksSpec, CrashesSpec, FaultsSpec, Mix, NetworkSpec, OfflineSpec,
-    PartitionKind, PartitionsSpec, RunSettings, ScenarioSpec, ServerSettings, TopologySpec,
-    WorkloadSpec,
+    ClientSettings, ClocksSpec, CoverageSpec, CrashesSpec, FaultsSpec, Mix, NetworkSpec,
+    OfflineSpec, PartitionKind, PartitionsSpec, RunSettings, ScenarioSpec, ServerSettings,
+    TopologySpec, WorkloadSpec,
 };
 
 /// A scenario and the file it came from.

@@ -51,6 +51,26 @@ pub struct ScenarioSpec {
     /// (`schemas/notes.toml`) is written as `[workload]` says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<AppSpec>,
+    /// What a sweep of this scenario must go through (see `report::coverage`).
+    #[serde(default, skip_serializing_if = "CoverageSpec::is_default")]
+    pub coverage: CoverageSpec,
+}
+
+/// `[coverage]`: besides every kind of fault the scenario turns on, the faults and core marks
+/// (`driftsync_core::Mark`) some seed of a sweep must go through.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoverageSpec {
+    /// Fault and mark names, such as `"lost-ack-settled-by-welcome"`.
+    pub require: Vec<String>,
+    /// Fail every sweep of this scenario that misses one, as `--require-coverage` does.
+    pub enforce: bool,
+}
+
+impl CoverageSpec {
+    fn is_default(&self) -> bool {
+        *self == CoverageSpec::default()
+    }
 }
 
 /// `[topology]`: one server (node 0) and `clients` clients (nodes 1..=clients).

@@ -32,6 +32,14 @@ pub(crate) fn validate(spec: &ScenarioSpec, versions: (u32, u32)) -> Result<(), 
     check_value("run.liveness_deadline_s", run.liveness_deadline_s, 1, limits::DURATION_S_MAX)?;
     spec.schema.validate(run.chaos_s, versions.0, versions.1)?;
     spec.security.validate()?;
+    for (index, name) in spec.coverage.require.iter().enumerate() {
+        if !crate::report::coverage::is_known(name) {
+            return Err(Violation::new(
+                format!("coverage.require[{index}]"),
+                format!("\"{name}\" is neither a fault nor a coverage mark a run reports"),
+            ));
+        }
+    }
     Ok(())
 }
 

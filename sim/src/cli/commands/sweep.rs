@@ -11,9 +11,9 @@ use super::{jobs, load, seed_range, write_repro};
 use crate::cli::args::{Format, SweepArgs};
 use crate::cli::render::{self, ReplayHint, shell_word};
 use crate::cli::{CliError, exit, publish};
-use crate::report::Loss;
 use crate::report::seeds_digest::SeedsDigest;
 use crate::report::summary::{RunInfo, ScenarioTotals, Summary};
+use crate::report::{Loss, coverage};
 use crate::runner::shard::{self, SelectedSeeds, Shard, ShardSource};
 use crate::runner::sweep::{SeedResult, SweepOptions, sweep_each};
 use crate::scenario::Scenario;
@@ -51,15 +51,29 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
     let wall = sweep_each(&scenarios, seeds, &options, |result| report.add(out, result));
     report.finish(out)?;
+    let uncovered = uncovered(&scenarios, &report.totals, args.require_coverage);
     let summary = Summary::new(coverage.run_info(wall), &report.totals, None);
     let env = |name: &str| std::env::var(name).ok();
     let published = publish::publish(&args.reports.reports_dir, &summary, &env);
     let counts = report.counts();
     match format {
-        Format::Human => human_totals(out, &summary, published.as_ref().ok(), counts, wall)?,
+        Format::Human => {
+            for (scenario, missing) in &uncovered {
+                writeln!(
+                    out,
+                    "UNCOVERED {scenario}: never happened in any seed: {}",
+                    missing.join(", ")
+                )?;
+            }
+            human_totals(out, &summary, published.as_ref().ok(), counts, wall)?;
+        }
         Format::Json => {
             let report_dir = published.as_ref().ok();
-            let document = coverage.json(&report, &summary, report_dir, wall);
+            let mut document = coverage.json(&report, &summary, report_dir, wall);
+            document["uncovered"] = uncovered
+                .iter()
+                .map(|(scenario, missing)| json!({ "scenario": scenario, "missing": missing }))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
@@ -68,7 +82,33 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         return Err(error);
     }
     published?;
-    Ok(if counts.1 == 0 { exit::PASSED } else { exit::FAILED })
+    Ok(if counts.1 == 0 && uncovered.is_empty() { exit::PASSED } else { exit::FAILED })
+}
+
+/// A scenario's `[coverage] enforce` holds for sweeps of at least this many of its seeds: what
+/// it requires happens in most seeds, not in every one, so a quick sweep of a few seeds is not
+/// failed for missing it. `--require-coverage` holds whatever the count.
+const ENFORCED_SEEDS_MIN: u64 = 20;
+
+/// The scenarios whose coverage is required (by the flag or their `[coverage] enforce`) and
+/// what of it no seed went through.
+fn uncovered(
+    scenarios: &[Scenario],
+    totals: &[ScenarioTotals],
+    flag: bool,
+) -> Vec<(String, Vec<String>)> {
+    scenarios
+        .iter()
+        .zip(totals)
+        .filter(|(scenario, totals)| {
+            let seeds = totals.passed + totals.failed;
+            flag || (scenario.spec.coverage.enforce && seeds >= ENFORCED_SEEDS_MIN)
+        })
+        .filter_map(|(scenario, totals)| {
+            let missing = coverage::missing(&totals.counters, &coverage::required(&scenario.spec));
+            (!missing.is_empty()).then(|| (scenario.spec.name.clone(), missing))
+        })
+        .collect()
 }
 
 /// Which seeds a sweep runs, and on how many threads: its first line for people, and the
