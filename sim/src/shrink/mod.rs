@@ -149,6 +149,13 @@ fn fails(outcome: &Outcome, checker: Checker) -> bool {
     outcome.failures.iter().any(|failure| failure.checker == checker)
 }
 
+/// What a range search does with each range it tries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Remove,
+    Edit,
+}
+
 /// The state of one shrink: the smallest failing plan so far and what was spent finding it.
 struct Search<'a> {
     checker: Checker,
@@ -166,18 +173,17 @@ impl Search<'_> {
     fn run_to_fixpoint(&mut self) -> bool {
         loop {
             let mut kept = self.drop_clients();
-            kept |= self.drop_chunks(
-                |p| edits::fault_groups(&p.faults).len(),
-                |p, r| Some(edits::without_fault_groups(p, r)),
-            );
+            let groups = |p: &Plan| edits::fault_groups(&p.faults).len();
             kept |=
-                self.drop_chunks(|p| p.workload.len(), |p, r| Some(edits::without_writes(p, r)));
-            kept |=
-                self.drop_chunks(|p| p.attacks.len(), |p, r| Some(edits::without_attacks(p, r)));
+                self.chunks(Cut::Remove, groups, |p, r| Some(edits::without_fault_groups(p, r)));
+            let writes = |p: &Plan| p.workload.len();
+            kept |= self.chunks(Cut::Remove, writes, |p, r| Some(edits::without_writes(p, r)));
+            let attacks = |p: &Plan| p.attacks.len();
+            kept |= self.chunks(Cut::Remove, attacks, |p, r| Some(edits::without_attacks(p, r)));
             kept |= self.try_edit(edits::with_clean_network);
             kept |= self.try_edit(edits::with_true_clocks);
             kept |= self.shorten_faults();
-            kept |= self.edit_chunks(|p| p.workload.len(), edits::with_plain_values);
+            kept |= self.chunks(Cut::Edit, writes, edits::with_plain_values);
             if self.spent() {
                 return false;
             }
@@ -221,30 +227,14 @@ impl Search<'_> {
         kept
     }
 
-    /// Removes ranges of the items `len` counts, halving the range length down to one item;
-    /// a range whose removal keeps the failure is gone and the next range takes its place.
-    fn drop_chunks(
-        &mut self,
-        len: impl Fn(&Plan) -> usize,
-        without: impl Fn(&Plan, Range<usize>) -> Option<Plan>,
-    ) -> bool {
-        self.chunks(len, without, true)
-    }
-
-    /// Edits ranges of the items `len` counts in place, halving the range length down to one.
-    fn edit_chunks(
-        &mut self,
-        len: impl Fn(&Plan) -> usize,
-        edit: impl Fn(&Plan, Range<usize>) -> Option<Plan>,
-    ) -> bool {
-        self.chunks(len, edit, false)
-    }
-
+    /// Cuts ranges of the items `len` counts, halving the range length down to one item. A
+    /// range whose removal (`Cut::Remove`) keeps the failure is gone and the next range takes
+    /// its place; a range edited in place (`Cut::Edit`) is passed either way.
     fn chunks(
         &mut self,
+        cut: Cut,
         len: impl Fn(&Plan) -> usize,
         edit: impl Fn(&Plan, Range<usize>) -> Option<Plan>,
-        removes: bool,
     ) -> bool {
         let mut kept = false;
         let mut chunk = len(&self.best).div_ceil(2);
@@ -256,7 +246,7 @@ impl Search<'_> {
                 let accepted = self.try_edit(|plan| edit(plan, range.clone()));
                 kept |= accepted;
                 // A removed range's place is taken by the items after it.
-                if !(accepted && removes) {
+                if !(accepted && cut == Cut::Remove) {
                     start = end;
                 }
             }
