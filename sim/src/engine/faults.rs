@@ -12,6 +12,10 @@ use crate::plan::{Fault, NodeId};
 
 /// Counted among the faults fired: a client crashed while it resynced from a snapshot.
 pub(crate) const CRASH_MID_RESYNC: &str = "crash (mid-resync)";
+/// A crash that lands after an input's commit and drops what the input meant to send.
+pub(crate) const CRASH_BETWEEN_COMMIT_AND_SEND: &str = "crash (between commit and send)";
+/// The server collected tombstones while some client was offline.
+pub(crate) const TOMBSTONE_COLLECTED_WHILE_OFFLINE: &str = "tombstone collected (a client offline)";
 /// Counted among the faults fired: the server restarted holding quarantined ops.
 pub(crate) const RESTART_HOLDING_QUARANTINE: &str = "restart (server holding quarantined ops)";
 

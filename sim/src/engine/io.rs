@@ -11,6 +11,7 @@ use driftsync_core::{
     ServerEvent, WallTime,
 };
 
+use crate::engine::faults::{CRASH_BETWEEN_COMMIT_AND_SEND, TOMBSTONE_COLLECTED_WHILE_OFFLINE};
 use crate::engine::network::Delivery;
 use crate::engine::nodes::{Link, from_peer, peer};
 use crate::engine::store::SimStore;
@@ -70,6 +71,9 @@ impl Sim<'_> {
         if state.crash_armed {
             // The crash lands after the input's commit, and after the host logged its events,
             // but before anything the input meant to send.
+            if client.poll_transmit().is_some() {
+                self.history.fired(CRASH_BETWEEN_COMMIT_AND_SEND);
+            }
             for event in events {
                 self.client_event(index, event);
             }
@@ -110,6 +114,9 @@ impl Sim<'_> {
         let commit_failed = events.iter().any(|e| matches!(e, ServerEvent::StorageFailed(_)));
         if self.server.crash_armed {
             // As for clients: after the commit and the logged events, before any send.
+            if !transmits.is_empty() {
+                self.history.fired(CRASH_BETWEEN_COMMIT_AND_SEND);
+            }
             self.server_events(events);
             return self.crash_server_now();
         }
@@ -158,6 +165,11 @@ impl Sim<'_> {
                 ServerEvent::Conflict(report) => self.observer.conflict(&report.key),
                 ServerEvent::Malformed { .. } | ServerEvent::ManifestMismatch { .. } => {
                     self.damage_refusals_count += 1;
+                }
+                ServerEvent::Collected { tombstones, .. }
+                    if tombstones > 0 && self.clients.iter().any(|client| !client.online) =>
+                {
+                    self.history.fired(TOMBSTONE_COLLECTED_WHILE_OFFLINE);
                 }
                 _ => {}
             }

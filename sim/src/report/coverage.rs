@@ -56,7 +56,7 @@ pub fn required(spec: &ScenarioSpec) -> Vec<String> {
 
 /// Whether `name` is a fault or mark a run can report: what `[coverage] require` may name.
 pub fn is_known(name: &str) -> bool {
-    const FAULTS: [&str; 14] = [
+    const FAULTS: [&str; 16] = [
         "partition",
         "partition-end",
         "offline",
@@ -71,6 +71,8 @@ pub fn is_known(name: &str) -> bool {
         "token-refreshed",
         "crash (mid-resync)",
         "restart (server holding quarantined ops)",
+        "crash (between commit and send)",
+        "tombstone collected (a client offline)",
     ];
     FAULTS.contains(&name)
         || Mark::ALL.iter().any(|mark| mark.name() == name)
