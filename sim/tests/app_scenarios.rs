@@ -186,12 +186,8 @@ fn a_bad_app_is_refused_naming_file_line_and_field() {
     assert_eq!(error.field, "app");
 
     let beyond = spec_with("[schema]\nclient_versions = 2\n").expect_err("v2 does not exist");
-    assert_eq!(error_field(&beyond), "schema.client_versions");
+    assert_eq!(beyond.field, "schema.client_versions");
     assert!(beyond.message.contains("[1, 1]"), "{beyond}");
-}
-
-fn error_field(error: &ScenarioError) -> &str {
-    &error.field
 }
 
 /// Goal: the checkers judge the user's app too: a value altered on its way to the server is

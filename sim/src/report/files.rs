@@ -38,14 +38,8 @@ impl std::error::Error for ReportError {}
 /// Writes every file of `summary` into `root/<name>` (or `<name>-2`, … if taken), points
 /// `root/latest` at it, and returns the folder.
 pub fn write_report(root: &Path, name: &str, summary: &Summary) -> Result<PathBuf, ReportError> {
-    let failed = |path: &Path, error: &dyn fmt::Display| ReportError {
-        path: path.to_owned(),
-        kind: ReportErrorKind::Write,
-        message: format!("cannot write the report: {error}"),
-    };
-    std::fs::create_dir_all(root).map_err(|e| failed(root, &e))?;
-    let dir = free_folder(root, name);
-    std::fs::create_dir(&dir).map_err(|e| failed(&dir, &e))?;
+    let failed = write_error("the report");
+    let dir = new_folder(root, name, "the report")?;
     let json = serde_json::to_string_pretty(summary).map_err(|e| failed(&dir, &e))?;
     let junit = junit::render(summary).map_err(|e| failed(&dir, &e))?;
     let mut files = vec![
@@ -76,14 +70,8 @@ pub fn write_determinism(
     name: &str,
     document: &serde_json::Value,
 ) -> Result<PathBuf, ReportError> {
-    let failed = |path: &Path, error: &dyn fmt::Display| ReportError {
-        path: path.to_owned(),
-        kind: ReportErrorKind::Write,
-        message: format!("cannot write the determinism verdict: {error}"),
-    };
-    std::fs::create_dir_all(root).map_err(|e| failed(root, &e))?;
-    let dir = free_folder(root, name);
-    std::fs::create_dir(&dir).map_err(|e| failed(&dir, &e))?;
+    let failed = write_error("the determinism verdict");
+    let dir = new_folder(root, name, "the determinism verdict")?;
     let path = dir.join("determinism.json");
     let text = serde_json::to_string_pretty(document).map_err(|e| failed(&path, &e))?;
     std::fs::write(&path, text + "\n").map_err(|e| failed(&path, &e))?;
@@ -138,6 +126,24 @@ pub fn iso_utc(utc_s: u64) -> String {
 /// Date and time of day of a UTC instant in seconds.
 fn civil(utc_s: u64) -> (String, String) {
     driftsync_core::WallTime(utc_s.saturating_mul(1_000)).civil()
+}
+
+/// The error of failing to write `what` at a path.
+fn write_error(what: &str) -> impl Fn(&Path, &dyn fmt::Display) -> ReportError + '_ {
+    move |path, error| ReportError {
+        path: path.to_owned(),
+        kind: ReportErrorKind::Write,
+        message: format!("cannot write {what}: {error}"),
+    }
+}
+
+/// Creates `root/<name>` (or `<name>-2`, … if taken), `root` too if missing, for `what`.
+fn new_folder(root: &Path, name: &str, what: &str) -> Result<PathBuf, ReportError> {
+    let failed = write_error(what);
+    std::fs::create_dir_all(root).map_err(|e| failed(root, &e))?;
+    let dir = free_folder(root, name);
+    std::fs::create_dir(&dir).map_err(|e| failed(&dir, &e))?;
+    Ok(dir)
 }
 
 fn free_folder(root: &Path, name: &str) -> PathBuf {

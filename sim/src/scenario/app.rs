@@ -289,8 +289,7 @@ fn check_collections(app: &AppSpec, lineage: &SchemaLineage) -> Result<(), Viola
         check_size(&at("text_chars"), workload.text_chars, limits::TEXT_CHARS_MAX)?;
         check_size(&at("bytes"), workload.bytes, limits::BYTES_MAX)?;
     }
-    let total: f64 = app.written_collections(lineage).len() as f64;
-    if total == 0.0 {
+    if app.written_collections(lineage).is_empty() {
         return Err(Violation::new(
             "app.collections",
             "every collection has share 0: nothing would be written",

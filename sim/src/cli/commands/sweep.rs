@@ -36,7 +36,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         ..SweepOptions::default()
     };
     let seeds_per_scenario = SelectedSeeds::new(seeds.clone(), shard).len();
-    let coverage = Coverage {
+    let selection = Selection {
         seeds_count: args.range.seeds,
         seeds_per_scenario,
         source,
@@ -46,13 +46,13 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
     };
     let format = args.output.format;
     if format == Format::Human {
-        coverage.announce(out, scenarios.len())?;
+        selection.announce(out, scenarios.len())?;
     }
     let mut report = Report::new(&scenarios, format, &args.reports.reports_dir);
     let wall = sweep_each(&scenarios, seeds, &options, |result| report.add(out, result));
     report.finish(out)?;
     let uncovered = uncovered(&scenarios, &report.totals, args.require_coverage);
-    let summary = Summary::new(coverage.run_info(wall), &report.totals, None);
+    let summary = Summary::new(selection.run_info(wall), &report.totals, None);
     let env = |name: &str| std::env::var(name).ok();
     let published = publish::publish(&args.reports.reports_dir, &summary, &env);
     let counts = report.counts();
@@ -69,7 +69,7 @@ pub(crate) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<u8, CliErro
         }
         Format::Json => {
             let report_dir = published.as_ref().ok();
-            let mut document = coverage.json(&report, &summary, report_dir, wall);
+            let mut document = selection.json(&report, &summary, report_dir, wall);
             document["uncovered"] = uncovered
                 .iter()
                 .map(|(scenario, missing)| json!({ "scenario": scenario, "missing": missing }))
@@ -113,7 +113,7 @@ fn uncovered(
 
 /// Which seeds a sweep runs, and on how many threads: its first line for people, and the
 /// frame of its JSON document.
-struct Coverage {
+struct Selection {
     seeds: Range<u64>,
     /// The seeds asked for per scenario, before sharding.
     seeds_count: u64,
@@ -124,7 +124,7 @@ struct Coverage {
     jobs: usize,
 }
 
-impl Coverage {
+impl Selection {
     /// The sweep's first line, flushed so that a long sweep shows what it is doing.
     fn announce(&self, out: &mut dyn Write, scenarios_count: usize) -> std::io::Result<()> {
         let plan = format!(
