@@ -2,7 +2,7 @@
 
 use crate::ids::LogPos;
 use crate::invariant::{InvariantViolation, ensure};
-use crate::op::OpBody;
+use crate::op::{Op, OpBody};
 use crate::server::Server;
 use crate::store::{Store, Stored};
 
@@ -22,13 +22,19 @@ impl<S: Store> Server<S> {
     /// after every input calls [`Server::check_invariants_after`] instead, whose cost does not
     /// grow with the log. [`Server::check_all_invariants`] adds the rest.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        self.check_invariants_after(LogPos(0))
+        self.check_invariants_after(LogPos(0))?;
+        self.check_recreated_held()?;
+        self.check_tombstone_positions()
     }
 
-    /// The invariants of [`Server::check_invariants`], with `clock_covers_log` read only for
-    /// the log entries after `checked`: given the head the previous call saw, cheap enough for
-    /// every input of a run however long. An entry never changes once appended and the clock
-    /// never goes back, so an entry covered once stays covered.
+    /// The invariants of [`Server::check_invariants`] for what changed since the head
+    /// `checked` that the previous call saw: `log_length` and `cursors_within_head` in full,
+    /// `clock_covers_log` for the log entries after `checked`, and `tombstone_positions` for
+    /// the deletes among them (each has a position at or after its own, at a delete of the
+    /// same record, whose record holds a tombstone). Its cost follows the entries appended
+    /// since, so it is cheap enough for every input of a run however long. An entry never
+    /// changes once appended and the clock never goes back, so an entry covered once stays
+    /// covered; a position that a later change breaks is left to the full checks.
     pub fn check_invariants_after(&self, checked: LogPos) -> Result<(), InvariantViolation> {
         let (head, compacted) = (self.meta.head, self.meta.compacted_through);
         ensure(
@@ -51,21 +57,46 @@ impl<S: Store> Server<S> {
                 )
             })?;
         }
+        let clock = self.clock.last();
+        let held_checked = checked.0.saturating_sub(compacted.0);
+        let first_unchecked =
+            usize::try_from(held_checked).map_or(self.log.len(), |n| n.min(self.log.len()));
+        for (offset, op) in self.log.range(first_unchecked..).enumerate() {
+            ensure(op.stamp.hlc <= clock, "clock_covers_log", || {
+                format!("op {} is stamped {}, after the clock {clock:?}", op.id, op.stamp)
+            })?;
+            if matches!(op.body, OpBody::Delete) {
+                let pos = LogPos(compacted.0 + (first_unchecked + offset) as u64 + 1);
+                self.check_new_delete_positioned(op, pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `tombstone_positions` for a delete appended at `pos`: its record holds a tombstone whose
+    /// position is this delete or a later delete of the same record.
+    fn check_new_delete_positioned(&self, op: &Op, pos: LogPos) -> Result<(), InvariantViolation> {
+        let key = &op.key;
+        let deleted = self.records.get(key).and_then(|state| state.deleted);
+        ensure(deleted.is_some(), "tombstone_positions", || {
+            format!("{key} was deleted at {} but holds no tombstone", pos.0)
+        })?;
+        let positioned = self.tombstone_pos.get(key).copied();
+        let entry = positioned.filter(|at| *at >= pos).and_then(|at| self.log_entry(at));
+        let is_a_delete = entry.is_some_and(|e| e.key == *key && matches!(e.body, OpBody::Delete));
+        ensure(is_a_delete, "tombstone_positions", || {
+            format!("{key} was deleted at {} but its tombstone is at {positioned:?}", pos.0)
+        })
+    }
+
+    /// `recreated_records_held`, for every record noted as re-created.
+    fn check_recreated_held(&self) -> Result<(), InvariantViolation> {
         for key in self.recreated_over.keys() {
             ensure(self.records.get(key).is_some(), "recreated_records_held", || {
                 format!("{key} is noted as re-created but not held")
             })?;
         }
-        let clock = self.clock.last();
-        let held_checked = checked.0.saturating_sub(compacted.0);
-        let first_unchecked =
-            usize::try_from(held_checked).map_or(self.log.len(), |n| n.min(self.log.len()));
-        for op in self.log.range(first_unchecked..) {
-            ensure(op.stamp.hlc <= clock, "clock_covers_log", || {
-                format!("op {} is stamped {}, after the clock {clock:?}", op.id, op.stamp)
-            })?;
-        }
-        self.check_tombstone_positions()
+        Ok(())
     }
 
     /// `tombstone_positions`, one way: every position names a tombstone, and after the
@@ -154,7 +185,7 @@ impl<S: Store> Server<S> {
     }
 
     /// The log entry at `pos`, if it is held.
-    fn log_entry(&self, pos: LogPos) -> Option<&crate::op::Op> {
+    fn log_entry(&self, pos: LogPos) -> Option<&Op> {
         let offset = pos.0.checked_sub(self.meta.compacted_through.0 + 1)?;
         self.log.get(usize::try_from(offset).ok()?)
     }
@@ -270,6 +301,26 @@ mod tests {
         let broken_after = |checked| server.check_invariants_after(LogPos(checked)).err();
         assert_eq!(broken_after(2).map(|v| v.invariant), Some("clock_covers_log"));
         assert_eq!(broken_after(3), None, "entries through the head given were checked before");
+    }
+
+    #[test]
+    fn the_cheap_check_finds_a_delete_appended_after_the_head_it_is_given_positioned_elsewhere() {
+        let mut server = server_holding_a_tombstone();
+        server.tombstone_pos.insert(RecordKey::new("notes", "a"), LogPos(2));
+        let broken_after = |checked| server.check_invariants_after(LogPos(checked)).err();
+        assert_eq!(broken_after(2).map(|v| v.invariant), Some("tombstone_positions"));
+        assert_eq!(broken_after(3), None, "the delete at 3 was checked before");
+    }
+
+    #[test]
+    fn the_cheap_check_finds_a_delete_appended_after_the_head_whose_record_holds_no_tombstone() {
+        let mut server = server_holding_a_tombstone();
+        let key = RecordKey::new("notes", "a");
+        let mut record = server.records.get(&key).expect("held").clone();
+        record.deleted = None;
+        server.records.insert(key, record);
+        let broken = server.check_invariants_after(LogPos(2)).err();
+        assert_eq!(broken.map(|v| v.invariant), Some("tombstone_positions"));
     }
 
     #[test]
