@@ -14,7 +14,8 @@ mod rollout;
 
 pub(crate) use at_commit::{Broken, CommitWatch};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use driftsync_core::RecordKey;
 
@@ -104,17 +105,78 @@ pub(crate) fn stats(view: &WorldView<'_>, history: &History) -> RunStats {
     stats
 }
 
-/// The first key at which two states differ, and how.
+/// The first key at which two states differ, and how: one walk over both maps in key order
+/// (runs end with whole states compared, so this is linear and allocates only for a finding).
 pub(crate) fn first_difference<V: PartialEq + std::fmt::Debug>(
     expected: &BTreeMap<RecordKey, V>,
     actual: &BTreeMap<RecordKey, V>,
 ) -> Option<(RecordKey, String)> {
-    let keys: BTreeSet<&RecordKey> = expected.keys().chain(actual.keys()).collect();
-    keys.into_iter().find_map(|key| match (expected.get(key), actual.get(key)) {
-        (Some(e), Some(a)) if e == a => None,
-        (Some(e), Some(a)) => Some((key.clone(), format!("expected {e:?}, found {a:?}"))),
-        (Some(_), None) => Some((key.clone(), "missing".to_owned())),
-        (None, Some(a)) => Some((key.clone(), format!("should not exist, found {a:?}"))),
-        (None, None) => None,
-    })
+    let (mut expected, mut actual) = (expected.iter().peekable(), actual.iter().peekable());
+    loop {
+        let order = match (expected.peek(), actual.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((e, _)), Some((a, _))) => e.cmp(a),
+        };
+        match order {
+            Ordering::Less => {
+                let (key, _) = expected.next()?;
+                return Some((key.clone(), "missing".to_owned()));
+            }
+            Ordering::Greater => {
+                let (key, a) = actual.next()?;
+                return Some((key.clone(), format!("should not exist, found {a:?}")));
+            }
+            Ordering::Equal => {
+                let ((key, e), (_, a)) = (expected.next()?, actual.next()?);
+                if e != a {
+                    return Some((key.clone(), format!("expected {e:?}, found {a:?}")));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use driftsync_core::RecordKey;
+
+    use super::first_difference;
+
+    fn state(entries: &[(&str, u32)]) -> BTreeMap<RecordKey, u32> {
+        entries.iter().map(|(id, v)| (RecordKey::new("notes", *id), *v)).collect()
+    }
+
+    fn differs_at(expected: &[(&str, u32)], actual: &[(&str, u32)]) -> Option<(String, String)> {
+        first_difference(&state(expected), &state(actual)).map(|(key, how)| (key.record, how))
+    }
+
+    #[test]
+    fn equal_states_have_no_difference() {
+        assert_eq!(differs_at(&[("a", 1), ("b", 2)], &[("a", 1), ("b", 2)]), None);
+        assert_eq!(differs_at(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_first_difference_in_key_order_is_named_whatever_its_kind() {
+        let found = |record: &str, how: &str| Some((record.to_owned(), how.to_owned()));
+        let expected = [("a", 1), ("c", 3), ("d", 4)];
+        assert_eq!(differs_at(&expected, &[("a", 1), ("d", 4)]), found("c", "missing"));
+        assert_eq!(
+            differs_at(&expected, &[("a", 1), ("b", 2), ("c", 3), ("d", 4)]),
+            found("b", "should not exist, found 2")
+        );
+        assert_eq!(
+            differs_at(&expected, &[("a", 1), ("c", 9), ("d", 5)]),
+            found("c", "expected 3, found 9")
+        );
+        assert_eq!(differs_at(&expected, &[("a", 1), ("c", 3)]), found("d", "missing"));
+        assert_eq!(
+            differs_at(&expected, &[("a", 1), ("c", 3), ("d", 4), ("e", 5)]),
+            found("e", "should not exist, found 5")
+        );
+    }
 }
