@@ -54,7 +54,7 @@ proptest! {
             prop_assert!(valid.is_ok(), "{:?}\n{:?}\nin {}", valid, up.op, describe(&lineage));
             let down = lineage.migrate_op(&up.op, latest, base).expect("down never fails");
             prop_assert!(down.hidden.is_empty(), "coming down hid {:?}", down.hidden);
-            prop_assert_eq!(&down.op, &op, "in {}", describe(&lineage));
+            prop_assert_eq!(&*down.op, &op, "in {}", describe(&lineage));
         }
     }
 

@@ -117,7 +117,7 @@ impl<S: Store> Client<S> {
                 continue;
             }
             match self.config.lineage.migrate_op(op, written, session_version) {
-                Ok(down) if down.hidden.is_empty() => ops.push(Cow::Owned(down.op)),
+                Ok(down) if down.hidden.is_empty() => ops.push(down.op),
                 Ok(down) => {
                     if ops.is_empty()
                         && let Some(session) = self.link.session_mut()

@@ -8,6 +8,7 @@
 //! such field, so a server can flag the record to its reader and a client can hold back a
 //! write that would lose data.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -17,10 +18,12 @@ use crate::op::{FieldWrite, Op, OpBody};
 use crate::schema::{Converter, SchemaLineage, Step};
 use crate::value::Value;
 
-/// An op in the target version, and the fields it lost on the way down.
+/// An op in the target version, and the fields it lost on the way down. The op is the one
+/// given, borrowed, when no step between the versions changes it (most ops: a step names a
+/// field or two), so a batch served to an older client copies only what it rewrites.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MigratedOp {
-    pub op: Op,
+pub struct MigratedOp<'a> {
+    pub op: Cow<'a, Op>,
     pub hidden: Vec<String>,
 }
 
@@ -55,7 +58,12 @@ impl std::error::Error for MigrationError {}
 
 impl SchemaLineage {
     /// `op`, written in version `from`, as version `to` expresses it.
-    pub fn migrate_op(&self, op: &Op, from: u32, to: u32) -> Result<MigratedOp, MigrationError> {
+    pub fn migrate_op<'a>(
+        &self,
+        op: &'a Op,
+        from: u32,
+        to: u32,
+    ) -> Result<MigratedOp<'a>, MigrationError> {
         let error = |field: Option<&str>, problem: String| MigrationError {
             key: op.key.clone(),
             field: field.map(str::to_owned),
@@ -68,13 +76,40 @@ impl SchemaLineage {
                 return Err(error(None, format!("the lineage has no version {version}")));
             }
         }
+        if !self.steps_name_a_field_of(op, from, to) {
+            return Ok(MigratedOp { op: Cow::Borrowed(op), hidden: Vec::new() });
+        }
         let mut body = op.body.clone();
         let mut hidden = Vec::new();
         self.walk(&op.key.collection, from, to, &mut body, &mut hidden)
             .map_err(|(field, problem)| error(Some(&field), problem))?;
         let op =
             Op { id: op.id, stamp: op.stamp, key: op.key.clone(), body, reason: op.reason.clone() };
-        Ok(MigratedOp { op, hidden })
+        Ok(MigratedOp { op: Cow::Owned(op), hidden })
+    }
+
+    /// Whether a step between `from` and `to` names a field `op` writes. A step changes only
+    /// the fields it names (a rename names both), so an op none of them names migrates to
+    /// itself.
+    fn steps_name_a_field_of(&self, op: &Op, from: u32, to: u32) -> bool {
+        let writes = |name: &str| match &op.body {
+            OpBody::Put { fields } | OpBody::Update { fields } => fields.contains_key(name),
+            OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } => field == name,
+            OpBody::Delete => false,
+        };
+        let names_one = |step: &Step| match step {
+            Step::AddField { field, .. } | Step::ChangeType { field, .. } => writes(field),
+            Step::RenameField { from, to, .. } => writes(from) || writes(to),
+            // A removed field is kept, deprecated, both ways: the step changes nothing.
+            Step::RemoveField { .. } => false,
+        };
+        let (low, high) = (from.min(to), from.max(to));
+        (low + 1..=high).any(|version| {
+            self.steps_into(version)
+                .iter()
+                .filter(|step| step_collection(step) == op.key.collection)
+                .any(names_one)
+        })
     }
 
     /// A record's merge state, held in version `from`, as version `to` expresses it. A value a

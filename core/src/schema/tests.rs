@@ -1,5 +1,6 @@
 //! Lineages, migrations, converters and version policies, each step kind on its own.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -99,8 +100,8 @@ fn assert_op_round_trips(lineage: &SchemaLineage, original: &Op) -> Op {
     lineage.latest_schema().validate(&up.op).expect("the migrated op is valid in v2");
     let down = lineage.migrate_op(&up.op, 2, 1).expect("down never fails");
     assert!(down.hidden.is_empty(), "nothing is lost on the way back: {:?}", down.hidden);
-    assert_eq!(&down.op, original);
-    up.op
+    assert_eq!(&*down.op, original);
+    up.op.into_owned()
 }
 
 fn assert_record_round_trips(lineage: &SchemaLineage, original: &RecordState) -> RecordState {
@@ -289,11 +290,40 @@ fn ops_and_records_cross_several_versions_in_order() {
     let up = lineage.migrate_op(&v1, 1, 3).expect("5 converts");
     assert_eq!(up.op.body, OpBody::Update { fields: writes(&[("length", text("5"))]) });
     let down = lineage.migrate_op(&up.op, 3, 1).expect("down never fails");
-    assert_eq!(down.op, v1);
+    assert_eq!(*down.op, v1);
     let state = full_record();
     let there = lineage.migrate_record(&key(), &state, 1, 3);
     assert_eq!(there.state.value("length"), Some(text("42")));
     assert_eq!(lineage.migrate_record(&key(), &there.state, 3, 1).state, state);
+}
+
+#[test]
+fn an_op_no_step_names_migrates_as_itself_without_a_copy_and_one_a_step_names_is_rewritten() {
+    let lineage = lineage(vec![
+        Step::RenameField { collection: NOTES.into(), from: "body".into(), to: "text".into() },
+        Step::ChangeType {
+            collection: NOTES.into(),
+            field: "size".into(),
+            up: Converter::I64ToStr,
+            down: Some(Converter::StrToI64),
+        },
+    ]);
+    let untouched = put(&[("title", text("t")), ("done", Value::Bool(true))]);
+    for (from, to) in [(1, 2), (2, 1)] {
+        let migrated = lineage.migrate_op(&untouched, from, to).expect("migrates");
+        assert!(matches!(migrated.op, Cow::Borrowed(_)), "v{from} to v{to}: {migrated:?}");
+        assert_eq!(*migrated.op, untouched);
+    }
+    let delete = op(2, OpBody::Delete);
+    assert!(matches!(lineage.migrate_op(&delete, 1, 2).expect("migrates").op, Cow::Borrowed(_)));
+    for named in [put(&[("body", text("b"))]), put(&[("size", Value::I64(3))])] {
+        let up = lineage.migrate_op(&named, 1, 2).expect("migrates");
+        assert!(matches!(up.op, Cow::Owned(_)), "{named:?} is rewritten: {up:?}");
+        assert_ne!(*up.op, named);
+    }
+    let text_in_v2 = put(&[("text", text("b"))]);
+    let down = lineage.migrate_op(&text_in_v2, 2, 1).expect("migrates");
+    assert_eq!(*down.op, put(&[("body", text("b"))]), "a rename's new name is named too");
 }
 
 #[test]

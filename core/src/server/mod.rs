@@ -12,6 +12,7 @@ mod invariants;
 mod push;
 mod session;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -486,8 +487,10 @@ fn upgrade_stored<S: Store>(
         {
             // An entry a converter refuses stays as written: it was valid when it was applied,
             // and its record state above already dropped what cannot be expressed.
-            if let Ok(up) = lineage.migrate_op(op, from, latest) {
-                *op = up.op;
+            if let Ok(up) = lineage.migrate_op(op, from, latest)
+                && let Cow::Owned(migrated) = up.op
+            {
+                *op = migrated;
             }
             let pos = LogPos(meta.compacted_through.0 + offset as u64 + 1);
             link = link.next(pos, op);

@@ -237,7 +237,8 @@ impl<S: Store> Server<S> {
         let migrated = lineage
             .migrate_op(op, version, lineage.latest())
             .map_err(|error| Violation::unmigratable(op, error))?
-            .op;
+            .op
+            .into_owned();
         if let Err(mut violation) = lineage.latest_schema().validate(&migrated) {
             let kind = Box::new(violation.kind);
             violation.kind =

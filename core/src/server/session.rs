@@ -1,5 +1,6 @@
 //! Handling one peer's requests: handshake, push, pull and snapshot.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use tracing::{info, info_span, warn};
@@ -16,7 +17,7 @@ use crate::protocol::{
     PullRequest, Reject, RejectReason, SnapshotPage, SnapshotRequest, Welcome,
 };
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
-use crate::schema::{Access, Negotiation, SchemaLineage};
+use crate::schema::{Access, MigratedOp, Negotiation, SchemaLineage};
 use crate::server::Server;
 use crate::store::{Mutation, Store};
 use crate::testing::PlantedBug;
@@ -371,16 +372,16 @@ fn migrate_down(
 ) -> (OpsBytes, Vec<HiddenFields>) {
     let latest = lineage.latest();
     let mut hidden: Vec<HiddenFields> = Vec::new();
-    let mut migrated = Vec::with_capacity(ops.len());
+    let mut migrated: Vec<Cow<'_, Op>> = Vec::with_capacity(ops.len());
     for op in ops {
         // Down never fails: it hides what the older version cannot express.
         let down = lineage
             .migrate_op(op, latest, version)
-            .unwrap_or_else(|_| crate::schema::MigratedOp { op: op.clone(), hidden: Vec::new() });
+            .unwrap_or(MigratedOp { op: Cow::Borrowed(op), hidden: Vec::new() });
         note_hidden(&mut hidden, &op.key, down.hidden);
         migrated.push(down.op);
     }
-    (OpsBytes::encode(migrated.iter()), hidden)
+    (OpsBytes::encode(migrated.iter().map(|op| &**op)), hidden)
 }
 
 /// Adds `fields` to what `key` lost, once per field.

@@ -2,13 +2,14 @@
 //! into the network, events into the history, the next timer into the queue), exactly as a real
 //! host would.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{
-    Access, Client, ClientEvent, MonoTime, Now, Op, OpId, QuarantineReason, RecordKey, Server,
-    ServerEvent, WallTime,
+    Access, Client, ClientEvent, MigratedOp, MonoTime, Now, Op, OpId, QuarantineReason, RecordKey,
+    Server, ServerEvent, WallTime,
 };
 
 use crate::engine::faults::{CRASH_BETWEEN_COMMIT_AND_SEND, TOMBSTONE_COLLECTED_WHILE_OFFLINE};
@@ -395,7 +396,10 @@ impl Sim<'_> {
             op
         } else {
             // On an error the oracle expects the op as written; the server will disagree, loudly.
-            self.lineage.migrate_op(&op, version, latest).map_or(op, |up| up.op)
+            match self.lineage.migrate_op(&op, version, latest) {
+                Ok(MigratedOp { op: Cow::Owned(up), .. }) => up,
+                Ok(MigratedOp { op: Cow::Borrowed(_), .. }) | Err(_) => op,
+            }
         };
         self.history.committed.push(op);
     }
