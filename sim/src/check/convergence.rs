@@ -6,50 +6,50 @@ use std::collections::BTreeMap;
 
 use driftsync_core::Records;
 
-use crate::check::{Report, first_difference};
+use crate::check::{Derived, Report, first_difference};
 use crate::outcome::Checker;
 use crate::view::{Content, WorldView, content};
 
-pub(super) fn convergence(view: &WorldView<'_>, report: &mut Report<'_>) {
-    let Some(server) = view.server else {
+pub(super) fn convergence(view: &WorldView<'_>, derived: &Derived, report: &mut Report<'_>) {
+    let (Some(server), Some(server_now)) = (view.server, derived.server()) else {
         let detail = "the server is down at the end of the run".to_owned();
         return report(Checker::Convergence, Some("server".to_owned()), None, detail);
     };
     let lineage = view.lineage;
-    let mut expected_by_version: BTreeMap<u32, Content> = BTreeMap::new();
-    for client in &view.clients {
+    let mut older_expected: BTreeMap<u32, Content> = BTreeMap::new();
+    for (client, client_now) in view.clients.iter().zip(&derived.now.clients) {
         let (node, version) = (client.node, client.schema_version);
-        let Some(client) = client.replica else {
+        let Some(client_now) = client_now else {
             let detail = "down at the end of the run".to_owned();
             report(Checker::Convergence, Some(node.to_string()), None, detail);
             continue;
         };
-        let expected = expected_by_version.entry(version).or_insert_with(|| {
-            if version == lineage.latest() {
-                return content(server.records);
-            }
-            let migrated: Records = server
-                .records
-                .iter()
-                .map(|(key, state)| {
-                    let down = lineage.migrate_record(key, state, lineage.latest(), version);
-                    (key.clone(), down.state)
-                })
-                .collect();
-            content(&migrated)
-        });
-        if let Some((key, how)) = first_difference(expected, &content(client.records)) {
+        let expected: &Content = match version == lineage.latest() {
+            true => server_now,
+            false => older_expected.entry(version).or_insert_with(|| {
+                let migrated: Records = server
+                    .records
+                    .iter()
+                    .map(|(key, state)| {
+                        let down = lineage.migrate_record(key, state, lineage.latest(), version);
+                        (key.clone(), down.state)
+                    })
+                    .collect();
+                content(&migrated)
+            }),
+        };
+        if let Some((key, how)) = first_difference(expected, client_now) {
             let detail = format!("differs from the server (as schema v{version}): {how}");
             report(Checker::Convergence, Some(node.to_string()), Some(key.to_string()), detail);
         }
     }
 }
 
-pub(super) fn stability(view: &WorldView<'_>, report: &mut Report<'_>) {
+pub(super) fn stability(view: &WorldView<'_>, derived: &Derived, report: &mut Report<'_>) {
     let Some(before) = view.baseline else {
         return; // The run never converged; liveness has already failed it.
     };
-    let after = view.snapshot();
+    let after = &derived.now;
     match (&before.server, &after.server) {
         (Some((head_before, view_before)), Some((head_after, view_after))) => {
             if head_before != head_after {

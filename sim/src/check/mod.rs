@@ -23,10 +23,31 @@ use crate::engine::is_hostile_replica;
 use crate::history::History;
 use crate::outcome::{Checker, Failure, RunStats};
 use crate::plan::NodeId;
-use crate::view::WorldView;
+use crate::view::{Content, Snapshot, WorldView};
+
+/// What several end-of-run checkers read of the final state, derived once for all of them.
+pub(super) struct Derived {
+    /// Every replica's content now, the server's in the latest version.
+    now: Snapshot,
+    /// The reference merge of every committed op that was not quarantined (see
+    /// [`oracle::expected_content`]).
+    expected: Content,
+}
+
+impl Derived {
+    fn of(view: &WorldView<'_>, history: &History) -> Derived {
+        Derived { now: view.snapshot(), expected: oracle::expected_content(view, history) }
+    }
+
+    /// The server's content now, if it is up.
+    fn server(&self) -> Option<&Content> {
+        self.now.server.as_ref().map(|(_, content)| content)
+    }
+}
 
 /// Runs every end-of-run checker.
 pub(crate) fn judge(view: &WorldView<'_>, history: &History) -> Vec<Failure> {
+    let derived = Derived::of(view, history);
     let mut failures = Vec::new();
     let mut found =
         |checker: Checker, node: Option<String>, record: Option<String>, detail: String| {
@@ -39,13 +60,13 @@ pub(crate) fn judge(view: &WorldView<'_>, history: &History) -> Vec<Failure> {
                 detail,
             });
         };
-    convergence::convergence(view, &mut found);
-    convergence::stability(view, &mut found);
-    oracle::oracle(view, history, &mut found);
+    convergence::convergence(view, &derived, &mut found);
+    convergence::stability(view, &derived, &mut found);
+    oracle::oracle(view, history, &derived, &mut found);
     oracle::no_resurrection(view, history, &mut found);
     quarantine::quarantine_accounted(view, history, &mut found);
     quarantine::quarantine_justified(view, history, &mut found);
-    rollout::no_field_loss(view, history, &mut found);
+    rollout::no_field_loss(view, &derived, &mut found);
     rollout::outbox_survives_upgrade(view, history, &mut found);
     herd::herd_spread(view, history, &mut found);
     failures

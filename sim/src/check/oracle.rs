@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use driftsync_core::{Op, OpId, RecordKey, RecordView};
 
 use crate::check::reference::{self, Newest};
-use crate::check::{Report, first_difference};
+use crate::check::{Derived, Report, first_difference};
 use crate::history::History;
 use crate::outcome::Checker;
-use crate::view::{Content, WorldView, content};
+use crate::view::{Content, WorldView};
 
 /// Ops kept aside anywhere: they are accounted for by `quarantine_accounted`, not merged.
 fn quarantined(view: &WorldView<'_>) -> BTreeSet<OpId> {
@@ -30,11 +30,15 @@ pub(super) fn expected_content(view: &WorldView<'_>, history: &History) -> Conte
     reference::content(merged_ops(view, history), view.lineage.latest_schema())
 }
 
-pub(super) fn oracle(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
-    let Some(server) = view.server else {
+pub(super) fn oracle(
+    view: &WorldView<'_>,
+    history: &History,
+    derived: &Derived,
+    report: &mut Report<'_>,
+) {
+    let (Some(server), Some(server_now)) = (view.server, derived.server()) else {
         return; // Convergence reports a server that is down.
     };
-    let expected = expected_content(view, history);
     for op in merged_ops(view, history) {
         let acked = server.registrations.get(&op.id.replica).map(|r| r.acked_seq);
         if acked.is_none_or(|acked| acked < op.id.seq) {
@@ -44,7 +48,7 @@ pub(super) fn oracle(view: &WorldView<'_>, history: &History, report: &mut Repor
             return;
         }
     }
-    if let Some((key, how)) = first_difference(&expected, &content(server.records)) {
+    if let Some((key, how)) = first_difference(&derived.expected, server_now) {
         let detail = format!("the server is not the reference merge of the committed ops: {how}");
         report(Checker::Oracle, Some("server".to_owned()), Some(key.to_string()), detail);
     }

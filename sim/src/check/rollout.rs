@@ -5,36 +5,35 @@
 
 use std::collections::BTreeSet;
 
-use driftsync_core::Step;
+use driftsync_core::{RecordView, SchemaLineage, Step};
 
-use driftsync_core::SchemaLineage;
-
-use crate::check::oracle::expected_content;
-use crate::check::{Report, first_difference};
+use crate::check::{Derived, Report, first_difference};
 use crate::history::History;
 use crate::outcome::Checker;
-use crate::view::{Content, WorldView, content};
+use crate::view::{Content, WorldView};
 
-pub(super) fn no_field_loss(view: &WorldView<'_>, history: &History, report: &mut Report<'_>) {
-    let Some(server) = view.server else {
+pub(super) fn no_field_loss(view: &WorldView<'_>, derived: &Derived, report: &mut Report<'_>) {
+    let Some(server_now) = derived.server() else {
         return;
     };
     let added = added_fields(view.lineage);
     if added.is_empty() {
         return;
     }
-    let only_added = |content: Content| -> Content {
+    let only_added = |content: &Content| -> Content {
         content
-            .into_iter()
-            .map(|(key, (live, mut fields))| {
-                fields.retain(|name, _| added.contains(name.as_str()));
-                (key, (live, fields))
+            .iter()
+            .map(|(key, (live, fields))| {
+                let fields = fields.iter().filter(|(name, _)| added.contains(name.as_str()));
+                let fields: RecordView =
+                    fields.map(|(name, field)| (name.clone(), field.clone())).collect();
+                (key.clone(), (*live, fields))
             })
             .filter(|(_, (_, fields))| !fields.is_empty())
             .collect()
     };
-    let expected = only_added(expected_content(view, history));
-    let actual = only_added(content(server.records));
+    let expected = only_added(&derived.expected);
+    let actual = only_added(server_now);
     if let Some((key, how)) = first_difference(&expected, &actual) {
         let detail = format!("a field added by a newer schema version was changed: {how}");
         report(Checker::NoFieldLoss, Some("server".to_owned()), Some(key.to_string()), detail);
