@@ -11,16 +11,17 @@ impl<S: Store> Server<S> {
     /// - `log_length`: the log holds exactly the entries after the compaction point through
     ///   the head;
     /// - `cursors_within_head`: no client is recorded as having pulled past the head;
-    /// - `recreated_records_held`: a record noted as re-created over a forgotten delete is
-    ///   held;
     /// - `clock_covers_log`: the clock is at or past every stamp in the log, so the server
     ///   stamps nothing of its own below what it has accepted;
+    /// - `recreated_records_held`: a record noted as re-created over a forgotten delete is
+    ///   held;
     /// - `tombstone_positions`: every position belongs to a record with a tombstone, and a
     ///   position after the compaction point is the log entry of a delete of that very record.
     ///
     /// Its cost grows with the log and the tombstones, not with the records; a host that checks
-    /// after every input calls [`Server::check_invariants_after`] instead, whose cost does not
-    /// grow with the log. [`Server::check_all_invariants`] adds the rest.
+    /// after every input calls [`Server::check_invariants_after`] instead, whose cost follows
+    /// only the entries appended since its last call. [`Server::check_all_invariants`] adds
+    /// the rest.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         self.check_invariants_after(LogPos(0))?;
         self.check_recreated_held()?;

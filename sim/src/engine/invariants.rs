@@ -1,13 +1,13 @@
-//! The `invariant` checker: each node's internal invariants (`check_invariants` in the core)
-//! after every input it handles, and what holds across nodes or inputs (no client has pulled
-//! past the server's head; compaction never passes the cursor of a client the server waits
-//! for; an input whose commit failed acknowledges nothing). The invariants that read every
-//! record and the whole store (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of
-//! a node, or more as the node holds more (see [`Schedule`]), and wherever memory and store
-//! can part: before a crash, after a failed commit, and at the end of the run. A broken
-//! invariant fails the seed at the event that broke it, naming the invariant, the node and the
-//! event; later checks are skipped, since one broken invariant
-//! tends to break others after it.
+//! The `invariant` checker: each node's internal invariants after every input it handles (a
+//! client's `check_invariants`, the server's `check_invariants_after` for what the input
+//! appended), and what holds across nodes or inputs (no client has pulled past the server's
+//! head; compaction never passes the cursor of a client the server waits for; an input whose
+//! commit failed acknowledges nothing). The invariants that read every record and the whole
+//! store (`check_all_invariants`) run every [`THOROUGH_EVERY`] inputs of a node, or more as the
+//! node holds more (see [`Schedule`]), and wherever memory and store can part: before a crash,
+//! after a failed commit, and at the end of the run. A broken invariant fails the seed at the
+//! event that broke it, naming the invariant, the node and the event; later checks are
+//! skipped, since one broken invariant tends to break others after it.
 
 use driftsync_core::testing::wire::{Message, decode};
 use driftsync_core::{InvariantViolation, LogPos, Server, Store, Stored, Transmit};
