@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use driftsync_core::{
-    LogPos, Metrics, OpId, QuarantinedOp, RecordKey, RecordState, RecordView, Records,
+    FieldView, LogPos, Metrics, OpId, QuarantinedOp, RecordKey, RecordState, RecordView, Records,
     Registration, ReplicaId, SchemaLineage, VersionPolicy,
 };
 
@@ -97,8 +97,13 @@ pub(crate) fn record_content(state: &RecordState) -> Option<(bool, RecordView)> 
     if state.is_bare_tombstone() {
         return None;
     }
-    let fields = state.fields.iter().filter_map(|(n, f)| Some((n.clone(), f.view()?))).collect();
+    let fields = visible_fields(state).map(|(name, view)| (name.to_owned(), view)).collect();
     Some((state.is_live(), fields))
+}
+
+/// A record's fields that hold a value, in name order, as [`record_content`] lists them.
+pub(crate) fn visible_fields(state: &RecordState) -> impl Iterator<Item = (&str, FieldView)> {
+    state.fields.iter().filter_map(|(name, field)| Some((name.as_str(), field.view()?)))
 }
 
 /// Every replica's content and the server's log head at one instant.

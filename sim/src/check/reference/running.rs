@@ -13,9 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use driftsync_core::{
-    FieldPolicies, FieldView, FieldWrite, MergePolicy, Op, OpBody, OpId, RecordView, Schema, Stamp,
-    Value,
+    FieldPolicies, FieldView, FieldWrite, MergePolicy, Op, OpBody, OpId, RecordState, RecordView,
+    Schema, Stamp, Value,
 };
+
+use crate::view::visible_fields;
 
 /// One record's reference content and newest stamps, as of the ops applied so far.
 #[derive(Clone, Debug, Default)]
@@ -115,16 +117,39 @@ impl Running {
 
     /// What a replica that applied exactly these ops must show, as [`super::record`] says.
     pub(crate) fn content(&self) -> Option<(bool, RecordView)> {
+        let live = self.is_live();
+        let fields: RecordView =
+            self.visible_fields().map(|(name, view)| (name.to_owned(), view)).collect();
+        (!self.is_bare_tombstone(live, fields.is_empty())).then_some((live, fields))
+    }
+
+    /// Whether a replica's `state` shows exactly [`Running::content`], judged field by field
+    /// without building either content: the server is judged so after every input.
+    pub(crate) fn shown_by(&self, state: Option<&RecordState>) -> bool {
+        let live = self.is_live();
+        let bare = self.is_bare_tombstone(live, self.visible_fields().next().is_none());
+        match state.filter(|state| !state.is_bare_tombstone()) {
+            None => bare,
+            Some(state) => {
+                !bare && state.is_live() == live && visible_fields(state).eq(self.visible_fields())
+            }
+        }
+    }
+
+    /// `None` sorts below every stamp, so a record never put never exists.
+    fn is_live(&self) -> bool {
+        self.newest.put > self.newest.delete
+    }
+
+    fn is_bare_tombstone(&self, live: bool, no_fields: bool) -> bool {
+        self.newest.delete.is_some() && !live && no_fields
+    }
+
+    fn visible_fields(&self) -> impl Iterator<Item = (&str, FieldView)> {
         let deleted = self.newest.delete;
-        // `None` sorts below every stamp, so a record never put never exists.
-        let live = self.newest.put > deleted;
-        let fields: RecordView = self
-            .fields
+        self.fields
             .iter()
-            .filter_map(|(name, field)| Some((name.clone(), field.view(deleted)?)))
-            .collect();
-        let bare_tombstone = deleted.is_some() && !live && fields.is_empty();
-        (!bare_tombstone).then_some((live, fields))
+            .filter_map(move |(name, field)| Some((name.as_str(), field.view(deleted)?)))
     }
 
     fn field(&mut self, name: &str, policy: MergePolicy) -> &mut Field {
