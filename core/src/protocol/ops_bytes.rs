@@ -12,6 +12,10 @@ use crate::op::Op;
 use crate::protocol::Manifest;
 use crate::protocol::wire::{DecodeError, Limits, check_ops};
 
+/// What an op typically encodes to, to size a batch's buffer up front (a larger op only
+/// grows it).
+const OP_BYTES_TYPICAL: usize = 128;
+
 /// The encoding of `Vec<Op>`: a varint count, then each op.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct OpsBytes(Vec<u8>);
@@ -20,9 +24,15 @@ impl OpsBytes {
     /// Encodes ops in order.
     pub fn encode<'a>(ops: impl IntoIterator<Item = &'a Op>) -> OpsBytes {
         let ops: Vec<&Op> = ops.into_iter().collect();
+        let buffer = Vec::with_capacity(ops.len() * OP_BYTES_TYPICAL);
         // A `&Op` serializes exactly as an `Op`, so this is the encoding of `Vec<Op>`; it
         // cannot fail for our own types (see `Manifest::of`).
-        OpsBytes(postcard::to_stdvec(&ops).expect("postcard encodes core ops"))
+        OpsBytes(postcard::to_extend(&ops, buffer).expect("postcard encodes core ops"))
+    }
+
+    /// How many bytes the encoding takes.
+    pub fn byte_len(&self) -> usize {
+        self.0.len()
     }
 
     /// The manifest of these bytes: the op count they announce and their digest.

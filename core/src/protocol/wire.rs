@@ -177,7 +177,7 @@ pub fn encode(message: &Message) -> Bytes {
 /// Encodes a message as `packing` says: compressed if its plain encoding reaches the
 /// threshold and compression makes it shorter, plain otherwise.
 pub fn encode_packed(message: &Message, packing: Packing) -> Encoded {
-    let plain = envelope(BodyRef::Plain(message));
+    let plain = envelope(BodyRef::Plain(message), capacity_for(message));
     let plain_bytes = plain.len() + CHECKSUM_BYTES;
     let packed = match packing.compression {
         Some(codec) if plain.len() >= packing.threshold_bytes => compressed(codec, &plain),
@@ -194,14 +194,33 @@ fn compressed(codec: Compression, plain: &[u8]) -> Option<Vec<u8>> {
     let plain_bytes = u32::try_from(plain.len()).ok()?;
     let packed = compression::pack(codec, plain)?;
     let packed = Packed(&packed);
-    Some(envelope(match codec {
-        Compression::Lz4 => BodyRef::Lz4 { plain_bytes, packed },
-    }))
+    let capacity = packed.0.len() + ENVELOPE_ROOM;
+    Some(envelope(
+        match codec {
+            Compression::Lz4 => BodyRef::Lz4 { plain_bytes, packed },
+        },
+        capacity,
+    ))
 }
 
-fn envelope(body: BodyRef<'_>) -> Vec<u8> {
+/// Room, beyond the ops a message carries, for the rest of its envelope and the seal.
+const ENVELOPE_ROOM: usize = 256;
+
+/// The buffer to encode `message` into: sized for the ops it carries, so that encoding a large
+/// batch does not regrow and copy its buffer a dozen times.
+fn capacity_for(message: &Message) -> usize {
+    let ops = match message {
+        Message::Push(push) => push.ops.byte_len(),
+        Message::PullBatch(batch) => batch.ops.byte_len(),
+        _ => 0,
+    };
+    ops + ENVELOPE_ROOM
+}
+
+fn envelope(body: BodyRef<'_>, capacity: usize) -> Vec<u8> {
     // Encoding our own message types into a Vec cannot fail (see `Manifest::of`).
-    postcard::to_stdvec(&EnvelopeRef { version: WIRE_VERSION, body })
+    let buffer = Vec::with_capacity(capacity);
+    postcard::to_extend(&EnvelopeRef { version: WIRE_VERSION, body }, buffer)
         .expect("postcard encodes core messages")
 }
 
