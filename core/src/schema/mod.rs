@@ -11,14 +11,17 @@ mod migrate;
 mod policy;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validation_tests;
 mod violation;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::merge::{FieldPolicies, FieldView, MergePolicy, RecordView};
-use crate::op::{Op, OpBody};
+use crate::op::{FieldWrite, Op, OpBody};
 use crate::value::{FieldType, Value};
 
 pub use file::SchemaFileError;
@@ -190,23 +193,8 @@ impl Schema {
         };
         match &op.body {
             OpBody::Put { fields } | OpBody::Update { fields } => {
-                for (name, write) in fields {
-                    let field = declared(name)?;
-                    check_value(field, &write.value).map_err(|kind| violation(Some(name), kind))?;
-                    if field.policy == MergePolicy::Counter {
-                        return Err(violation(Some(name), ViolationKind::CounterWrite));
-                    }
-                }
-                if matches!(op.body, OpBody::Put { .. }) {
-                    let missing = collection.fields.iter().find(|(name, field)| {
-                        !field.may_be_absent() && !fields.contains_key(*name)
-                    });
-                    if let Some((name, field)) = missing {
-                        let kind = ViolationKind::RequiredMissing { expected: field.ty };
-                        return Err(violation(Some(name), kind));
-                    }
-                }
-                Ok(())
+                let put = matches!(op.body, OpBody::Put { .. });
+                check_written(collection, fields, put, schema_version, violation)
             }
             OpBody::Increment { field, .. } => {
                 let declared = declared(field)?;
@@ -234,6 +222,52 @@ impl Schema {
             OpBody::Delete => Ok(()),
         }
     }
+}
+
+/// A put's or update's written fields against the collection's: each must be declared, hold
+/// its declared type and not be a counter; a put must also write every field that may not be
+/// absent. The first bad written field is reported before a missing one.
+fn check_written(
+    collection: &CollectionSchema,
+    fields: &BTreeMap<String, FieldWrite>,
+    put: bool,
+    schema_version: u32,
+    violation: impl Fn(Option<&str>, ViolationKind) -> Violation,
+) -> Result<(), Violation> {
+    let mut declared = collection.fields.iter().peekable();
+    // The first field the op leaves out that may not be absent (a put's fault), reported only
+    // once every written field has passed.
+    let mut missing = None;
+    for (name, write) in fields {
+        // Both maps are in name order: one walk finds each written field's declaration,
+        // passing the declared fields the op does not write.
+        let field = loop {
+            match declared.peek().map(|(declared, _)| declared.as_str().cmp(name)) {
+                Some(Ordering::Less) => {
+                    let skipped = declared.next().filter(|(_, f)| !f.may_be_absent());
+                    missing = missing.or(skipped.filter(|_| put));
+                }
+                Some(Ordering::Equal) => break declared.next().map(|(_, field)| field),
+                _ => break None,
+            }
+        };
+        let Some(field) = field else {
+            let kind = ViolationKind::UnknownField { schema_version };
+            return Err(violation(Some(name), kind));
+        };
+        check_value(field, &write.value).map_err(|kind| violation(Some(name), kind))?;
+        if field.policy == MergePolicy::Counter {
+            return Err(violation(Some(name), ViolationKind::CounterWrite));
+        }
+    }
+    if put {
+        missing = missing.or_else(|| declared.find(|(_, f)| !f.may_be_absent()));
+    }
+    if let Some((name, field)) = missing {
+        let kind = ViolationKind::RequiredMissing { expected: field.ty };
+        return Err(violation(Some(name), kind));
+    }
+    Ok(())
 }
 
 fn check_value(field: &FieldSchema, value: &Value) -> Result<(), ViolationKind> {
