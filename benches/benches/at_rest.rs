@@ -6,14 +6,13 @@
 //!
 //! Run with `cargo bench -p driftsync-benches --bench at_rest`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use driftsync_core::audit::AuditEntry;
 use driftsync_core::{
-    FieldState, FieldWrite, Hlc, Link, LogEntry, LogPos, Mutation, Op, OpBody, OpId, RecordKey,
-    ReplicaId, Seq, Stamp, Store, Value, WallTime,
+    FieldState, FieldWrite, FieldWrites, Hlc, Link, LogEntry, LogPos, Mutation, Op, OpBody, OpId,
+    RecordKey, ReplicaId, Seq, Stamp, Store, Value, WallTime,
 };
 use driftsync_sqlite::{Durability, SqliteStore, StoreKey};
 
@@ -21,7 +20,7 @@ const BATCH: u64 = 100;
 
 fn op(n: u64, reason: Option<&str>) -> Op {
     let replica = ReplicaId(1);
-    let fields: BTreeMap<String, FieldWrite> = [
+    let fields: FieldWrites = [
         ("title", Value::Str(format!("note {n}"))),
         ("body", Value::Str("a line or two of text, as a note has".to_owned())),
     ]

@@ -4,14 +4,13 @@
 //!
 //! Run with `cargo bench -p driftsync-benches --bench hash_chain`.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use driftsync_core::{
-    ChainSpan, FieldWrite, Hlc, Link, LogEntry, LogPos, Op, OpBody, OpId, RecordKey, ReplicaId,
-    Seq, Stamp, Value, verify_chain,
+    ChainSpan, FieldWrite, FieldWrites, Hlc, Link, LogEntry, LogPos, Op, OpBody, OpId, RecordKey,
+    ReplicaId, Seq, Stamp, Value, verify_chain,
 };
 
 const ENTRIES: u64 = 100_000;
@@ -19,7 +18,7 @@ const ENTRIES: u64 = 100_000;
 /// A put of a title, a body and a counter-free number: a typical note edit.
 fn op(n: u64) -> Op {
     let replica = ReplicaId(1 + n % 16);
-    let fields: BTreeMap<String, FieldWrite> = [
+    let fields: FieldWrites = [
         ("title", Value::Str(format!("note {n}"))),
         ("body", Value::Str("a line or two of text, as a note has".to_owned())),
         ("high", Value::I64(n as i64)),

@@ -139,6 +139,7 @@ mod coverage;
 pub mod conformance;
 mod error;
 mod event;
+mod field_writes;
 mod hlc;
 mod ids;
 mod invariant;
@@ -180,7 +181,7 @@ pub use merge::{
     FieldView, MergePolicy, RecordState, RecordView, Records,
 };
 pub use metrics::{BatchSizes, Metrics};
-pub use op::{FieldWrite, Op, OpBody, REASON_BYTES_MAX};
+pub use op::{FieldWrite, FieldWrites, Op, OpBody, REASON_BYTES_MAX};
 pub use persist::{ClientMeta, Registration, ServerMeta};
 pub use protocol::{Compression, DecodeError, Limits, RejectReason};
 pub use quarantine::{QuarantineReason, QuarantinedOp};

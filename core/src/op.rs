@@ -1,9 +1,8 @@
 //! Ops: the unit of change. Every local write becomes one op with a stable id and a stamp.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+pub use crate::field_writes::FieldWrites;
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
 use crate::value::Value;
@@ -30,9 +29,9 @@ pub const REASON_BYTES_MAX: usize = 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpBody {
     /// Creates (or re-creates after a delete) the record and sets the named fields.
-    Put { fields: BTreeMap<String, FieldWrite> },
+    Put { fields: FieldWrites },
     /// Sets the named fields of the record.
-    Update { fields: BTreeMap<String, FieldWrite> },
+    Update { fields: FieldWrites },
     /// Tombstones the record: every value older than this op is hidden.
     Delete,
     /// Adds `delta` to a counter field.

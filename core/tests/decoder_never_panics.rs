@@ -1,17 +1,15 @@
 //! The wire decoder turns any bytes a peer can send into a message or an error, never a panic,
 //! and names each way a message can be refused.
 
-use std::collections::BTreeMap;
-
 use driftsync_core::testing::wire::{
     Compression, DecodeError, Hello, HiddenFields, Limits, Manifest, Message, OpsBytes,
     PROTOCOL_VERSION, Packing, PullBatch, PullRequest, Push, PushAck, Reject, RejectReason,
     SnapshotPage, SnapshotRequest, WIRE_VERSION, Welcome, decode, encode, encode_packed, seal,
 };
 use driftsync_core::{
-    Access, BatchId, ChainSpan, CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, Link,
-    LogPos, MergePolicy, Op, OpBody, OpId, QuarantineReason, RecordKey, Records, ReplicaId, Schema,
-    Seq, Stamp, Value,
+    Access, BatchId, ChainSpan, CollectionSchema, FieldSchema, FieldType, FieldWrite, FieldWrites,
+    Hlc, Link, LogPos, MergePolicy, Op, OpBody, OpId, QuarantineReason, RecordKey, Records,
+    ReplicaId, Schema, Seq, Stamp, Value,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -418,7 +416,7 @@ fn sample_ops() -> Vec<Op> {
         value,
         seen: seen.iter().map(|seq| OpId { replica: ReplicaId(1), seq: Seq(*seq) }).collect(),
     };
-    let put_fields: BTreeMap<String, FieldWrite> = [
+    let put_fields: FieldWrites = [
         ("title", write(Value::Str("héllo".to_owned()), &[])),
         ("flag", write(Value::Bool(true), &[])),
         ("ratio", write(Value::F64(f64::NAN), &[])),

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use driftsync_core::FieldState;
 use driftsync_core::{
-    CollectionSchema, FieldSchema, FieldType, FieldWrite, Hlc, MergePolicy, Op, OpBody, OpId,
-    RecordKey, RecordState, ReplicaId, Schema, Seq, Stamp, Value,
+    CollectionSchema, FieldSchema, FieldType, FieldWrite, FieldWrites, Hlc, MergePolicy, Op,
+    OpBody, OpId, RecordKey, RecordState, ReplicaId, Schema, Seq, Stamp, Value,
 };
 use driftsync_core::{Converter, SchemaLineage, Step};
 use proptest::prelude::*;
@@ -238,7 +238,7 @@ fn random_ops(draw: &mut Draw, base: &Schema) -> Vec<Op> {
         };
         let body = match draw.below(5) {
             0 | 1 => {
-                let mut fields = BTreeMap::new();
+                let mut fields = FieldWrites::new();
                 for (name, field) in &writable {
                     let needed = field.required && field.default.is_none();
                     if needed || draw.chance() {
@@ -251,7 +251,9 @@ fn random_ops(draw: &mut Draw, base: &Schema) -> Vec<Op> {
             2 if !writable.is_empty() => {
                 let (name, field) = *draw.pick(&writable).expect("not empty");
                 let value = value_of(draw, field);
-                OpBody::Update { fields: BTreeMap::from([(name.clone(), FieldWrite::new(value))]) }
+                OpBody::Update {
+                    fields: FieldWrites::from([(name.clone(), FieldWrite::new(value))]),
+                }
             }
             3 if !counters.is_empty() => {
                 let field = (*draw.pick(&counters).expect("not empty")).clone();

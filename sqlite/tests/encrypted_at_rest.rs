@@ -3,14 +3,13 @@
 //! moved to another row does not open, and the wrong key, no key, or a key for a plain file
 //! are refused without touching the file.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use driftsync_core::audit::AuditEntry;
 use driftsync_core::conformance::StoreUnderTest;
 use driftsync_core::{
-    FieldState, Hlc, LogEntry, LogPos, Mutation, Op, OpBody, OpId, QuarantineReason, QuarantinedOp,
-    RecordKey, ReplicaId, Seq, Stamp, Store, Value, WallTime,
+    FieldState, FieldWrites, Hlc, LogEntry, LogPos, Mutation, Op, OpBody, OpId, QuarantineReason,
+    QuarantinedOp, RecordKey, ReplicaId, Seq, Stamp, Store, Value, WallTime,
 };
 use driftsync_sqlite::{Durability, OpenError, SqliteStore, StoreKey};
 use tempfile::TempDir;
@@ -60,7 +59,7 @@ fn secret_op(n: u64) -> Op {
         id: OpId { replica: ReplicaId(1), seq: Seq(n) },
         stamp: stamp(n),
         key: RecordKey::new("notes", format!("n{n}")),
-        body: OpBody::Put { fields: BTreeMap::from([("title".to_owned(), write)]) },
+        body: OpBody::Put { fields: FieldWrites::from([("title".to_owned(), write)]) },
         reason: Some(format!("{SECRET} (why)")),
     }
 }

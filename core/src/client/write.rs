@@ -8,7 +8,7 @@ use crate::error::WriteError;
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
 use crate::merge::RecordState;
-use crate::op::{FieldWrite, Op, OpBody};
+use crate::op::{FieldWrite, FieldWrites, Op, OpBody};
 use crate::schema::{Violation, ViolationKind};
 use crate::store::{Changes, Mutation, Store};
 use crate::time::Now;
@@ -82,11 +82,7 @@ impl<S: Store> Client<S> {
         self.write(now, key, OpBody::Resolve { field: field.to_owned(), write })
     }
 
-    fn field_writes(
-        &self,
-        key: &RecordKey,
-        fields: BTreeMap<String, Value>,
-    ) -> BTreeMap<String, FieldWrite> {
+    fn field_writes(&self, key: &RecordKey, fields: BTreeMap<String, Value>) -> FieldWrites {
         let record = self.records.get(key);
         fields
             .into_iter()

@@ -1,8 +1,6 @@
 //! Small, distinct rows for the conformance checks, each made from a number so that two
 //! samples made from different numbers differ.
 
-use std::collections::BTreeMap;
-
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -11,7 +9,7 @@ use crate::chain::{Link, LogEntry};
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{LogPos, OpId, RecordKey, ReplicaId, Seq};
 use crate::merge::{Entry, FieldState, MergePolicy, RecordState};
-use crate::op::{FieldWrite, Op, OpBody};
+use crate::op::{FieldWrite, FieldWrites, Op, OpBody};
 use crate::persist::{ClientMeta, Registration, ServerMeta};
 use crate::quarantine::{QuarantineReason, QuarantinedOp};
 use crate::store::Mutation;
@@ -57,8 +55,8 @@ pub(super) fn log_entry(n: u64) -> LogEntry {
 pub(super) fn op(n: u64) -> Op {
     let write = FieldWrite { value: Value::I64(n as i64), seen: vec![op_id(n + 7)] };
     let body = match n % 4 {
-        0 => OpBody::Put { fields: BTreeMap::from([("title".to_owned(), write)]) },
-        1 => OpBody::Update { fields: BTreeMap::from([("body".to_owned(), write)]) },
+        0 => OpBody::Put { fields: FieldWrites::from([("title".to_owned(), write)]) },
+        1 => OpBody::Update { fields: FieldWrites::from([("body".to_owned(), write)]) },
         2 => OpBody::Delete,
         _ => OpBody::Increment { field: "count".to_owned(), delta: -(n as i64) },
     };

@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::ids::RecordKey;
 use crate::merge::{FieldState, RecordState};
-use crate::op::{FieldWrite, Op, OpBody};
+use crate::op::{FieldWrite, FieldWrites, Op, OpBody};
 use crate::schema::{Converter, SchemaLineage, Step};
 use crate::value::Value;
 
@@ -246,7 +246,7 @@ impl Fields for OpBody {
             OpBody::Increment { field, .. } | OpBody::Resolve { field, .. } if field == name => {
                 // The op still travels, so the reader's seqs stay contiguous, but it changes
                 // nothing the reader can see.
-                *self = OpBody::Update { fields: BTreeMap::new() };
+                *self = OpBody::Update { fields: FieldWrites::new() };
                 true
             }
             _ => false,

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::merge::{FieldPolicies, FieldView, MergePolicy, RecordView};
-use crate::op::{FieldWrite, Op, OpBody};
+use crate::op::{FieldWrites, Op, OpBody};
 use crate::value::{FieldType, Value};
 
 pub use file::SchemaFileError;
@@ -229,7 +229,7 @@ impl Schema {
 /// absent. The first bad written field is reported before a missing one.
 fn check_written(
     collection: &CollectionSchema,
-    fields: &BTreeMap<String, FieldWrite>,
+    fields: &FieldWrites,
     put: bool,
     schema_version: u32,
     violation: impl Fn(Option<&str>, ViolationKind) -> Violation,

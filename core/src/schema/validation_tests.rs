@@ -1,11 +1,9 @@
 //! What `Schema::validate` reports for a put or update, and in which order: the first bad
 //! written field in name order, then the first declared field a put leaves out.
 
-use std::collections::BTreeMap;
-
 use crate::hlc::{Hlc, Stamp};
 use crate::ids::{OpId, RecordKey, ReplicaId, Seq};
-use crate::op::{FieldWrite, Op, OpBody};
+use crate::op::{FieldWrite, FieldWrites, Op, OpBody};
 use crate::schema::{CollectionSchema, FieldSchema, MergePolicy, Schema, ViolationKind};
 use crate::value::{FieldType, Value};
 
@@ -27,7 +25,7 @@ fn op(put: bool, names: &[&str]) -> Op {
         "d" | "e" => Value::I64(1),
         _ => Value::Str("x".to_owned()),
     };
-    let fields: BTreeMap<String, FieldWrite> =
+    let fields: FieldWrites =
         names.iter().map(|name| ((*name).to_owned(), FieldWrite::new(value(name)))).collect();
     let replica = ReplicaId(1);
     Op {

@@ -18,8 +18,8 @@ use driftsync_core::testing::wire::{
     Hello, Message, OpsBytes, PROTOCOL_VERSION, PullRequest, Push, SnapshotRequest, decode, encode,
 };
 use driftsync_core::{
-    BatchId, FieldType, FieldWrite, Hlc, LogPos, MergePolicy, Op, OpBody, OpId, QuarantineReason,
-    RecordKey, ReplicaId, Schema, Seq, Stamp, Value,
+    BatchId, FieldType, FieldWrite, FieldWrites, Hlc, LogPos, MergePolicy, Op, OpBody, OpId,
+    QuarantineReason, RecordKey, ReplicaId, Schema, Seq, Stamp, Value,
 };
 
 use crate::engine::nodes::{peer, replica};
@@ -358,11 +358,7 @@ fn snapshot_request() -> Move {
 
 /// A put the schema accepts, so that only the token or its scope can stop it: every required
 /// field of `collection` with a plain value of its type (text naming the writer).
-fn valid_put(
-    schema: &Schema,
-    collection: &str,
-    replica: ReplicaId,
-) -> BTreeMap<String, FieldWrite> {
+fn valid_put(schema: &Schema, collection: &str, replica: ReplicaId) -> FieldWrites {
     schema
         .visible_fields(collection)
         .filter(|(_, field)| field.required && field.policy != MergePolicy::Counter)

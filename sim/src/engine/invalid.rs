@@ -82,7 +82,7 @@ fn corrupt_push(
                 continue;
             };
             let missing = *kind == InvalidPayload::MissingRequired && is_put;
-            let lost = missing.then(|| required.iter().find(|name| written.contains_key(*name)));
+            let lost = missing.then(|| required.iter().find(|name| written.contains_key(name)));
             if let Some(Some(name)) = lost {
                 written.remove(name);
                 touched = true;
