@@ -139,7 +139,6 @@ mod coverage;
 pub mod conformance;
 mod error;
 mod event;
-mod field_writes;
 mod hlc;
 mod ids;
 mod invariant;

@@ -1,8 +1,11 @@
 //! Ops: the unit of change. Every local write becomes one op with a stable id and a stamp.
 
+mod field_writes;
+
 use serde::{Deserialize, Serialize};
 
-pub use crate::field_writes::FieldWrites;
+pub use field_writes::FieldWrites;
+
 use crate::hlc::Stamp;
 use crate::ids::{OpId, RecordKey};
 use crate::value::Value;

@@ -10,7 +10,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::op::FieldWrite;
+use super::FieldWrite;
 
 /// Field writes by name, in name order, each name once.
 #[derive(Clone, Default, PartialEq, Eq)]
