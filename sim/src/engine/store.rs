@@ -7,6 +7,10 @@ use driftsync_core::{AuditTrail, Mutation, RecordKey, StorageError, Store, Store
 
 /// Batches kept unfolded before they are folded into the image.
 const PENDING_BATCHES_MAX: usize = 256;
+/// Mutations kept unfolded before they are folded: a long run pulls big batches, and holding
+/// 256 of them (each field state a mutation copies included) made a run of 100,000 writes hold
+/// hundreds of megabytes, and every op cost more the longer the run.
+const PENDING_MUTATIONS_MAX: usize = 4_096;
 
 /// Durable for the life of the value, like `MemoryStore`. With `forget_last_commit` set (only
 /// by the `ForgetLastCommitOnCrash` sabotage) a crash drops the last batch: a store that
@@ -17,6 +21,8 @@ pub(crate) struct SimStore {
     /// The audit trail of the folded batches (not part of the image a node restarts from).
     audit: AuditTrail,
     pending: Vec<Vec<Mutation>>,
+    /// The mutations in `pending`.
+    pending_mutations: usize,
     forget_last_commit: bool,
     /// Commits still to fail with an I/O error (a storage fault).
     failing_commits: u32,
@@ -74,6 +80,7 @@ impl SimStore {
     }
 
     fn fold(&mut self) {
+        self.pending_mutations = 0;
         for batch in self.pending.drain(..) {
             self.audit.apply(&batch);
             self.folded.apply(batch);
@@ -96,11 +103,15 @@ impl Store for SimStore {
             return Err(StorageError { message: "injected I/O error: commit failed".to_owned() });
         }
         // Keep the last batch unfolded so the sabotage can still drop it.
-        if self.pending.len() >= PENDING_BATCHES_MAX {
+        if self.pending.len() >= PENDING_BATCHES_MAX
+            || self.pending_mutations + batch.len() > PENDING_MUTATIONS_MAX
+        {
             let last = self.pending.pop();
             self.fold();
+            self.pending_mutations = last.as_ref().map_or(0, Vec::len);
             self.pending.extend(last);
         }
+        self.pending_mutations += batch.len();
         self.pending.push(batch);
         Ok(())
     }
