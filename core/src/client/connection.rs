@@ -41,6 +41,11 @@ pub(super) struct Session {
     pub(super) access: Access,
     /// A pull is due: the session is new, the server said it has more, or the sync came round.
     pub(super) pull_wanted: bool,
+    /// Pushes sent in a row while a pull was due. Pushes go first, but after
+    /// [`PUSHES_AHEAD_OF_A_PULL_MAX`] of them the due pull goes: a client writing faster than
+    /// its round trips always has a push to send, and pushes alone would keep it from ever
+    /// seeing the others' writes.
+    pub(super) pushes_ahead_of_pull: u32,
     /// When the background sync is next due.
     pub(super) sync_at: MonoTime,
     /// The snapshot pages of a resync so far.
@@ -49,6 +54,12 @@ pub(super) struct Session {
     /// The queued write last reported held back, so that a session reports it once.
     pub(super) held_reported: Option<OpId>,
 }
+
+/// How many pushes may go ahead of a due pull. Each carries what was written during the last
+/// round trip, so a client writing without pause still pulls every few round trips, a full
+/// batch each time (far more than it writes), while the pushes of a client writing now and
+/// then are never held back behind a pull.
+pub(super) const PUSHES_AHEAD_OF_A_PULL_MAX: u32 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Pending {

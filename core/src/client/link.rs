@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use tracing::{debug, info_span, warn};
 
 use crate::client::Client;
-use crate::client::connection::{Conn, Link, Pending, Phase, RequestKind, Session};
+use crate::client::connection::{
+    Conn, Link, PUSHES_AHEAD_OF_A_PULL_MAX, Pending, Phase, RequestKind, Session,
+};
 use crate::coverage::Mark;
 use crate::event::{ClientEvent, Origin, QuarantineNotice};
 use crate::ids::{OpId, Seq};
@@ -68,7 +70,8 @@ impl<S: Store> Client<S> {
         })
     }
 
-    /// Resync first (local state may be wrong), then push (commit-then-transfer), then pull.
+    /// Resync first (local state may be wrong), then push (commit-then-transfer), then pull;
+    /// but a pull kept waiting by [`PUSHES_AHEAD_OF_A_PULL_MAX`] pushes goes first.
     fn next_request(&mut self) -> Option<(Message, RequestKind)> {
         if self.meta.resync_needed {
             let staging = self.link.session().and_then(|s| s.staging.as_ref());
@@ -80,10 +83,19 @@ impl<S: Store> Client<S> {
             };
             return Some((Message::SnapshotRequest(request), RequestKind::Snapshot));
         }
-        if let Some(push) = self.push_request() {
+        let pull_wanted = self.link.session().is_some_and(|s| s.pull_wanted);
+        let pushed_ahead = self.link.session().map_or(0, |s| s.pushes_ahead_of_pull);
+        let pull_first = pull_wanted && pushed_ahead >= PUSHES_AHEAD_OF_A_PULL_MAX;
+        if !pull_first && let Some(push) = self.push_request() {
+            if let Some(session) = self.link.session_mut() {
+                session.pushes_ahead_of_pull += u32::from(pull_wanted);
+            }
             return Some(push);
         }
-        if self.link.session().is_some_and(|s| s.pull_wanted) {
+        if pull_wanted {
+            if let Some(session) = self.link.session_mut() {
+                session.pushes_ahead_of_pull = 0;
+            }
             let request = PullRequest {
                 batch: self.next_batch(),
                 cursor: self.meta.cursor,
@@ -275,6 +287,7 @@ impl<S: Store> Client<S> {
                 schema_version,
                 access,
                 pull_wanted: true,
+                pushes_ahead_of_pull: 0,
                 sync_at: now.plus_ms(self.config.sync_interval_ms),
                 staging: None,
                 held_reported: None,
