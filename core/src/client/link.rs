@@ -1,8 +1,10 @@
 //! The client's request state machine, over the connection states of `connection.rs`.
 //!
 //! At most one request is outstanding. After every input, [`Client::drive`] picks the next
-//! step from the durable state alone (resync, then push, then pull), which is what makes a
-//! restart or a lost message harmless: the same state always leads to the same next request.
+//! step from the durable state (resync, then push, then pull), which is what makes a restart
+//! or a lost message harmless: the same state always leads to the same next request. The one
+//! thing of the session's it reads is how many pushes went ahead of a due pull, and that only
+//! orders a push and a pull that are both due.
 
 use std::borrow::Cow;
 
