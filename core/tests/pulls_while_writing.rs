@@ -2,31 +2,21 @@
 //! between its pushes, so it sees the others' writes while it keeps writing instead of only
 //! once it stops.
 
-use std::collections::BTreeMap;
+mod common;
 
+use common::{STEP_MS, WALL_EPOCH_MS, fields, key, schema, text};
 use driftsync_core::{
-    Client, ClientConfig, ClientEvent, CollectionSchema, FieldSchema, FieldType, MemoryStore,
-    MergePolicy, MonoTime, Now, PeerId, RecordKey, ReplicaId, Schema, Server, ServerConfig, Value,
-    WallTime,
+    Client, ClientConfig, ClientEvent, MemoryStore, MonoTime, Now, PeerId, ReplicaId, Server,
+    ServerConfig, WallTime,
 };
 
-const WALL_MS: u64 = 1_700_000_000_000;
-/// One way: a round trip takes 400 ms, four of the busy client's writes.
+/// One way, so that the common world's bus (which delivers at once) would not do: a round
+/// trip takes 400 ms, four of the busy client's writes.
 const LATENCY_MS: u64 = 200;
 const WRITE_EVERY_MS: u64 = 100;
-const STEP_MS: u64 = 10;
 /// How long the busy client writes, and the bound on when it must see the other's write.
 const WRITING_MS: u64 = 30_000;
 const SEEN_WITHIN_MS: u64 = 5_000;
-
-fn schema() -> Schema {
-    let title = FieldSchema::new(FieldType::Str, MergePolicy::LastWriterWins).required();
-    Schema::new(1).collection("notes", CollectionSchema::default().field("title", title))
-}
-
-fn title(text: &str) -> BTreeMap<String, Value> {
-    BTreeMap::from([("title".to_owned(), Value::Str(text.to_owned()))])
-}
 
 /// A message in flight: when it arrives, which client it comes from or goes to, whether it
 /// goes to the server, and its bytes.
@@ -47,7 +37,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let start = Now::new(MonoTime(0), WallTime(WALL_MS));
+        let start = Now::new(MonoTime(0), WallTime(WALL_EPOCH_MS));
         let server =
             Server::new(ServerConfig::new(schema()), MemoryStore::new(), start).expect("fresh");
         let clients = (1..=2)
@@ -102,16 +92,18 @@ impl World {
 #[test]
 fn a_client_that_keeps_writing_still_sees_the_others_writes() {
     let mut world = World::new();
-    let quiet = RecordKey::new("notes", "from-the-quiet-one");
+    let quiet = key("from-the-quiet-one");
+    let title = |s: &str| fields(&[("title", text(s))]);
     world.clients[0].put(world.start, quiet.clone(), title("hello")).expect("valid");
     let mut seen_at_ms = None;
     let mut now_ms = 0;
     while now_ms < WRITING_MS {
         now_ms += STEP_MS;
         if now_ms % WRITE_EVERY_MS == 0 {
-            let key = RecordKey::new("notes", format!("busy-{now_ms}"));
             let now = world.start.plus_ms(now_ms);
-            world.clients[1].put(now, key, title("busy")).expect("valid");
+            world.clients[1]
+                .put(now, key(&format!("busy-{now_ms}")), title("busy"))
+                .expect("valid");
         }
         world.step(now_ms);
         if seen_at_ms.is_none() && world.clients[1].get(&quiet).is_some() {
