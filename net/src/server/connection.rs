@@ -8,7 +8,7 @@ use std::sync::Arc;
 use driftsync_core::PeerId;
 use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, interval, timeout};
@@ -146,7 +146,13 @@ async fn send_close<S: Stream>(socket: &mut WebSocketStream<S>, code: CloseCode,
     // The peer may be gone already; a close is a courtesy, not a requirement.
     let _ = socket.close(Some(ws::close(code, reason))).await;
     // Then read until the peer's close (briefly): dropping a socket with unread bytes would
-    // reset it, and a reset can discard the close frame before the peer reads it.
-    let drain = async { while socket.next().await.is_some() {} };
+    // reset it, and a reset can discard the close frame before the peer reads it. After a
+    // frame it refused as too large the WebSocket layer reads nothing more, while the rest of
+    // that frame is still arriving: those bytes are read and dropped below it.
+    let drain = async {
+        while let Some(Ok(_)) = socket.next().await {}
+        let mut unread = [0u8; 16 * 1024];
+        while matches!(socket.get_mut().read(&mut unread).await, Ok(read) if read > 0) {}
+    };
     let _ = timeout(CLOSE_LINGER, drain).await;
 }
