@@ -85,8 +85,8 @@ impl<S: Store> Client<S> {
             };
             return Some((Message::SnapshotRequest(request), RequestKind::Snapshot));
         }
-        let pull_wanted = self.link.session().is_some_and(|s| s.pull_wanted);
-        let pushed_ahead = self.link.session().map_or(0, |s| s.pushes_ahead_of_pull);
+        let (pull_wanted, pushed_ahead) =
+            self.link.session().map_or((false, 0), |s| (s.pull_wanted, s.pushes_ahead_of_pull));
         let pull_first = pull_wanted && pushed_ahead >= PUSHES_AHEAD_OF_A_PULL_MAX;
         if !pull_first && let Some(push) = self.push_request() {
             if let Some(session) = self.link.session_mut() {

@@ -85,3 +85,33 @@ impl Trace {
         self.recorded.take().unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bytes `Trace::event` feeds for one event.
+    fn event_bytes(at_ms: u64, tag: u8, node: u32, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = at_ms.to_le_bytes().to_vec();
+        bytes.push(tag);
+        bytes.extend_from_slice(&node.to_le_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    #[test]
+    fn the_digest_is_the_hash_of_every_event_fed_however_the_bytes_were_gathered() {
+        let mut trace = Trace::new(false);
+        let mut stream = Vec::new();
+        // Payloads of several sizes, one past a whole chunk, so the digest is read both with
+        // bytes still gathered and right after a flush.
+        for (index, size) in [0, 300, HASH_CHUNK + 7, 5, 4_000, 12_000].into_iter().enumerate() {
+            let payload = vec![index as u8; size];
+            trace.event(index as u64, 3, 1, &payload, String::new);
+            stream.extend(event_bytes(index as u64, 3, 1, &payload));
+            let whole = blake3::hash(&stream).to_hex()[..32].to_owned();
+            assert_eq!(trace.digest(), whole, "after event {index}");
+        }
+        assert_eq!(trace.events(), 6);
+    }
+}
